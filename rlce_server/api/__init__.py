@@ -1,0 +1,1 @@
+"""The gRPC face: servicer, proto <-> domain conversion with validation."""

@@ -1,0 +1,219 @@
+"""Proto <-> domain, with validation that names the field and the problem.
+
+Every check a request can fail lives here, so INVALID_ARGUMENT (unary) and
+INVALID_REQUEST (stream) carry the same clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable, Sequence
+
+from .._proto.rlce.v1 import scorer_pb2 as pb
+from ..config import Settings
+from ..domain import (
+    AssertSpec,
+    CallSpec,
+    Job,
+    Limits,
+    OutputMatch,
+    RewardMode,
+    ScoreResult,
+    StdioSpec,
+    TestCase,
+    TestSpec,
+)
+from ..errors import InvalidRequest
+
+_MATCH = {
+    pb.OUTPUT_MATCH_UNSPECIFIED: OutputMatch.TOKENS,
+    pb.EXACT: OutputMatch.EXACT,
+    pb.TRIM: OutputMatch.TRIM,
+    pb.TOKENS: OutputMatch.TOKENS,
+    pb.FLOAT: OutputMatch.FLOAT,
+}
+_REWARD = {
+    pb.REWARD_MODE_UNSPECIFIED: RewardMode.PARTIAL,
+    pb.PARTIAL: RewardMode.PARTIAL,
+    pb.ALL_OR_NOTHING: RewardMode.ALL_OR_NOTHING,
+}
+MAX_NAME = 256
+
+
+def _tolerance(field: str, value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise InvalidRequest(field, f"must be a finite number >= 0, got {value}")
+    return value
+
+
+def _json(field: str, text: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest(field, f"is not valid JSON ({exc})") from None
+
+
+def convert_test(tc: pb.TestCase, field: str) -> TestCase:
+    if len(tc.name) > MAX_NAME:
+        raise InvalidRequest(f"{field}.name", f"is longer than {MAX_NAME} characters")
+    weight = tc.weight
+    if not math.isfinite(weight) or weight < 0:
+        raise InvalidRequest(f"{field}.weight", f"must be a finite number >= 0, got {weight}")
+    kind = tc.WhichOneof("kind")
+    spec: TestSpec
+    if kind is None:
+        raise InvalidRequest(f"{field}.kind", "exactly one of stdio, call or assertion must be set")
+    if kind == "stdio":
+        s = tc.stdio
+        if s.match not in _MATCH:
+            raise InvalidRequest(f"{field}.stdio.match", f"unknown OutputMatch value {s.match}")
+        spec = StdioSpec(
+            stdin=s.stdin,
+            expected_stdout=s.expected_stdout,
+            match=_MATCH[s.match],
+            float_tolerance=_tolerance(f"{field}.stdio.float_tolerance", s.float_tolerance),
+        )
+    elif kind == "call":
+        c = tc.call
+        if not c.entry_point:
+            raise InvalidRequest(f"{field}.call.entry_point", "is required")
+        if not c.entry_point.isidentifier():
+            raise InvalidRequest(f"{field}.call.entry_point", f"{c.entry_point[:80]!r} is not an identifier")
+        args = _json(f"{field}.call.args_json", c.args_json or "[]")
+        if not isinstance(args, list):
+            raise InvalidRequest(f"{field}.call.args_json", "must be a JSON array of arguments")
+        if not c.expected_json:
+            raise InvalidRequest(f"{field}.call.expected_json", "is required")
+        _json(f"{field}.call.expected_json", c.expected_json)
+        spec = CallSpec(
+            entry_point=c.entry_point,
+            args_json=c.args_json or "[]",
+            expected_json=c.expected_json,
+            float_tolerance=_tolerance(f"{field}.call.float_tolerance", c.float_tolerance),
+        )
+    else:
+        if not tc.assertion.code.strip():
+            raise InvalidRequest(f"{field}.assertion.code", "is empty")
+        spec = AssertSpec(code=tc.assertion.code)
+    return TestCase(name=tc.name, weight=weight if weight > 0 else 1.0, spec=spec)
+
+
+def convert_tests(tests: Sequence[pb.TestCase], settings: Settings, field: str = "tests") -> tuple[TestCase, ...]:
+    if len(tests) > settings.max_tests:
+        raise InvalidRequest(field, f"has {len(tests)} tests; at most {settings.max_tests} are allowed")
+    return tuple(convert_test(tc, f"{field}[{i}]") for i, tc in enumerate(tests))
+
+
+def _limit(field: str, value: float, default: float, cap: float) -> float:
+    if value == 0:
+        return default
+    if not math.isfinite(value) or value < 0:
+        raise InvalidRequest(f"limits.{field}", f"must be a positive number, got {value}")
+    if value > cap:
+        raise InvalidRequest(f"limits.{field}", f"{value} exceeds the server's maximum {cap}")
+    return value
+
+
+def convert_limits(req: pb.ScoreRequest, settings: Settings) -> Limits:
+    d = settings.limits
+    lim = req.limits
+    time_s = _limit("time_limit_s", lim.time_limit_s, d.time_limit_s, d.max_time_limit_s)
+    cpu_default = d.cpu_time_limit_s or time_s
+    return Limits(
+        time_limit_s=time_s,
+        cpu_time_limit_s=_limit("cpu_time_limit_s", lim.cpu_time_limit_s, cpu_default, d.max_cpu_time_limit_s),
+        memory_limit_mb=int(_limit("memory_limit_mb", lim.memory_limit_mb, d.memory_limit_mb, d.max_memory_limit_mb)),
+        output_limit_bytes=int(
+            _limit("output_limit_bytes", lim.output_limit_bytes, d.output_limit_bytes, d.max_output_limit_bytes)
+        ),
+        total_time_limit_s=_limit(
+            "total_time_limit_s", lim.total_time_limit_s, d.total_time_limit_s, d.max_total_time_limit_s
+        ),
+    )
+
+
+def convert_request(
+    req: pb.ScoreRequest,
+    settings: Settings,
+    runtimes: dict[str, list[str]],
+    lookup_tests: Callable[[str], tuple[TestCase, ...] | None],
+) -> Job:
+    """Validate a ScoreRequest into a Job; raise InvalidRequest naming the field."""
+    request_id = req.request_id or uuid.uuid4().hex
+    if len(request_id) > MAX_NAME:
+        raise InvalidRequest("request_id", f"is longer than {MAX_NAME} characters")
+    if not req.language:
+        raise InvalidRequest("language", f"is required; one of {sorted(runtimes)}")
+    if req.language not in runtimes:
+        raise InvalidRequest("language", f"unknown runtime {req.language[:64]!r}; one of {sorted(runtimes)}")
+    if not req.program.strip():
+        raise InvalidRequest("program", "is empty")
+    if len(req.program.encode("utf-8", "surrogatepass")) > settings.max_program_bytes:
+        raise InvalidRequest("program", f"is larger than {settings.max_program_bytes} bytes")
+    if req.tests and req.tests_ref:
+        raise InvalidRequest("tests_ref", "set both tests and tests_ref; send one of them")
+    if req.tests_ref:
+        found = lookup_tests(req.tests_ref)
+        if found is None:
+            raise InvalidRequest("tests_ref", f"unknown ref {req.tests_ref[:80]!r}; register the tests again")
+        tests = found
+    else:
+        if not req.tests:
+            raise InvalidRequest("tests", "at least one test is required (or tests_ref)")
+        tests = convert_tests(req.tests, settings)
+    kinds = runtimes[req.language]
+    for i, t in enumerate(tests):
+        kind = {StdioSpec: "stdio", CallSpec: "call", AssertSpec: "assertion"}[type(t.spec)]
+        if kind not in kinds:
+            raise InvalidRequest(f"tests[{i}].{kind}", f"runtime {req.language!r} does not support {kind} tests")
+    policy = req.policy
+    if policy.reward_mode not in _REWARD:
+        raise InvalidRequest("policy.reward_mode", f"unknown RewardMode value {policy.reward_mode}")
+    return Job(
+        request_id=request_id,
+        language=req.language,
+        program=req.program,
+        tests=tests,
+        limits=convert_limits(req, settings),
+        reward_mode=_REWARD[policy.reward_mode],
+        stop_on_first_failure=policy.stop_on_first_failure,
+        no_cache=policy.no_cache,
+    )
+
+
+def to_response(result: ScoreResult) -> pb.ScoreResponse:
+    return pb.ScoreResponse(
+        request_id=result.request_id,
+        verdict=int(result.verdict),  # type: ignore[arg-type]
+        reward=result.reward,
+        passed=result.passed,
+        total=result.total,
+        tests=[
+            pb.TestResult(
+                name=o.name,
+                verdict=int(o.verdict),  # type: ignore[arg-type]
+                wall_time_s=o.wall_time_s,
+                cpu_time_s=o.cpu_time_s,
+                peak_memory_kb=o.peak_memory_kb,
+                exit_code=o.exit_code,
+                signal=o.signal,
+                stdout=o.stdout,
+                stderr=o.stderr,
+                message=o.message,
+            )
+            for o in result.tests
+        ],
+        compile=pb.CompileResult(ok=result.compile_ok, output=result.compile_output, time_s=result.compile_time_s),
+        timing=pb.Timing(queue_s=result.queue_s, run_s=result.run_s, total_s=result.total_s),
+        cached=result.cached,
+        runtime=result.runtime,
+        error=result.error,
+    )
+
+
+def invalid_response(request_id: str, error: str, total: int = 0) -> pb.ScoreResponse:
+    return pb.ScoreResponse(
+        request_id=request_id, verdict=pb.INVALID_REQUEST, reward=0.0, total=total, error=error
+    )

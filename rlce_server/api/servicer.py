@@ -1,0 +1,190 @@
+"""The Scorer service over grpc.aio.
+
+Unary Score: a malformed request is INVALID_ARGUMENT naming the field; a full
+queue is RESOURCE_EXHAUSTED. ScoreStream: every request gets exactly one
+response (INVALID_REQUEST for a malformed one, SANDBOX_ERROR if our side
+fails), answered as each finishes; at most ``stream_inflight`` run at once
+per stream, which is the stream's back-pressure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from .._proto.rlce.v1 import scorer_pb2 as pb
+from .._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
+from ..config import Settings
+from ..domain import Job, TestCase
+from ..errors import InvalidRequest, Overloaded
+from ..metrics import Metrics
+from ..runtimes import RuntimeSpec
+from ..scheduling.scorer import Scorer
+from . import convert
+from .test_store import TestStore, tests_digest
+
+log = logging.getLogger("rlce.api")
+
+
+class ScorerServicer(pb_grpc.ScorerServicer):
+    def __init__(
+        self,
+        settings: Settings,
+        scorer: Scorer,
+        specs: dict[str, RuntimeSpec],
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.scorer = scorer
+        self.specs = specs
+        self.metrics = metrics
+        self.kinds = {name: list(spec.test_kinds) for name, spec in specs.items()}
+        self.store = TestStore(settings.registered_tests_max)
+
+    def _job(self, request: pb.ScoreRequest) -> Job:
+        size = request.ByteSize()
+        if size > self.settings.max_request_bytes:
+            raise InvalidRequest("request", f"is {size} bytes; at most {self.settings.max_request_bytes} are allowed")
+        return convert.convert_request(request, self.settings, self.kinds, self.store.get)
+
+    def _done(self, rpc: str, code: grpc.StatusCode, started: float) -> None:
+        self.metrics.requests.labels(rpc, code.name).inc()
+        self.metrics.rpc_latency.labels(rpc).observe(time.monotonic() - started)
+
+    async def Score(self, request: pb.ScoreRequest, context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
+        started = time.monotonic()
+        self.metrics.inflight.inc()
+        code = grpc.StatusCode.OK
+        try:
+            job = self._job(request)
+            result = await self.scorer.score(job, admit_or_fail=True)
+            return convert.to_response(result)
+        except InvalidRequest as exc:
+            code = grpc.StatusCode.INVALID_ARGUMENT
+            await context.abort(code, str(exc))
+        except Overloaded as exc:
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED
+            await context.abort(code, str(exc))
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            self.metrics.inflight.dec()
+            self._done("Score", code, started)
+        raise AssertionError("unreachable")
+
+    async def _answer(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
+        try:
+            job = self._job(request)
+        except InvalidRequest as exc:
+            return convert.invalid_response(request.request_id, str(exc), len(request.tests))
+        try:
+            result = await self.scorer.score(job, admit_or_fail=False)
+        except Exception as exc:  # never leave a stream request unanswered
+            log.exception("request %s failed inside rlce", job.request_id)
+            return pb.ScoreResponse(
+                request_id=job.request_id, verdict=pb.SANDBOX_ERROR, total=len(job.tests),
+                error=f"internal error, retry later: {exc!r}",
+            )
+        return convert.to_response(result)
+
+    async def ScoreStream(
+        self, request_iterator: AsyncIterator[pb.ScoreRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ScoreResponse]:
+        started = time.monotonic()
+        out: asyncio.Queue[pb.ScoreResponse | None] = asyncio.Queue()
+        slots = asyncio.Semaphore(self.settings.stream_inflight)
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def one(req: pb.ScoreRequest) -> None:
+            self.metrics.inflight.inc()
+            try:
+                out.put_nowait(await self._answer(req))
+            finally:
+                self.metrics.inflight.dec()
+                slots.release()
+
+        async def read() -> None:
+            try:
+                async for req in request_iterator:
+                    await slots.acquire()
+                    task = asyncio.get_running_loop().create_task(one(req))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                while tasks:
+                    await asyncio.gather(*list(tasks), return_exceptions=True)
+            finally:
+                out.put_nowait(None)
+
+        reader = asyncio.get_running_loop().create_task(read())
+        code = grpc.StatusCode.OK
+        try:
+            while True:
+                item = await out.get()
+                if item is None:
+                    break
+                yield item
+            await reader
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            reader.cancel()
+            for task in list(tasks):
+                task.cancel()
+            self._done("ScoreStream", code, started)
+
+    async def ListRuntimes(
+        self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRuntimesResponse:
+        d = self.settings.limits
+        defaults = pb.Limits(
+            time_limit_s=d.time_limit_s, cpu_time_limit_s=d.cpu_time_limit_s or d.time_limit_s,
+            memory_limit_mb=d.memory_limit_mb, output_limit_bytes=d.output_limit_bytes,
+            total_time_limit_s=d.total_time_limit_s,
+        )
+        caps = pb.Limits(
+            time_limit_s=d.max_time_limit_s, cpu_time_limit_s=d.max_cpu_time_limit_s,
+            memory_limit_mb=d.max_memory_limit_mb, output_limit_bytes=d.max_output_limit_bytes,
+            total_time_limit_s=d.max_total_time_limit_s,
+        )
+        runtimes = []
+        for name, spec in self.specs.items():
+            if name not in self.scorer.pools:
+                continue
+            runtimes.append(
+                pb.RuntimeInfo(
+                    name=name, display_name=spec.display_name, version=self.scorer.pools[name].version,
+                    image=self.settings.image_name(name), image_digest=self.scorer.digests.get(name, ""),
+                    test_kinds=list(spec.test_kinds), default_limits=defaults, max_limits=caps,
+                )
+            )
+        self._done("ListRuntimes", grpc.StatusCode.OK, time.monotonic())
+        return pb.ListRuntimesResponse(runtimes=runtimes)
+
+    async def RegisterTests(
+        self, request: pb.RegisterTestsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RegisterTestsResponse:
+        started = time.monotonic()
+        try:
+            if not request.tests:
+                raise InvalidRequest("tests", "at least one test is required")
+            tests: tuple[TestCase, ...] = convert.convert_tests(request.tests, self.settings)
+        except InvalidRequest as exc:
+            self._done("RegisterTests", grpc.StatusCode.INVALID_ARGUMENT, started)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        ref = tests_digest(request.tests)
+        self.store.put(ref, tests)
+        self._done("RegisterTests", grpc.StatusCode.OK, started)
+        return pb.RegisterTestsResponse(tests_ref=ref)
+
+
+def servicer_names() -> list[str]:
+    return [pb.DESCRIPTOR.services_by_name["Scorer"].full_name]
+
+

@@ -1,0 +1,131 @@
+"""Composition root: build every part from Settings, start and stop in order.
+
+Start: engine reachable -> leftovers of dead servers removed -> pools warm ->
+each runtime's self-test ACCEPTED -> health SERVING. Stop: health
+NOT_SERVING -> in-flight work drains within the grace period -> every
+container this server made is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry, start_http_server
+
+from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
+from .api.servicer import ScorerServicer, servicer_names
+from .config import Settings
+from .domain import AssertSpec, CallSpec, Job, OutputMatch, StdioSpec, TestCase, Verdict
+from .errors import SandboxFault
+from .metrics import Metrics
+from .runtimes import RuntimeSpec, load_runtimes
+from .sandbox.backend import Backend
+from .scheduling.pool import Pool
+from .scheduling.scorer import Scorer
+
+log = logging.getLogger("rlce.app")
+SERVICE = "rlce.v1.Scorer"
+
+
+def selftest_job(spec: RuntimeSpec, settings: Settings) -> Job:
+    tests = []
+    for i, t in enumerate(spec.selftest_tests):
+        if t.kind == "stdio":
+            s: Any = StdioSpec(stdin=t.stdin.encode(), expected_stdout=t.expected_stdout.encode(), match=OutputMatch.EXACT)
+        elif t.kind == "call":
+            s = CallSpec(entry_point=t.entry_point, args_json=t.args_json, expected_json=t.expected_json)
+        else:
+            s = AssertSpec(code=t.code)
+        tests.append(TestCase(name=f"selftest-{i}", weight=1.0, spec=s))
+    from .domain import Limits
+
+    d = settings.limits
+    limits = Limits(d.time_limit_s, d.cpu_time_limit_s or d.time_limit_s, d.memory_limit_mb,
+                    d.output_limit_bytes, d.total_time_limit_s)
+    return Job(request_id=f"selftest-{spec.name}", language=spec.name, program=spec.selftest_program(),
+               tests=tuple(tests), limits=limits)
+
+
+class App:
+    def __init__(self, settings: Settings, backend: Backend | None = None,
+                 registry: CollectorRegistry | None = None) -> None:
+        self.settings = settings
+        all_specs = load_runtimes(settings.images_dir)
+        missing = [r for r in settings.runtimes if r not in all_specs]
+        if missing:
+            raise ValueError(f"unknown runtimes {missing}; known: {sorted(all_specs)}")
+        self.specs = {name: all_specs[name] for name in settings.runtimes}
+        self.registry = registry or CollectorRegistry()
+        self.metrics = Metrics(self.registry)
+        if backend is None:
+            from .sandbox.docker_backend import DockerBackend
+
+            backend = DockerBackend(settings, self.specs)
+        self.backend = backend
+        self.pools = {
+            name: Pool(backend, name, settings.workers, settings.recycle_after_jobs, self.metrics)
+            for name in self.specs
+        }
+        for name, pool in self.pools.items():
+            self.metrics.watch_pool(name, lambda p=pool: p.live, lambda p=pool: p.busy)
+        self.digests: dict[str, str] = {}
+        self.scorer = Scorer(settings, self.pools, self.digests, self.metrics)
+        self.health = health.aio.HealthServicer()
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self.metrics_port = 0
+        self._metrics_server: Any = None
+
+    async def start(self) -> None:
+        s = self.settings
+        await self.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.health.set(SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)
+        removed = await self.backend.remove_leftovers(own=False)
+        if removed:
+            log.info("removed %d containers left by earlier servers", removed)
+        for name in self.specs:
+            self.digests[name] = await asyncio.to_thread(self.backend.image_digest, name)
+        self.server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", 2 * s.max_request_bytes),
+                ("grpc.max_send_message_length", 256 << 20),
+                ("grpc.so_reuseport", 0),
+            ]
+        )
+        pb_grpc.add_ScorerServicer_to_server(ScorerServicer(s, self.scorer, self.specs, self.metrics), self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection([*servicer_names(), health.SERVICE_NAME, reflection.SERVICE_NAME],
+                                            self.server)
+        self.port = self.server.add_insecure_port(f"{s.host}:{s.port}")
+        if self.port == 0:
+            raise OSError(f"cannot listen on {s.host}:{s.port}")
+        await self.server.start()
+        if s.metrics_port:
+            self._metrics_server, _ = start_http_server(s.metrics_port, addr=s.host, registry=self.registry)
+            self.metrics_port = self._metrics_server.server_port
+        await asyncio.gather(*(pool.start() for pool in self.pools.values()))
+        for spec in self.specs.values():
+            result = await self.scorer.score(selftest_job(spec, s), admit_or_fail=False)
+            if result.verdict is not Verdict.ACCEPTED:
+                details = [(t.name, t.verdict.name, t.message) for t in result.tests]
+                raise SandboxFault(f"self-test of {spec.name} failed: {result.verdict.name} {result.error} {details}")
+        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        await self.health.set(SERVICE, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving on %s:%d (%d workers per runtime: %s)", s.host, self.port, s.workers,
+                 ", ".join(self.specs))
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        await self.health.enter_graceful_shutdown()
+        if self.server is not None:
+            await self.server.stop(self.settings.grace_s if grace_s is None else grace_s)
+        for pool in self.pools.values():
+            await pool.close()
+        await self.backend.remove_leftovers(own=True)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server = None

@@ -1,0 +1,119 @@
+"""The ``rlce`` command: serve, score, images build, demo.
+
+Every flag also has an ``RLCE_*`` environment variable (see config.py);
+flags win. Flags left unset do not override the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+
+
+def _settings(args: argparse.Namespace, keys: list[str]) -> Settings:
+    overrides: dict[str, Any] = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    return Settings(**overrides)
+
+
+async def _serve(settings: Settings) -> None:
+    from .app import App
+
+    app = App(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await app.start()
+        print(f"rlce serving on {settings.host}:{app.port} (metrics on :{app.metrics_port or 'off'})", flush=True)
+        await stop.wait()
+    finally:
+        await app.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args, ["host", "port", "metrics_port", "workers", "runtimes", "isolation",
+                                "recycle_after_jobs", "container_runtime"])
+    asyncio.run(_serve(settings))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from google.protobuf import json_format
+
+    from .client import Client, pb
+
+    program = Path(args.program).read_text()
+    data = json.loads(Path(args.tests).read_text())
+    items = data["tests"] if isinstance(data, dict) else data
+    tests = [json_format.ParseDict(t, pb.TestCase()) for t in items]
+    with Client(args.target) as client:
+        resp = client.score(args.language, program, tests, timeout_s=args.timeout)
+    print(json_format.MessageToJson(resp, always_print_fields_with_no_presence=True))
+    return 0 if resp.verdict != pb.SANDBOX_ERROR else 3
+
+
+def cmd_images_build(args: argparse.Namespace) -> int:
+    from .images import build
+
+    for name, image_id in build(Settings(), args.runtimes or None).items():
+        print(f"{name}: {image_id}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import main as demo_main
+
+    return demo_main(workers=args.workers)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rlce", description="Sandboxed code-execution rewards for RL.")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the gRPC scoring server")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--metrics-port", dest="metrics_port", type=int)
+    s.add_argument("--workers", type=int, help="warm sandboxes per runtime (jobs that run at once)")
+    s.add_argument("--runtimes", type=lambda v: v.split(","), help="comma-separated, e.g. python")
+    s.add_argument("--isolation", choices=["pool", "container"])
+    s.add_argument("--recycle-after-jobs", dest="recycle_after_jobs", type=int)
+    s.add_argument("--container-runtime", dest="container_runtime", help="e.g. runsc (gVisor)")
+    s.set_defaults(func=cmd_serve)
+
+    sc = sub.add_parser("score", help="score one program from files; prints the response as JSON")
+    sc.add_argument("--language", required=True)
+    sc.add_argument("--program", required=True, help="file with the program's source")
+    sc.add_argument("--tests", required=True, help="JSON file: a list of TestCase objects (proto JSON form)")
+    sc.add_argument("--target", default="127.0.0.1:50051")
+    sc.add_argument("--timeout", type=float, default=600.0)
+    sc.set_defaults(func=cmd_score)
+
+    im = sub.add_parser("images", help="sandbox images")
+    im_sub = im.add_subparsers(dest="images_command", required=True)
+    b = im_sub.add_parser("build", help="build the sandbox images")
+    b.add_argument("runtimes", nargs="*")
+    b.set_defaults(func=cmd_images_build)
+
+    d = sub.add_parser("demo", help="serve and score the bundled HumanEval programs end to end")
+    d.add_argument("--workers", type=int, default=None)
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    result: int = args.func(args)
+    return result

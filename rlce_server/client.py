@@ -1,0 +1,131 @@
+"""Python client for rlce, sync and asyncio, with helpers to build tests.
+
+    from rlce_server.client import Client, assertion, stdio, call
+    with Client("127.0.0.1:50051") as c:
+        r = c.score("python", "def f(x): return x + 1", [call("f", [1], 2)])
+        print(r.verdict, r.reward)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import grpc
+
+from ._proto.rlce.v1 import scorer_pb2 as pb
+from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
+
+__all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio"]
+
+_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
+
+
+def stdio(stdin: bytes | str, expected: bytes | str, match: int = pb.TOKENS, *, name: str = "",
+          weight: float = 0.0, float_tolerance: float = 0.0) -> pb.TestCase:
+    def b(x: bytes | str) -> bytes:
+        return x.encode() if isinstance(x, str) else x
+
+    return pb.TestCase(name=name, weight=weight, stdio=pb.StdioTest(
+        stdin=b(stdin), expected_stdout=b(expected), match=match, float_tolerance=float_tolerance))  # type: ignore[arg-type]
+
+
+def call(entry_point: str, args: Sequence[Any], expected: Any, *, name: str = "", weight: float = 0.0,
+         float_tolerance: float = 0.0) -> pb.TestCase:
+    return pb.TestCase(name=name, weight=weight, call=pb.CallTest(
+        entry_point=entry_point, args_json=json.dumps(list(args)), expected_json=json.dumps(expected),
+        float_tolerance=float_tolerance))
+
+
+def assertion(code: str, *, name: str = "", weight: float = 0.0) -> pb.TestCase:
+    return pb.TestCase(name=name, weight=weight, assertion=pb.AssertTest(code=code))
+
+
+def request(language: str, program: str, tests: Iterable[pb.TestCase] = (), *, request_id: str = "",
+            tests_ref: str = "", limits: pb.Limits | None = None, policy: pb.ScoringPolicy | None = None
+            ) -> pb.ScoreRequest:
+    req = pb.ScoreRequest(request_id=request_id, language=language, program=program, tests=list(tests),
+                          tests_ref=tests_ref)
+    if limits is not None:
+        req.limits.CopyFrom(limits)
+    if policy is not None:
+        req.policy.CopyFrom(policy)
+    return req
+
+
+class Client:
+    """Blocking client."""
+
+    def __init__(self, target: str = "127.0.0.1:50051") -> None:
+        self.channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+        self.stub = pb_grpc.ScorerStub(self.channel)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        grpc.channel_ready_future(self.channel).result(timeout=timeout_s)
+
+    def score(self, language: str, program: str, tests: Iterable[pb.TestCase] = (), *,
+              timeout_s: float | None = None, **kw: Any) -> pb.ScoreResponse:
+        resp: pb.ScoreResponse = self.stub.Score(request(language, program, tests, **kw), timeout=timeout_s)
+        return resp
+
+    def score_request(self, req: pb.ScoreRequest, timeout_s: float | None = None) -> pb.ScoreResponse:
+        resp: pb.ScoreResponse = self.stub.Score(req, timeout=timeout_s)
+        return resp
+
+    def score_stream(self, requests: Iterable[pb.ScoreRequest], timeout_s: float | None = None
+                     ) -> Iterable[pb.ScoreResponse]:
+        return self.stub.ScoreStream(iter(requests), timeout=timeout_s)  # type: ignore[no-any-return]
+
+    def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
+        resp: pb.RegisterTestsResponse = self.stub.RegisterTests(pb.RegisterTestsRequest(tests=list(tests)))
+        return resp.tests_ref
+
+    def list_runtimes(self) -> pb.ListRuntimesResponse:
+        resp: pb.ListRuntimesResponse = self.stub.ListRuntimes(pb.ListRuntimesRequest())
+        return resp
+
+
+class AsyncClient:
+    """asyncio client (grpc.aio)."""
+
+    def __init__(self, target: str = "127.0.0.1:50051") -> None:
+        self.channel = grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
+        self.stub = pb_grpc.ScorerStub(self.channel)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def score(self, language: str, program: str, tests: Iterable[pb.TestCase] = (), *,
+                    timeout_s: float | None = None, **kw: Any) -> pb.ScoreResponse:
+        resp: pb.ScoreResponse = await self.stub.Score(request(language, program, tests, **kw), timeout=timeout_s)
+        return resp
+
+    async def score_stream(self, requests: Iterable[pb.ScoreRequest] | AsyncIterator[pb.ScoreRequest],
+                           timeout_s: float | None = None) -> AsyncIterator[pb.ScoreResponse]:
+        call = self.stub.ScoreStream(requests, timeout=timeout_s)
+        async for resp in call:
+            yield resp
+
+    async def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
+        resp: pb.RegisterTestsResponse = await self.stub.RegisterTests(pb.RegisterTestsRequest(tests=list(tests)))
+        return resp.tests_ref
+
+    async def list_runtimes(self) -> pb.ListRuntimesResponse:
+        resp: pb.ListRuntimesResponse = await self.stub.ListRuntimes(pb.ListRuntimesRequest())
+        return resp

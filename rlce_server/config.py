@@ -1,0 +1,93 @@
+"""The one settings tree: typed, validated at start-up, units in the names.
+
+Values come from (lowest to highest) defaults, ``RLCE_*`` environment
+variables (nested with ``__``, e.g. ``RLCE_LIMITS__TIME_LIMIT_S``) and
+command-line flags. Nothing is built at import time: ``Settings()`` is made
+once by the CLI and passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LimitSettings(BaseModel):
+    """Per-test defaults, and the caps no request may exceed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    time_limit_s: float = Field(5.0, gt=0)
+    cpu_time_limit_s: float | None = Field(None, gt=0, description="None: same as time_limit_s")
+    memory_limit_mb: int = Field(512, ge=16)
+    output_limit_bytes: int = Field(1 << 20, ge=1024)
+    total_time_limit_s: float = Field(60.0, gt=0)
+
+    max_time_limit_s: float = Field(60.0, gt=0)
+    max_cpu_time_limit_s: float = Field(60.0, gt=0)
+    max_memory_limit_mb: int = Field(4096, ge=16)
+    max_output_limit_bytes: int = Field(16 << 20, ge=1024)
+    max_total_time_limit_s: float = Field(600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _defaults_within_caps(self) -> LimitSettings:
+        pairs = [
+            ("time_limit_s", self.time_limit_s, self.max_time_limit_s),
+            ("cpu_time_limit_s", self.cpu_time_limit_s or self.time_limit_s, self.max_cpu_time_limit_s),
+            ("memory_limit_mb", self.memory_limit_mb, self.max_memory_limit_mb),
+            ("output_limit_bytes", self.output_limit_bytes, self.max_output_limit_bytes),
+            ("total_time_limit_s", self.total_time_limit_s, self.max_total_time_limit_s),
+        ]
+        for name, value, cap in pairs:
+            if value > cap:
+                raise ValueError(f"default {name}={value} exceeds its cap {cap}")
+        return self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RLCE_", env_nested_delimiter="__", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(50051, ge=0, le=65535)
+    metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables /metrics")
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    runtimes: list[str] = Field(default_factory=lambda: ["python"])
+    instance_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    images_dir: Path = ROOT / "sandbox_images"
+    image_prefix: str = "rlce-"
+    image_tag: str = "latest"
+    base_image: str = "debian:bookworm-slim"
+    local_base_image: str = "rlce-base:bookworm"
+    apt_sources: Path = Path("/etc/apt/sources.list.d/debian.sources")
+    run_dir: Path = Path("/run/rlce")
+
+    # sandbox container shape
+    isolation: Literal["pool", "container"] = "pool"
+    recycle_after_jobs: int = Field(1000, ge=1)
+    sandbox_cpus: float = Field(1.0, gt=0)
+    sandbox_memory_headroom_mb: int = Field(256, ge=64)
+    container_runtime: str | None = Field(None, description="e.g. runsc for gVisor")
+    seccomp_profile: Path | None = None
+
+    # admission and request shape
+    queue_size: int = Field(1024, ge=1)
+    stream_inflight: int = Field(64, ge=1)
+    max_request_bytes: int = Field(32 << 20, ge=1024)
+    max_tests: int = Field(1000, ge=1)
+    max_program_bytes: int = Field(1 << 20, ge=1)
+    registered_tests_max: int = Field(4096, ge=1)
+    runner_reply_margin_s: float = Field(15.0, gt=0)
+    grace_s: float = Field(10.0, ge=0)
+
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    def image_name(self, runtime: str) -> str:
+        return f"{self.image_prefix}{runtime}:{self.image_tag}"

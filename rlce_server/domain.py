@@ -1,0 +1,119 @@
+"""Proto-free types the core works with: jobs in, outcomes out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Verdict(enum.IntEnum):
+    """Same names and numbers as rlce.v1.Verdict."""
+
+    VERDICT_UNSPECIFIED = 0
+    ACCEPTED = 1
+    WRONG_ANSWER = 2
+    RUNTIME_ERROR = 3
+    TIME_LIMIT_EXCEEDED = 4
+    MEMORY_LIMIT_EXCEEDED = 5
+    OUTPUT_LIMIT_EXCEEDED = 6
+    COMPILE_ERROR = 7
+    SKIPPED = 8
+    INVALID_REQUEST = 9
+    SANDBOX_ERROR = 10
+
+
+class OutputMatch(enum.Enum):
+    EXACT = "exact"
+    TRIM = "trim"
+    TOKENS = "tokens"
+    FLOAT = "float"
+
+
+class RewardMode(enum.Enum):
+    PARTIAL = "partial"
+    ALL_OR_NOTHING = "all_or_nothing"
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_limit_s: float
+    cpu_time_limit_s: float
+    memory_limit_mb: int
+    output_limit_bytes: int
+    total_time_limit_s: float
+
+
+@dataclass(frozen=True)
+class StdioSpec:
+    stdin: bytes
+    expected_stdout: bytes
+    match: OutputMatch = OutputMatch.TOKENS
+    float_tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    entry_point: str
+    args_json: str
+    expected_json: str
+    float_tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
+class AssertSpec:
+    code: str
+
+
+TestSpec = StdioSpec | CallSpec | AssertSpec
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str
+    weight: float
+    spec: TestSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    request_id: str
+    language: str
+    program: str
+    tests: tuple[TestCase, ...]
+    limits: Limits
+    reward_mode: RewardMode = RewardMode.PARTIAL
+    stop_on_first_failure: bool = False
+    no_cache: bool = False
+
+
+@dataclass
+class TestOutcome:
+    name: str
+    verdict: Verdict
+    wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
+    peak_memory_kb: int = 0
+    exit_code: int = 0
+    signal: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    message: str = ""
+
+
+@dataclass
+class ScoreResult:
+    request_id: str
+    verdict: Verdict
+    reward: float
+    passed: int
+    total: int
+    tests: list[TestOutcome] = field(default_factory=list)
+    queue_s: float = 0.0
+    run_s: float = 0.0
+    total_s: float = 0.0
+    cached: bool = False
+    runtime: str = ""
+    error: str = ""
+    compile_ok: bool = True
+    compile_output: str = ""
+    compile_time_s: float = 0.0

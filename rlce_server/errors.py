@@ -1,0 +1,37 @@
+"""Whose fault is it? The exception tree, drawn in one place.
+
+    RlceError
+    ├── InvalidRequest      the caller's fault: INVALID_ARGUMENT / INVALID_REQUEST
+    ├── Overloaded          the queue is full: RESOURCE_EXHAUSTED
+    └── SandboxFault        ours: retried once on a fresh sandbox, then SANDBOX_ERROR
+        └── EngineUnavailable  the container engine does not answer
+
+A candidate's failure is never an exception: it is a verdict.
+"""
+
+from __future__ import annotations
+
+
+class RlceError(Exception):
+    """Base of every error rlce raises on purpose."""
+
+
+class InvalidRequest(RlceError):
+    """The request is malformed; the message names the field and the problem."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class Overloaded(RlceError):
+    """More work is queued than the server accepts."""
+
+
+class SandboxFault(RlceError):
+    """The sandbox machinery failed before or around the candidate's run."""
+
+
+class EngineUnavailable(SandboxFault):
+    """The container engine cannot be reached."""

@@ -1,0 +1,66 @@
+"""Prometheus metrics, all on an injected registry (tests build their own).
+
+Names follow ``rlce_<subsystem>_<name>_<unit>``; buckets are explicit.
+Pool and queue gauges are read at scrape time from the live objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60)
+REWARD_BUCKETS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, 1.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "rlce_api_requests_total", "Requests by RPC and status code", ["rpc", "code"], registry=registry
+        )
+        self.rpc_latency = Histogram(
+            "rlce_api_request_duration_seconds", "RPC latency", ["rpc"], buckets=LATENCY_BUCKETS, registry=registry
+        )
+        self.inflight = Gauge("rlce_api_inflight_requests", "Requests being served", registry=registry)
+        self.verdicts = Counter(
+            "rlce_scoring_verdicts_total", "Overall verdicts by language", ["language", "verdict"], registry=registry
+        )
+        self.test_verdicts = Counter(
+            "rlce_scoring_test_verdicts_total", "Per-test verdicts by language", ["language", "verdict"],
+            registry=registry,
+        )
+        self.rewards = Histogram(
+            "rlce_scoring_reward", "Rewards given", ["language"], buckets=REWARD_BUCKETS, registry=registry
+        )
+        self.queue_wait = Histogram(
+            "rlce_queue_wait_seconds", "Time a job waited for a sandbox", ["language"],
+            buckets=LATENCY_BUCKETS, registry=registry,
+        )
+        self.run_duration = Histogram(
+            "rlce_scoring_run_duration_seconds", "Time a job held a sandbox", ["language"],
+            buckets=LATENCY_BUCKETS, registry=registry,
+        )
+        self.limit_hits = Counter(
+            "rlce_scoring_limit_hits_total", "Tests stopped by a limit", ["language", "limit"], registry=registry
+        )
+        self.sandbox_starts = Counter(
+            "rlce_pool_sandbox_starts_total", "Sandboxes started", ["runtime"], registry=registry
+        )
+        self.sandbox_recycles = Counter(
+            "rlce_pool_sandbox_recycles_total", "Sandboxes replaced", ["runtime", "reason"], registry=registry
+        )
+        self.sandbox_failures = Counter(
+            "rlce_pool_sandbox_failures_total", "Sandbox machinery faults", ["runtime", "stage"], registry=registry
+        )
+        self.pool_size = Gauge("rlce_pool_sandboxes", "Live sandboxes", ["runtime", "state"], registry=registry)
+        self.queue_depth = Gauge("rlce_queue_depth", "Jobs waiting for a sandbox", registry=registry)
+
+    def watch_pool(self, runtime: str, live: Callable[[], int], busy: Callable[[], int]) -> None:
+        self.pool_size.labels(runtime, "live").set_function(live)
+        self.pool_size.labels(runtime, "busy").set_function(busy)
+        self.pool_size.labels(runtime, "idle").set_function(lambda: max(live() - busy(), 0))
+
+    def watch_queue(self, depth: Callable[[], int]) -> None:
+        self.queue_depth.set_function(depth)

@@ -1,0 +1,40 @@
+"""Reward policies: how per-test outcomes reduce to one reward in [0, 1]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..domain import RewardMode, TestCase, TestOutcome, Verdict
+
+ZERO_VERDICTS = frozenset({Verdict.COMPILE_ERROR, Verdict.INVALID_REQUEST, Verdict.SANDBOX_ERROR})
+
+
+def partial(tests: Sequence[TestCase], outcomes: Sequence[TestOutcome]) -> float:
+    """Weighted share of passed tests over the trusted test list."""
+    total = sum(t.weight for t in tests)
+    won = sum(t.weight for t, o in zip(tests, outcomes) if o.verdict is Verdict.ACCEPTED)
+    return won / total if total > 0 else 0.0
+
+
+def all_or_nothing(tests: Sequence[TestCase], outcomes: Sequence[TestOutcome]) -> float:
+    ok = len(outcomes) == len(tests) and all(o.verdict is Verdict.ACCEPTED for o in outcomes)
+    return 1.0 if ok else 0.0
+
+
+POLICIES = {RewardMode.PARTIAL: partial, RewardMode.ALL_OR_NOTHING: all_or_nothing}
+
+
+def overall_verdict(outcomes: Sequence[TestOutcome]) -> Verdict:
+    """ACCEPTED only if all passed; else the first failing test's verdict."""
+    for o in outcomes:
+        if o.verdict is not Verdict.ACCEPTED and o.verdict is not Verdict.SKIPPED:
+            return o.verdict
+    if any(o.verdict is Verdict.SKIPPED for o in outcomes):
+        return Verdict.SKIPPED
+    return Verdict.ACCEPTED
+
+
+def reward(mode: RewardMode, verdict: Verdict, tests: Sequence[TestCase], outcomes: Sequence[TestOutcome]) -> float:
+    if verdict in ZERO_VERDICTS:
+        return 0.0
+    return POLICIES[mode](tests, outcomes)

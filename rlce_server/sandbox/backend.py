@@ -1,0 +1,35 @@
+"""The small interface the scheduler needs from a sandbox backend.
+
+A Sandbox runs one test at a time and is reset between jobs; a Backend makes
+and destroys sandboxes. The Docker backend is the real one; ``fake`` holds a
+stand-in for unit tests of the scheduler, graders and rewards.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Sandbox(Protocol):
+    id: str
+    runtime: str
+    jobs_run: int
+    version: str
+
+    async def run(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Run one test; return the runner's raw facts. Raises SandboxFault."""
+        ...
+
+    async def reset(self, timeout_s: float) -> bool:
+        """Kill, wipe and verify; False means destroy this sandbox."""
+        ...
+
+
+class Backend(Protocol):
+    async def create(self, runtime: str) -> Sandbox: ...
+
+    async def destroy(self, sandbox: Sandbox) -> None: ...
+
+    async def remove_leftovers(self, *, own: bool) -> int: ...
+
+    def image_digest(self, runtime: str) -> str: ...

@@ -1,0 +1,216 @@
+"""The real backend: warm Docker containers driven over a unix socket.
+
+Docker API calls (create, start, remove) happen only when a sandbox is made
+or destroyed, in a worker thread, never per job or per test. Each container
+gets a private control directory on the host, bind-mounted at /rlce/ctl,
+where its runner listens; the host keeps one connection per container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import struct
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from ..config import Settings
+from ..errors import EngineUnavailable, SandboxFault
+from ..runtimes import RuntimeSpec
+from .hardening import container_kwargs
+
+LABEL_SERVER = "rlce.server"
+LABEL_RUNTIME = "rlce.runtime"
+LABEL_OWNER = "rlce.owner"  # "<hostname>:<pid>" of the server process
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True when the labelled server process is known to be gone.
+
+    Containers of a server on another host (a shared engine) are never ours
+    to judge, so they are left alone.
+    """
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+_HEADER = struct.Struct(">I")
+_MAX_REPLY = 64 * 1024 * 1024
+
+
+class DockerSandbox:
+    """One warm container and the open connection to its runner."""
+
+    def __init__(self, runtime: str, container: Any, control_dir: Path) -> None:
+        self.id = container.name
+        self.runtime = runtime
+        self.container = container
+        self.control_dir = control_dir
+        self.jobs_run = 0
+        self.version = ""
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def connect(self, timeout_s: float) -> None:
+        sock_path = self.control_dir / "runner.sock"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._reader, self._writer = await asyncio.open_unix_connection(str(sock_path), limit=1 << 20)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise SandboxFault(f"runner in {self.id} did not start within {timeout_s}s") from None
+                await asyncio.sleep(0.02)
+        hello = await self._call({"op": "hello"}, timeout_s)
+        if not hello.get("ok") or hello.get("leftovers"):
+            raise SandboxFault(f"runner in {self.id} is not clean: {hello}")
+        self.version = str(hello.get("python", ""))
+
+    async def _call(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        if self._writer is None or self._reader is None:
+            raise SandboxFault(f"sandbox {self.id} is not connected")
+        payload = json.dumps(msg, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        try:
+            self._writer.write(_HEADER.pack(len(payload)) + payload)
+            async with asyncio.timeout(timeout_s):
+                await self._writer.drain()
+                (size,) = _HEADER.unpack(await self._reader.readexactly(_HEADER.size))
+                if size > _MAX_REPLY:
+                    raise SandboxFault(f"runner reply of {size} bytes is too large")
+                reply: dict[str, Any] = json.loads(await self._reader.readexactly(size))
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            raise SandboxFault(f"lost the runner of {self.id}: {exc!r}") from None
+        except TimeoutError:
+            raise SandboxFault(f"runner of {self.id} did not answer within {timeout_s:.1f}s") from None
+        if reply.get("broken"):
+            raise SandboxFault(f"runner of {self.id} broke: {reply['broken']}")
+        return reply
+
+    async def run(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        reply = await self._call(msg, timeout_s)
+        if not reply.get("ok") or "result" not in reply:
+            raise SandboxFault(f"runner of {self.id} refused a test: {reply.get('error')}")
+        result: dict[str, Any] = reply["result"]
+        return result
+
+    async def reset(self, timeout_s: float) -> bool:
+        self.jobs_run += 1
+        try:
+            reply = await self._call({"op": "reset"}, timeout_s)
+        except SandboxFault:
+            return False
+        return bool(reply.get("ok"))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class DockerBackend:
+    def __init__(self, settings: Settings, specs: dict[str, RuntimeSpec], client: Any = None) -> None:
+        self.settings = settings
+        self.specs = specs
+        self._client = client
+        self._digests: dict[str, str] = {}
+        self.run_dir = settings.run_dir / settings.instance_id
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            try:
+                self._client = docker.from_env(timeout=60)
+            except docker.errors.DockerException as exc:
+                raise EngineUnavailable(f"cannot reach the Docker engine: {exc}") from None
+        return self._client
+
+    def image_digest(self, runtime: str) -> str:
+        if runtime not in self._digests:
+            image = self.client.images.get(self.settings.image_name(runtime))
+            self._digests[runtime] = image.id
+        return self._digests[runtime]
+
+    def _create_sync(self, runtime: str) -> DockerSandbox:
+        spec = self.specs[runtime]
+        name = f"rlce-{self.settings.instance_id}-{runtime}-{uuid.uuid4().hex[:8]}"
+        control_dir = self.run_dir / name
+        control_dir.mkdir(parents=True, mode=0o700)
+        labels = {LABEL_SERVER: self.settings.instance_id, LABEL_RUNTIME: runtime, LABEL_OWNER: _owner()}
+        kwargs = container_kwargs(self.settings, spec, self.image_digest(runtime), control_dir, labels, name)
+        try:
+            container = self.client.containers.create(**kwargs)
+            container.start()
+        except docker.errors.DockerException as exc:
+            shutil.rmtree(control_dir, ignore_errors=True)
+            raise EngineUnavailable(f"cannot start a {runtime} sandbox: {exc}") from None
+        return DockerSandbox(runtime, container, control_dir)
+
+    async def create(self, runtime: str) -> DockerSandbox:
+        sandbox = await asyncio.to_thread(self._create_sync, runtime)
+        try:
+            await sandbox.connect(timeout_s=30.0)
+        except BaseException:
+            await self.destroy(sandbox)
+            raise
+        return sandbox
+
+    def _destroy_sync(self, sandbox: DockerSandbox) -> None:
+        try:
+            sandbox.container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.DockerException:
+            pass  # swept up by remove_leftovers at the next start or stop
+        shutil.rmtree(sandbox.control_dir, ignore_errors=True)
+
+    async def destroy(self, sandbox: Any) -> None:
+        sandbox.close()
+        await asyncio.to_thread(self._destroy_sync, sandbox)
+
+    def _remove_leftovers_sync(self, own: bool) -> int:
+        removed = 0
+        containers = self.client.containers.list(all=True, filters={"label": LABEL_SERVER})
+        for c in containers:
+            mine = c.labels.get(LABEL_SERVER) == self.settings.instance_id
+            if own != mine or (not own and not _owner_is_dead(c.labels.get(LABEL_OWNER, ""))):
+                continue
+            try:
+                c.remove(force=True)
+                removed += 1
+            except docker.errors.DockerException:
+                pass
+            instance = c.labels.get(LABEL_SERVER, "")
+            if instance and "/" not in instance and instance not in (".", ".."):
+                shutil.rmtree(self.settings.run_dir / instance, ignore_errors=True)
+        if own:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+        return removed
+
+    async def remove_leftovers(self, *, own: bool) -> int:
+        """Remove containers of earlier, dead server processes, or our own at stop."""
+        return await asyncio.to_thread(self._remove_leftovers_sync, own)
+
+    def ping(self) -> None:
+        try:
+            self.client.ping()
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(f"the Docker engine does not answer: {exc}") from None

@@ -1,0 +1,80 @@
+"""Everything a sandbox container may do, in one place.
+
+A reviewer reads this file to know the container's shape:
+
+* no network (``network_mode=none``), read-only root filesystem
+* scratch only on small tmpfs mounts (``/w`` owned by the candidate uid,
+  ``/tmp``, ``/dev/shm``), all ``nosuid,nodev`` with byte and inode caps
+* every capability dropped except CAP_SETUID/CAP_SETGID, which the runner
+  needs to drop each test process to its own uid; ``no-new-privileges``
+* pids, memory (swap disabled: memswap == memory) and CPU limits
+* container logs disabled (the runner's channel is a unix socket)
+* an allow-listed environment; IPC namespace private
+* optional: another OCI runtime (gVisor's ``runsc``) and a seccomp profile
+
+Inside, the runner (uid 0, 2 capabilities) runs programs as uid 1600 and test
+drivers as uid 1500; see docs/SECURITY.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..runtimes import RuntimeSpec
+from .rlce_runner.runner import CANDIDATE_UID
+
+CONTROL_DIR_IN_CONTAINER = "/rlce/ctl"
+ALLOWED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+def container_kwargs(
+    settings: Settings,
+    spec: RuntimeSpec,
+    image: str,
+    control_dir: Path,
+    labels: dict[str, str],
+    name: str,
+) -> dict[str, Any]:
+    """Keyword arguments for docker-py ``containers.create``."""
+    memory_mb = settings.limits.max_memory_limit_mb + settings.sandbox_memory_headroom_mb
+    shape = spec.sandbox
+    security_opt = ["no-new-privileges:true"]
+    if settings.seccomp_profile is not None:
+        security_opt.append(f"seccomp={settings.seccomp_profile.read_text()}")
+    kwargs: dict[str, Any] = {
+        "image": image,
+        "name": name,
+        "labels": labels,
+        "detach": True,
+        "user": "0:0",
+        "network_mode": "none",
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "cap_add": ["SETUID", "SETGID"],
+        "security_opt": security_opt,
+        "pids_limit": shape.pids,
+        "mem_limit": f"{memory_mb}m",
+        "memswap_limit": f"{memory_mb}m",
+        "nano_cpus": int(settings.sandbox_cpus * 1e9),
+        "ipc_mode": "private",
+        "shm_size": "16m",
+        "tmpfs": {
+            "/w": (
+                f"rw,nosuid,nodev,size={shape.work_dir_mb}m,nr_inodes=4096,"
+                f"mode=0700,uid={CANDIDATE_UID},gid={CANDIDATE_UID}"
+            ),
+            "/tmp": f"rw,nosuid,nodev,noexec,size={shape.tmp_mb}m,nr_inodes=2048,mode=1777",
+        },
+        "volumes": {str(control_dir): {"bind": CONTROL_DIR_IN_CONTAINER, "mode": "rw"}},
+        "environment": dict(ALLOWED_ENV),
+        "hostname": "sandbox",
+        "log_config": {"type": "none", "config": {}},
+        "stdin_open": False,
+        "tty": False,
+        "ulimits": [{"name": "core", "soft": 0, "hard": 0}],
+    }
+    if settings.container_runtime:
+        kwargs["runtime"] = settings.container_runtime
+    return kwargs

@@ -1,0 +1,1 @@
+"""rlce's in-container runner (stdlib only; copied into every sandbox image)."""

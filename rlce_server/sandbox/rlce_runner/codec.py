@@ -1,0 +1,190 @@
+"""Strict value codec shared by the sandbox and the trusted side.
+
+Why a codec of our own and not pickle or repr: a value that crosses from the
+candidate's process must be *data*, never behaviour. Only exact built-in types
+are encoded (``type(v) is int``, never a subclass), so an object whose
+``__eq__`` always returns True, or an ``int`` subclass that lies, cannot be
+carried across. The decoder is strict about shape, depth and size, and never
+evaluates anything.
+
+Wire form is a JSON tree:
+
+* ``null``, ``true``/``false``, integers, finite floats, strings: as JSON
+* list: JSON array
+* tuple / set / frozenset / dict / bytes / non-finite float: a one-key object
+  ``{"$tuple": [...]}``, ``{"$set": [...]}``, ``{"$frozenset": [...]}``,
+  ``{"$dict": [[k, v], ...]}``, ``{"$bytes": "<base64>"}``, ``{"$float": "nan"}``
+* an opaque object kept in the candidate's process: ``{"$ref": <int>}``
+  (only where the caller allows handles)
+
+stdlib only: this module is copied into the sandbox images.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import Any, Callable
+
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+MAX_BYTES = 16 * 1024 * 1024
+
+_TAGS = frozenset({"$tuple", "$set", "$frozenset", "$dict", "$bytes", "$float", "$ref"})
+
+
+class CodecError(ValueError):
+    """A value that is not a plain, bounded built-in value."""
+
+
+class _Budget:
+    __slots__ = ("nodes",)
+
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def tick(self) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CodecError(f"value has more than {MAX_NODES} elements")
+
+
+def encode(
+    value: Any,
+    *,
+    allow_nonfinite: bool = True,
+    make_ref: Callable[[Any], int] | None = None,
+) -> Any:
+    """Turn a value into a JSON-able tree; raise CodecError on anything else.
+
+    ``make_ref`` lets the program server hand out handles for objects that are
+    not plain values (instances of the program's own classes).
+    """
+    budget = _Budget()
+
+    def enc(v: Any, depth: int) -> Any:
+        budget.tick()
+        if depth > MAX_DEPTH:
+            raise CodecError(f"value nested deeper than {MAX_DEPTH}")
+        t = type(v)
+        if v is None or t is bool or t is str:
+            return v
+        if t is int:
+            return v
+        if t is float:
+            if math.isfinite(v):
+                return v
+            if not allow_nonfinite:
+                raise CodecError("NaN and Infinity are not allowed")
+            return {"$float": repr(v)}
+        if t is list:
+            return [enc(x, depth + 1) for x in v]
+        if t is tuple:
+            return {"$tuple": [enc(x, depth + 1) for x in v]}
+        if t is dict:
+            return {"$dict": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v.items()]}
+        if t is set or t is frozenset:
+            tag = "$set" if t is set else "$frozenset"
+            return {tag: [enc(x, depth + 1) for x in v]}
+        if t is bytes:
+            return {"$bytes": base64.b64encode(v).decode("ascii")}
+        if make_ref is not None:
+            return {"$ref": make_ref(v)}
+        raise CodecError(f"type {t.__name__!r} is not a plain built-in value")
+
+    return enc(value, 0)
+
+
+def dumps(tree: Any) -> bytes:
+    """Serialise an encoded tree (no NaN literals: they are tagged)."""
+    data = json.dumps(tree, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    raw = data.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BYTES:
+        raise CodecError(f"value is larger than {MAX_BYTES} bytes when encoded")
+    return raw
+
+
+def _reject_constant(name: str) -> Any:
+    raise CodecError(f"bare {name} is not allowed in a value")
+
+
+def loads(raw: bytes) -> Any:
+    """Parse an encoded tree from untrusted bytes (shape checked by decode)."""
+    if len(raw) > MAX_BYTES:
+        raise CodecError(f"value is larger than {MAX_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8", "surrogatepass")
+        return json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CodecError(f"malformed value: {exc}") from None
+    except ValueError as exc:  # e.g. int digits limit
+        raise CodecError(f"malformed value: {exc}") from None
+
+
+def decode(
+    tree: Any,
+    *,
+    allow_nonfinite: bool = True,
+    make_proxy: Callable[[int], Any] | None = None,
+) -> Any:
+    """Rebuild plain values from a tree, checking every node's shape."""
+    budget = _Budget()
+
+    def dec(node: Any, depth: int) -> Any:
+        budget.tick()
+        if depth > MAX_DEPTH:
+            raise CodecError(f"value nested deeper than {MAX_DEPTH}")
+        t = type(node)
+        if node is None or t is bool or t is str or t is int:
+            return node
+        if t is float:
+            if not math.isfinite(node):
+                raise CodecError("untagged non-finite float")
+            return node
+        if t is list:
+            return [dec(x, depth + 1) for x in node]
+        if t is not dict or len(node) != 1:
+            raise CodecError("malformed value node")
+        ((tag, body),) = node.items()
+        if tag not in _TAGS:
+            raise CodecError(f"unknown value tag {tag!r}")
+        if tag == "$float":
+            if not allow_nonfinite:
+                raise CodecError("NaN and Infinity are not allowed")
+            if body not in ("nan", "inf", "-inf"):
+                raise CodecError("malformed float tag")
+            return float(body)
+        if tag == "$bytes":
+            if type(body) is not str:
+                raise CodecError("malformed bytes tag")
+            try:
+                return base64.b64decode(body, validate=True)
+            except ValueError:
+                raise CodecError("malformed base64 in bytes tag") from None
+        if tag == "$ref":
+            if make_proxy is None:
+                raise CodecError("an opaque object is not a plain value")
+            if type(body) is not int:
+                raise CodecError("malformed ref tag")
+            return make_proxy(body)
+        if type(body) is not list:
+            raise CodecError(f"malformed {tag} tag")
+        items = [dec(x, depth + 1) for x in body] if tag != "$dict" else None
+        try:
+            if tag == "$tuple":
+                return tuple(items or ())
+            if tag == "$set":
+                return set(items or ())
+            if tag == "$frozenset":
+                return frozenset(items or ())
+            out = {}
+            for pair in body:
+                if type(pair) is not list or len(pair) != 2:
+                    raise CodecError("malformed dict entry")
+                out[dec(pair[0], depth + 1)] = dec(pair[1], depth + 1)
+            return out
+        except TypeError as exc:  # unhashable member
+            raise CodecError(f"malformed {tag}: {exc}") from None
+
+    return dec(tree, 0)

@@ -1,0 +1,149 @@
+"""The test driver: runs an assertion test's code in its own process.
+
+Runs under the judge uid, never the candidate's, so the program can neither
+read the test code (which holds the expected values) nor signal, trace or
+tamper with this process. The program's top-level names are bound as inert
+proxies; names that would shadow a builtin are not bound, so a program cannot
+replace ``abs`` or ``isinstance`` in the test's eyes. Program modules are
+imported afresh here, never taken from the program.
+
+The single record written to the result fd is the only evidence of a pass,
+and it is written only after the test code ran to its end.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import json
+import os
+import sys
+import traceback
+import types
+from typing import Any, NoReturn
+
+from . import codec
+from .program_client import ProgramClient, ProgramGone, RemoteError
+
+CHAN_FD = 3
+RESULT_FD = 4
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def _report(record: dict[str, Any]) -> NoReturn:
+    data = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    try:
+        os.write(RESULT_FD, data)
+    finally:
+        os._exit(0)
+
+
+def _summary(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for fr in reversed(frames):
+        if fr.filename == "test.py":
+            where = f" (test line {fr.lineno}: {(fr.line or '').strip()[:200]})"
+            break
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    name = getattr(exc, "program_type", type(exc).__name__)
+    return (f"{name}: {text}" if text else name)[:1500] + where
+
+
+def _bind(client: ProgramClient, names: list[Any], namespace: dict[str, Any]) -> None:
+    for entry in names:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("n")
+        if not isinstance(name, str) or not name.isidentifier() or name in _BUILTIN_NAMES:
+            continue
+        kind = entry.get("k")
+        try:
+            if kind == "module" and isinstance(entry.get("m"), str):
+                namespace[name] = importlib.import_module(entry["m"])
+            elif kind == "value":
+                namespace[name] = codec.decode(entry.get("v"))
+            elif kind == "ref" and type(entry.get("r")) is int:
+                namespace[name] = client.proxy(entry["r"], f"program object {name!r}")
+        except (ImportError, codec.CodecError, ValueError):
+            continue
+
+
+def _hello(client: ProgramClient) -> list[Any]:
+    try:
+        hello = client.hello()
+    except ProgramGone as exc:
+        _report({"status": "program_gone", "message": str(exc)})
+    if "load_error" in hello:
+        err = hello.get("load_error") or {}
+        _report(
+            {
+                "status": "load_error",
+                "syntax": bool(hello.get("syntax")),
+                "message": f"{str(err.get('type', 'Error'))[:100]}: {str(err.get('msg', ''))[:1500]}",
+            }
+        )
+    names = hello.get("ready")
+    if not isinstance(names, list):
+        _report({"status": "program_gone", "message": "malformed hello from the program"})
+    return names
+
+
+def run(payload: str) -> NoReturn:
+    job = json.loads(payload)
+    client = ProgramClient(CHAN_FD)
+    names = _hello(client)
+    if job["mode"] == "call":
+        _call(client, names, job["entry"], job["args"])
+    code = job["code"]
+    module = types.ModuleType("__main__")
+    namespace = module.__dict__
+    namespace["__builtins__"] = builtins
+    sys.modules["__main__"] = module
+    _bind(client, names, namespace)
+    try:
+        compiled = compile(code, "test.py", "exec")
+    except (SyntaxError, ValueError) as exc:
+        _report({"status": "test_error", "message": f"the test code does not compile: {exc}"})
+    try:
+        exec(compiled, namespace)
+    except ProgramGone as exc:
+        _report({"status": "program_gone", "message": str(exc)})
+    except AssertionError as exc:
+        status = "runtime_error" if isinstance(exc, RemoteError) else "assertion_failed"
+        _report({"status": status, "message": _summary(exc)})
+    except SystemExit as exc:
+        _report({"status": "test_error", "message": f"the test code exited early (SystemExit {exc.code!r})"})
+    except BaseException as exc:
+        status = "runtime_error" if isinstance(exc, RemoteError) or client.gone else "test_raised"
+        _report({"status": status, "message": _summary(exc)})
+    if client.gone:  # the test swallowed the program's death: still no pass
+        _report({"status": "program_gone", "message": client.gone})
+    _report({"status": "passed"})
+
+
+def _call(client: ProgramClient, names: list[Any], entry: str, args_json: str) -> NoReturn:
+    """A call test: one call, the raw returned tree goes to the host to judge."""
+    ref = None
+    for item in names:
+        if isinstance(item, dict) and item.get("n") == entry and item.get("k") == "ref":
+            ref = item.get("r")
+    if type(ref) is not int:
+        _report({"status": "runtime_error", "message": f"the program defines no callable {entry!r}"})
+    try:
+        args = [codec.encode(a) for a in json.loads(args_json)]
+        reply = client.request_raw(codec.dumps({"op": "call", "ref": ref, "args": args, "kwargs": {}}))
+    except ProgramGone as exc:
+        _report({"status": "program_gone", "message": str(exc)})
+    if isinstance(reply, dict) and len(reply) == 1 and "ok" in reply:
+        _report({"status": "returned", "value": reply["ok"]})
+    try:
+        client.unwrap(reply)
+    except ProgramGone as exc:
+        _report({"status": "program_gone", "message": str(exc)})
+    except BaseException as exc:
+        _report({"status": "runtime_error", "message": _summary(exc)})
+    _report({"status": "program_gone", "message": "malformed reply"})

@@ -1,0 +1,63 @@
+"""Length-prefixed frames over blocking file descriptors.
+
+Every channel in the sandbox (host <-> runner, driver <-> program server)
+carries frames: a 4-byte big-endian length, then that many bytes. A frame
+larger than ``limit`` is a protocol violation and ends the channel, so a
+hostile peer can never make a reader allocate without bound.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from typing import Any
+
+HEADER = struct.Struct(">I")
+DEFAULT_LIMIT = 64 * 1024 * 1024
+
+
+class ChannelClosed(EOFError):
+    """The peer closed the channel (or broke the framing)."""
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks: list[bytes] = []
+    while n:
+        try:
+            chunk = os.read(fd, min(n, 1 << 20))
+        except OSError as exc:
+            raise ChannelClosed(str(exc)) from None
+        if not chunk:
+            raise ChannelClosed("end of channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, limit: int = DEFAULT_LIMIT) -> bytes:
+    (size,) = HEADER.unpack(_read_exact(fd, HEADER.size))
+    if size > limit:
+        raise ChannelClosed(f"frame of {size} bytes exceeds {limit}")
+    return _read_exact(fd, size)
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    data = memoryview(HEADER.pack(len(payload)) + payload)
+    while data:
+        try:
+            n = os.write(fd, data)
+        except OSError as exc:
+            raise ChannelClosed(str(exc)) from None
+        data = data[n:]
+
+
+def read_json(fd: int, limit: int = DEFAULT_LIMIT) -> Any:
+    try:
+        return json.loads(read_frame(fd, limit))
+    except (ValueError, RecursionError) as exc:
+        raise ChannelClosed(f"malformed frame: {exc}") from None
+
+
+def write_json(fd: int, obj: Any) -> None:
+    write_frame(fd, json.dumps(obj, separators=(",", ":")).encode())

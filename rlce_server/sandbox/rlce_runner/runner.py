@@ -1,0 +1,421 @@
+"""The trusted runner: PID 1 of each sandbox container.
+
+It takes jobs from the host over one persistent unix-socket connection (no
+``docker exec`` per job or test), asks the zygote for each test's processes,
+feeds their inputs, drains their outputs with byte caps, enforces the wall
+clock, and returns raw facts (exit status, bytes, times, the driver's record).
+It judges nothing: expected outputs never enter the sandbox, and verdicts are
+made by the host. After each job it kills every process of the sandbox uids,
+wipes what they wrote, and checks that nothing is left.
+
+Processes and uids (see docs/SECURITY.md): the runner and zygote are uid 0 of
+the container with only CAP_SETUID/CAP_SETGID; the program runs as
+``CANDIDATE_UID``; assertion and call drivers run as ``JUDGE_UID``.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from . import frames
+from .zygote import PR_SET_DUMPABLE, prctl
+
+CANDIDATE_UID = 1600
+JUDGE_UID = 1500
+WORK_DIR = "/w"
+SCRATCH_DIRS = ("/w", "/tmp", "/dev/shm")
+SOCKET_PATH = "/rlce/ctl/runner.sock"
+VERSION = "1"
+DRIVER_OUTPUT_CAP = 64 * 1024
+RESULT_CAP = 17 * 1024 * 1024
+KILL_WAIT_S = 5.0
+ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp"}
+
+
+class SandboxBroken(RuntimeError):
+    """Our machinery failed; the host must replace this sandbox."""
+
+
+def _oom_kills() -> int:
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except OSError:
+            continue
+    return 0
+
+
+class Zygote:
+    """Client of the zygote's SOCK_SEQPACKET control socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.exited: dict[str, dict[str, Any]] = {}
+        self.pids: dict[str, int] = {}
+        self._seq = 0
+
+    def _recv(self, timeout: float | None) -> None:
+        self.sock.settimeout(timeout)
+        try:
+            msg = self.sock.recv(65536)
+        except socket.timeout:
+            return
+        finally:
+            self.sock.settimeout(None)
+        if not msg:
+            raise SandboxBroken("zygote died")
+        obj = json.loads(msg)
+        if "exited" in obj:
+            self.exited[obj["exited"]] = obj
+        elif "spawned" in obj:
+            self.pids[obj["spawned"]] = obj["pid"]
+
+    def poll(self) -> None:
+        """Read one pending message (called when the socket is readable)."""
+        self._recv(0)
+
+    def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
+        self._seq += 1
+        pid_id = f"p{self._seq}"
+        req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, "env": ENV, **extra}
+        socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+        deadline = time.monotonic() + KILL_WAIT_S
+        while pid_id not in self.pids:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxBroken("zygote did not answer a spawn request")
+            self._recv(left)
+        return pid_id
+
+    def wait(self, pid_id: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while pid_id not in self.exited:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxBroken(f"process {pid_id} did not exit after SIGKILL")
+            self._recv(left)
+        self.pids.pop(pid_id, None)
+        return self.exited.pop(pid_id)
+
+    def kill_uid(self, uid: int) -> None:
+        helper = self.spawn("kill", uid, [])
+        self.wait(helper, KILL_WAIT_S)
+
+    def wipe(self, uid: int) -> bool:
+        helper = self.spawn("wipe", uid, [], paths=list(SCRATCH_DIRS))
+        rec = self.wait(helper, 30.0)
+        return os.waitstatus_to_exitcode(rec["status"]) == 0
+
+
+class _Stream:
+    def __init__(self, fd: int, cap: int) -> None:
+        self.fd = fd
+        self.cap = cap
+        self.data = bytearray()
+        self.total = 0
+        self.open = True
+
+
+def _pipe() -> tuple[int, int]:
+    return os.pipe2(os.O_CLOEXEC)
+
+
+class Runner:
+    def __init__(self, zygote: Zygote) -> None:
+        self.zygote = zygote
+
+    # -- one test ---------------------------------------------------------
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        mode = job["mode"]
+        limits = job["limits"]
+        time_s = float(limits["time_s"])
+        out_cap = int(limits["output_bytes"])
+        proc_limits = {
+            "cpu_s": float(limits["cpu_s"]),
+            "address_space_bytes": int(limits["memory_mb"]) * 1024 * 1024,
+            "file_size_bytes": int(limits.get("file_size_bytes", 16 << 20)),
+        }
+        close_after: list[int] = []
+        writers: dict[int, bytes] = {}
+        streams: dict[str, _Stream] = {}
+
+        def pipe_to_child(data: bytes) -> int:
+            r, w = _pipe()
+            close_after.append(r)
+            os.set_blocking(w, False)
+            writers[w] = data
+            return r
+
+        def pipe_from_child(name: str, cap: int) -> int:
+            r, w = _pipe()
+            close_after.append(w)
+            os.set_blocking(r, False)
+            streams[name] = _Stream(r, cap)
+            return w
+
+        oom_before = _oom_kills()
+        stdin_data = base64.b64decode(job.get("stdin", "")) if mode == "stdio" else b""
+        program = job["program"].encode("utf-8", "surrogateescape")
+        prog_fds = [
+            pipe_to_child(stdin_data),
+            pipe_from_child("stdout", out_cap),
+            pipe_from_child("stderr", out_cap),
+            pipe_to_child(program),
+            pipe_from_child("ready", 16),
+        ]
+        driver_id = None
+        started = time.monotonic()
+        try:
+            if mode == "stdio":
+                prog_id = self.zygote.spawn("script", CANDIDATE_UID, prog_fds, cwd=WORK_DIR, limits=proc_limits)
+            else:
+                mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                close_after += [mine.detach(), theirs.detach()]
+                chan_prog, chan_drv = close_after[-1], close_after[-2]
+                prog_id = self.zygote.spawn(
+                    "program", CANDIDATE_UID, prog_fds + [chan_prog], cwd=WORK_DIR, limits=proc_limits
+                )
+                boot = {"mode": mode}
+                if mode == "call":
+                    boot.update(entry=job["entry"], args=job["args"])
+                else:
+                    boot["code"] = job["code"]
+                drv_fds = [
+                    pipe_to_child(b""),
+                    pipe_from_child("driver_out", DRIVER_OUTPUT_CAP),
+                    pipe_from_child("driver_err", DRIVER_OUTPUT_CAP),
+                    pipe_to_child(json.dumps(boot).encode()),
+                    pipe_from_child("driver_ready", 16),
+                    chan_drv,
+                    pipe_from_child("result", RESULT_CAP),
+                ]
+                driver_limits = dict(proc_limits, cpu_s=time_s + 1, address_space_bytes=2 << 30)
+                driver_id = self.zygote.spawn("driver", JUDGE_UID, drv_fds, cwd="/", limits=driver_limits)
+        finally:
+            for fd in close_after:
+                os.close(fd)
+        main_id = driver_id or prog_id
+        outcome = self._pump(writers, streams, started + time_s, main_id, {"stdout", "stderr"})
+        self.zygote.kill_uid(CANDIDATE_UID)
+        if driver_id:
+            self.zygote.kill_uid(JUDGE_UID)
+        prog_rec = self.zygote.wait(prog_id, KILL_WAIT_S)
+        drv_rec = self.zygote.wait(driver_id, KILL_WAIT_S) if driver_id else None
+        wall = (drv_rec or prog_rec).get("_t", time.monotonic()) - started
+        self._drain(streams)
+        for w in list(writers):
+            os.close(w)
+        for s in streams.values():
+            os.close(s.fd)
+        status = prog_rec["status"]
+        result: dict[str, Any] = {
+            "outcome": outcome,
+            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+            "wall_s": min(wall, time_s) if outcome == "timeout" else wall,
+            "cpu_s": prog_rec["cpu_s"],
+            "maxrss_kb": prog_rec["maxrss_kb"],
+            "oom_killed": _oom_kills() > oom_before,
+            # Positive evidence that set-up finished; without it the failure is ours.
+            "setup_failed": not streams["ready"].data,
+        }
+        for name in ("stdout", "stderr"):
+            s = streams[name]
+            result[name] = base64.b64encode(bytes(s.data)).decode()
+            result[name + "_bytes"] = s.total
+        if driver_id:
+            raw = bytes(streams["result"].data)
+            try:
+                result["driver"] = json.loads(raw) if raw else None
+            except ValueError:
+                result["driver"] = None
+            if not streams["driver_ready"].data:
+                result["setup_failed"] = True
+        return result
+
+    def _pump(
+        self,
+        writers: dict[int, bytes],
+        streams: dict[str, _Stream],
+        deadline: float,
+        main_id: str,
+        capped: set[str],
+    ) -> str:
+        """Move bytes until the main process exits, time runs out or output overflows."""
+        sel = selectors.DefaultSelector()
+        for fd in writers:
+            sel.register(fd, selectors.EVENT_WRITE, ("w", fd))
+        for name, s in streams.items():
+            sel.register(s.fd, selectors.EVENT_READ, ("r", name))
+        sel.register(self.zygote.sock, selectors.EVENT_READ, ("z", None))
+        try:
+            while True:
+                if main_id in self.zygote.exited:
+                    self.zygote.exited[main_id]["_t"] = time.monotonic()
+                    return "exited"
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return "timeout"
+                for key, _ in sel.select(left):
+                    kind, ref = key.data
+                    if kind == "z":
+                        self.zygote.poll()
+                    elif kind == "w":
+                        data = writers[ref]
+                        try:
+                            n = os.write(ref, data[: 1 << 16])
+                        except BlockingIOError:
+                            continue
+                        except BrokenPipeError:
+                            n = len(data)
+                        writers[ref] = data[n:]
+                        if not writers[ref]:
+                            sel.unregister(ref)
+                            os.close(ref)
+                            del writers[ref]
+                    else:
+                        s = streams[ref]
+                        if not self._read_some(s):
+                            sel.unregister(s.fd)
+                        elif ref in capped and s.total > s.cap:
+                            return "output_limit"
+        finally:
+            sel.close()
+
+    @staticmethod
+    def _read_some(s: _Stream) -> bool:
+        try:
+            chunk = os.read(s.fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            s.open = False
+            return False
+        s.total += len(chunk)
+        room = s.cap + 1 - len(s.data)
+        if room > 0:
+            s.data += chunk[:room]
+        return True
+
+    def _drain(self, streams: dict[str, _Stream]) -> None:
+        """Every writer is dead now (killed by uid): read to end of file."""
+        for s in streams.values():
+            if s.open:
+                os.set_blocking(s.fd, True)
+                while self._read_some(s):
+                    pass
+
+    # -- between jobs -------------------------------------------------------
+    def reset(self) -> dict[str, Any]:
+        for uid in (CANDIDATE_UID, JUDGE_UID):
+            self.zygote.kill_uid(uid)
+        wiped = all(self.zygote.wipe(uid) for uid in (CANDIDATE_UID, JUDGE_UID))
+        leftovers = self.leftovers()
+        return {"ok": wiped and not leftovers, "leftovers": leftovers}
+
+    @staticmethod
+    def leftovers() -> list[str]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    for line in fh:
+                        if line.startswith("Uid:"):
+                            uid = int(line.split()[1])
+                            if uid in (CANDIDATE_UID, JUDGE_UID):
+                                found.append(f"process {entry} of uid {uid}")
+                            break
+            except OSError:
+                continue
+        for root in SCRATCH_DIRS:
+            try:
+                names = os.listdir(root)
+            except OSError as exc:
+                found.append(f"{root}: {exc.strerror}")
+                continue
+            found += [f"file {root}/{n}" for n in names[:20]]
+        for kind in ("shm", "msg", "sem"):
+            try:
+                with open(f"/proc/sysvipc/{kind}") as fh:
+                    rows = fh.read().splitlines()[1:]
+            except OSError:
+                continue
+            found += [f"sysv {kind} object" for _ in rows]
+        return found
+
+
+def serve_host(runner: Runner, listener: socket.socket) -> None:
+    while True:
+        conn, _ = listener.accept()
+        fd = conn.fileno()
+        try:
+            while True:
+                try:
+                    req = frames.read_json(fd)
+                except frames.ChannelClosed:
+                    break
+                op = req.get("op")
+                if op == "hello":
+                    reply: dict[str, Any] = {
+                        "ok": True,
+                        "version": VERSION,
+                        "python": sys.version.split()[0],
+                        "leftovers": runner.leftovers(),
+                    }
+                elif op == "run":
+                    reply = {"ok": True, "result": runner.run(req)}
+                elif op == "reset":
+                    reply = runner.reset()
+                else:
+                    reply = {"ok": False, "error": f"unknown op {op!r}"}
+                frames.write_json(fd, reply)
+        except SandboxBroken as exc:
+            try:
+                frames.write_json(fd, {"ok": False, "broken": str(exc)})
+            except frames.ChannelClosed:
+                pass
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET):
+                raise
+        finally:
+            conn.close()
+        runner.reset()
+
+
+def main(preload: list[str]) -> None:
+    prctl(PR_SET_DUMPABLE, 0)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        parent.close()
+        from .zygote import main as zygote_main
+
+        zygote_main(child, preload)
+    child.close()
+    runner = Runner(Zygote(parent))
+    try:
+        os.unlink(SOCKET_PATH)
+    except FileNotFoundError:
+        pass
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(SOCKET_PATH)
+    os.chmod(SOCKET_PATH, 0o600)
+    listener.listen(1)
+    serve_host(runner, listener)

@@ -1,0 +1,1 @@
+"""Admission, warm pools and the per-job runner."""

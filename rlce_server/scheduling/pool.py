@@ -1,0 +1,98 @@
+"""A warm pool per runtime: lease, use, reset; destroy what fails to reset.
+
+Sandboxes are made ahead of need; a sandbox that breaks, fails its reset or
+reaches ``recycle_after_jobs`` is destroyed and replaced in the background,
+so the pool refills itself (with back-off while the engine is down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ..sandbox.backend import Backend, Sandbox
+
+log = logging.getLogger("rlce.pool")
+
+
+class Pool:
+    def __init__(self, backend: Backend, runtime: str, size: int, recycle_after_jobs: int, metrics: Any) -> None:
+        self.backend = backend
+        self.runtime = runtime
+        self.size = size
+        self.recycle_after_jobs = recycle_after_jobs
+        self.metrics = metrics
+        self.idle: asyncio.Queue[Sandbox] = asyncio.Queue()
+        self.busy = 0
+        self.live = 0
+        self.version = ""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self.last_error = ""
+
+    async def start(self) -> None:
+        await asyncio.gather(*(self._add() for _ in range(self.size)))
+
+    async def _add(self) -> None:
+        sandbox = await self.backend.create(self.runtime)
+        self.metrics.sandbox_starts.labels(self.runtime).inc()
+        self.version = self.version or sandbox.version
+        self.live += 1
+        if self._closing:
+            await self._destroy(sandbox)
+            return
+        self.idle.put_nowait(sandbox)
+
+    async def _refill(self) -> None:
+        delay = 0.2
+        while not self._closing:
+            try:
+                await self._add()
+                self.last_error = ""
+                return
+            except Exception as exc:  # engine trouble: keep trying with back-off
+                self.last_error = str(exc)
+                self.metrics.sandbox_failures.labels(self.runtime, "create").inc()
+                log.warning("sandbox create failed, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def lease(self) -> Sandbox:
+        sandbox = await self.idle.get()
+        self.busy += 1
+        return sandbox
+
+    async def _destroy(self, sandbox: Sandbox) -> None:
+        self.live -= 1
+        try:
+            await self.backend.destroy(sandbox)
+        except Exception as exc:
+            log.warning("destroying %s failed: %s", sandbox.id, exc)
+
+    async def _replace(self, sandbox: Sandbox) -> None:
+        await self._destroy(sandbox)
+        await self._refill()
+
+    def give_back(self, sandbox: Sandbox, *, reusable: bool) -> None:
+        """Return a leased sandbox: to the idle queue, or off to be replaced."""
+        self.busy -= 1
+        if reusable and sandbox.jobs_run < self.recycle_after_jobs and not self._closing:
+            self.idle.put_nowait(sandbox)
+            return
+        reason = "recycle" if reusable else "broken"
+        self.metrics.sandbox_recycles.labels(self.runtime, reason).inc()
+        self._spawn(self._replace(sandbox))
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self.idle.empty():
+            await self._destroy(self.idle.get_nowait())
