@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -36,7 +37,7 @@ def selftest_job(spec: RuntimeSpec, settings: Settings) -> Job:
     tests = []
     for i, t in enumerate(spec.selftest_tests):
         if t.kind == "stdio":
-            s: Any = StdioSpec(stdin=t.stdin.encode(), expected_stdout=t.expected_stdout.encode(), match=OutputMatch.EXACT)
+            s: Any = StdioSpec(t.stdin.encode(), t.expected_stdout.encode(), match=OutputMatch.EXACT)
         elif t.kind == "call":
             s = CallSpec(entry_point=t.entry_point, args_json=t.args_json, expected_json=t.expected_json)
         else:
@@ -45,15 +46,34 @@ def selftest_job(spec: RuntimeSpec, settings: Settings) -> Job:
     from .domain import Limits
 
     d = settings.limits
-    limits = Limits(d.time_limit_s, d.cpu_time_limit_s or d.time_limit_s, d.memory_limit_mb,
-                    d.output_limit_bytes, d.total_time_limit_s)
-    return Job(request_id=f"selftest-{spec.name}", language=spec.name, program=spec.selftest_program(),
-               tests=tuple(tests), limits=limits)
+    limits = Limits(
+        d.time_limit_s,
+        d.cpu_time_limit_s or d.time_limit_s,
+        d.memory_limit_mb,
+        d.output_limit_bytes,
+        d.total_time_limit_s,
+    )
+    return Job(
+        request_id=f"selftest-{spec.name}",
+        language=spec.name,
+        program=spec.selftest_program(),
+        tests=tuple(tests),
+        limits=limits,
+    )
+
+
+def _reader(pool: Pool, attr: str) -> Callable[[], int]:
+    def read() -> int:
+        value: int = getattr(pool, attr)
+        return value
+
+    return read
 
 
 class App:
-    def __init__(self, settings: Settings, backend: Backend | None = None,
-                 registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, settings: Settings, backend: Backend | None = None, registry: CollectorRegistry | None = None
+    ) -> None:
         self.settings = settings
         all_specs = load_runtimes(settings.images_dir)
         missing = [r for r in settings.runtimes if r not in all_specs]
@@ -72,7 +92,7 @@ class App:
             for name in self.specs
         }
         for name, pool in self.pools.items():
-            self.metrics.watch_pool(name, lambda p=pool: p.live, lambda p=pool: p.busy)
+            self.metrics.watch_pool(name, _reader(pool, "live"), _reader(pool, "busy"))
         self.digests: dict[str, str] = {}
         self.scorer = Scorer(settings, self.pools, self.digests, self.metrics)
         self.health = health.aio.HealthServicer()
@@ -97,10 +117,12 @@ class App:
                 ("grpc.so_reuseport", 0),
             ]
         )
-        pb_grpc.add_ScorerServicer_to_server(ScorerServicer(s, self.scorer, self.specs, self.metrics), self.server)
+        servicer = ScorerServicer(s, self.scorer, self.specs, self.metrics)
+        pb_grpc.add_ScorerServicer_to_server(servicer, self.server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection([*servicer_names(), health.SERVICE_NAME, reflection.SERVICE_NAME],
-                                            self.server)
+        reflection.enable_server_reflection(
+            [*servicer_names(), health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
         self.port = self.server.add_insecure_port(f"{s.host}:{s.port}")
         if self.port == 0:
             raise OSError(f"cannot listen on {s.host}:{s.port}")
@@ -116,8 +138,7 @@ class App:
                 raise SandboxFault(f"self-test of {spec.name} failed: {result.verdict.name} {result.error} {details}")
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         await self.health.set(SERVICE, health_pb2.HealthCheckResponse.SERVING)
-        log.info("serving on %s:%d (%d workers per runtime: %s)", s.host, self.port, s.workers,
-                 ", ".join(self.specs))
+        log.info("serving on %s:%d (%d workers per runtime: %s)", s.host, self.port, s.workers, ", ".join(self.specs))
 
     async def stop(self, grace_s: float | None = None) -> None:
         await self.health.enter_graceful_shutdown()

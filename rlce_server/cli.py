@@ -40,8 +40,10 @@ async def _serve(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args, ["host", "port", "metrics_port", "workers", "runtimes", "isolation",
-                                "recycle_after_jobs", "container_runtime"])
+    settings = _settings(
+        args,
+        ["host", "port", "metrics_port", "workers", "runtimes", "isolation", "recycle_after_jobs", "container_runtime"],
+    )
     asyncio.run(_serve(settings))
     return 0
 
@@ -113,7 +115,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     result: int = args.func(args)
     return result

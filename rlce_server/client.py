@@ -1,9 +1,9 @@
 """Python client for rlce, sync and asyncio, with helpers to build tests.
 
-    from rlce_server.client import Client, assertion, stdio, call
-    with Client("127.0.0.1:50051") as c:
-        r = c.score("python", "def f(x): return x + 1", [call("f", [1], 2)])
-        print(r.verdict, r.reward)
+from rlce_server.client import Client, assertion, stdio, call
+with Client("127.0.0.1:50051") as c:
+    r = c.score("python", "def f(x): return x + 1", [call("f", [1], 2)])
+    print(r.verdict, r.reward)
 """
 
 from __future__ import annotations
@@ -22,31 +22,63 @@ __all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
 
 
-def stdio(stdin: bytes | str, expected: bytes | str, match: int = pb.TOKENS, *, name: str = "",
-          weight: float = 0.0, float_tolerance: float = 0.0) -> pb.TestCase:
+def stdio(
+    stdin: bytes | str,
+    expected: bytes | str,
+    match: int = pb.TOKENS,
+    *,
+    name: str = "",
+    weight: float = 0.0,
+    float_tolerance: float = 0.0,
+) -> pb.TestCase:
     def b(x: bytes | str) -> bytes:
         return x.encode() if isinstance(x, str) else x
 
-    return pb.TestCase(name=name, weight=weight, stdio=pb.StdioTest(
-        stdin=b(stdin), expected_stdout=b(expected), match=match, float_tolerance=float_tolerance))  # type: ignore[arg-type]
+    return pb.TestCase(
+        name=name,
+        weight=weight,
+        stdio=pb.StdioTest(stdin=b(stdin), expected_stdout=b(expected), match=match, float_tolerance=float_tolerance),
+    )  # type: ignore[arg-type]
 
 
-def call(entry_point: str, args: Sequence[Any], expected: Any, *, name: str = "", weight: float = 0.0,
-         float_tolerance: float = 0.0) -> pb.TestCase:
-    return pb.TestCase(name=name, weight=weight, call=pb.CallTest(
-        entry_point=entry_point, args_json=json.dumps(list(args)), expected_json=json.dumps(expected),
-        float_tolerance=float_tolerance))
+def call(
+    entry_point: str,
+    args: Sequence[Any],
+    expected: Any,
+    *,
+    name: str = "",
+    weight: float = 0.0,
+    float_tolerance: float = 0.0,
+) -> pb.TestCase:
+    return pb.TestCase(
+        name=name,
+        weight=weight,
+        call=pb.CallTest(
+            entry_point=entry_point,
+            args_json=json.dumps(list(args)),
+            expected_json=json.dumps(expected),
+            float_tolerance=float_tolerance,
+        ),
+    )
 
 
 def assertion(code: str, *, name: str = "", weight: float = 0.0) -> pb.TestCase:
     return pb.TestCase(name=name, weight=weight, assertion=pb.AssertTest(code=code))
 
 
-def request(language: str, program: str, tests: Iterable[pb.TestCase] = (), *, request_id: str = "",
-            tests_ref: str = "", limits: pb.Limits | None = None, policy: pb.ScoringPolicy | None = None
-            ) -> pb.ScoreRequest:
-    req = pb.ScoreRequest(request_id=request_id, language=language, program=program, tests=list(tests),
-                          tests_ref=tests_ref)
+def request(
+    language: str,
+    program: str,
+    tests: Iterable[pb.TestCase] = (),
+    *,
+    request_id: str = "",
+    tests_ref: str = "",
+    limits: pb.Limits | None = None,
+    policy: pb.ScoringPolicy | None = None,
+) -> pb.ScoreRequest:
+    req = pb.ScoreRequest(
+        request_id=request_id, language=language, program=program, tests=list(tests), tests_ref=tests_ref
+    )
     if limits is not None:
         req.limits.CopyFrom(limits)
     if policy is not None:
@@ -59,7 +91,7 @@ class Client:
 
     def __init__(self, target: str = "127.0.0.1:50051") -> None:
         self.channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
-        self.stub = pb_grpc.ScorerStub(self.channel)
+        self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> Client:
         return self
@@ -73,8 +105,15 @@ class Client:
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         grpc.channel_ready_future(self.channel).result(timeout=timeout_s)
 
-    def score(self, language: str, program: str, tests: Iterable[pb.TestCase] = (), *,
-              timeout_s: float | None = None, **kw: Any) -> pb.ScoreResponse:
+    def score(
+        self,
+        language: str,
+        program: str,
+        tests: Iterable[pb.TestCase] = (),
+        *,
+        timeout_s: float | None = None,
+        **kw: Any,
+    ) -> pb.ScoreResponse:
         resp: pb.ScoreResponse = self.stub.Score(request(language, program, tests, **kw), timeout=timeout_s)
         return resp
 
@@ -82,8 +121,9 @@ class Client:
         resp: pb.ScoreResponse = self.stub.Score(req, timeout=timeout_s)
         return resp
 
-    def score_stream(self, requests: Iterable[pb.ScoreRequest], timeout_s: float | None = None
-                     ) -> Iterable[pb.ScoreResponse]:
+    def score_stream(
+        self, requests: Iterable[pb.ScoreRequest], timeout_s: float | None = None
+    ) -> Iterable[pb.ScoreResponse]:
         return self.stub.ScoreStream(iter(requests), timeout=timeout_s)  # type: ignore[no-any-return]
 
     def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
@@ -100,7 +140,7 @@ class AsyncClient:
 
     def __init__(self, target: str = "127.0.0.1:50051") -> None:
         self.channel = grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
-        self.stub = pb_grpc.ScorerStub(self.channel)
+        self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -111,13 +151,21 @@ class AsyncClient:
     async def close(self) -> None:
         await self.channel.close()
 
-    async def score(self, language: str, program: str, tests: Iterable[pb.TestCase] = (), *,
-                    timeout_s: float | None = None, **kw: Any) -> pb.ScoreResponse:
+    async def score(
+        self,
+        language: str,
+        program: str,
+        tests: Iterable[pb.TestCase] = (),
+        *,
+        timeout_s: float | None = None,
+        **kw: Any,
+    ) -> pb.ScoreResponse:
         resp: pb.ScoreResponse = await self.stub.Score(request(language, program, tests, **kw), timeout=timeout_s)
         return resp
 
-    async def score_stream(self, requests: Iterable[pb.ScoreRequest] | AsyncIterator[pb.ScoreRequest],
-                           timeout_s: float | None = None) -> AsyncIterator[pb.ScoreResponse]:
+    async def score_stream(
+        self, requests: Iterable[pb.ScoreRequest] | AsyncIterator[pb.ScoreRequest], timeout_s: float | None = None
+    ) -> AsyncIterator[pb.ScoreResponse]:
         call = self.stub.ScoreStream(requests, timeout=timeout_s)
         async for resp in call:
             yield resp

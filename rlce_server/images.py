@@ -62,11 +62,15 @@ def build(settings: Settings, runtimes: list[str] | None = None, client: Any = N
     for name in names:
         with tempfile.TemporaryDirectory() as ctx:
             shutil.copytree(specs[name].folder, Path(ctx) / name)
-            shutil.copytree(RUNNER_PACKAGE, Path(ctx) / "rlce_runner",
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(RUNNER_PACKAGE, Path(ctx) / "rlce_runner", ignore=shutil.ignore_patterns("__pycache__"))
             image, _ = client.images.build(
-                path=ctx, dockerfile=f"{name}/Dockerfile", tag=settings.image_name(name),
-                buildargs={"BASE": base}, rm=True, forcerm=True, labels={"rlce.runtime": name},
+                path=ctx,
+                dockerfile=f"{name}/Dockerfile",
+                tag=settings.image_name(name),
+                buildargs={"BASE": base},
+                rm=True,
+                forcerm=True,
+                labels={"rlce.runtime": name},
             )
         built[name] = image.id
         log.info("built %s -> %s", settings.image_name(name), image.id)

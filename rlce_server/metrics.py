@@ -28,19 +28,27 @@ class Metrics:
             "rlce_scoring_verdicts_total", "Overall verdicts by language", ["language", "verdict"], registry=registry
         )
         self.test_verdicts = Counter(
-            "rlce_scoring_test_verdicts_total", "Per-test verdicts by language", ["language", "verdict"],
+            "rlce_scoring_test_verdicts_total",
+            "Per-test verdicts by language",
+            ["language", "verdict"],
             registry=registry,
         )
         self.rewards = Histogram(
             "rlce_scoring_reward", "Rewards given", ["language"], buckets=REWARD_BUCKETS, registry=registry
         )
         self.queue_wait = Histogram(
-            "rlce_queue_wait_seconds", "Time a job waited for a sandbox", ["language"],
-            buckets=LATENCY_BUCKETS, registry=registry,
+            "rlce_queue_wait_seconds",
+            "Time a job waited for a sandbox",
+            ["language"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
         )
         self.run_duration = Histogram(
-            "rlce_scoring_run_duration_seconds", "Time a job held a sandbox", ["language"],
-            buckets=LATENCY_BUCKETS, registry=registry,
+            "rlce_scoring_run_duration_seconds",
+            "Time a job held a sandbox",
+            ["language"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
         )
         self.limit_hits = Counter(
             "rlce_scoring_limit_hits_total", "Tests stopped by a limit", ["language", "limit"], registry=registry

@@ -24,8 +24,15 @@ def generate(out_dir: Path) -> dict[str, str]:
     include = str(Path(grpc_tools.__file__).parent / "_proto")
     with tempfile.TemporaryDirectory() as tmp:
         rc = protoc.main(
-            ["protoc", f"-I{PROTO_DIR}", f"-I{include}", f"--python_out={tmp}", f"--pyi_out={tmp}",
-             f"--grpc_python_out={tmp}", str(PROTO_DIR / PROTO)]
+            [
+                "protoc",
+                f"-I{PROTO_DIR}",
+                f"-I{include}",
+                f"--python_out={tmp}",
+                f"--pyi_out={tmp}",
+                f"--grpc_python_out={tmp}",
+                str(PROTO_DIR / PROTO),
+            ]
         )
         if rc != 0:
             raise SystemExit(f"protoc failed with {rc}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
 from ..config import Settings
@@ -137,7 +137,7 @@ def convert_limits(req: pb.ScoreRequest, settings: Settings) -> Limits:
 def convert_request(
     req: pb.ScoreRequest,
     settings: Settings,
-    runtimes: dict[str, list[str]],
+    runtimes: Mapping[str, Sequence[str]],
     lookup_tests: Callable[[str], tuple[TestCase, ...] | None],
 ) -> Job:
     """Validate a ScoreRequest into a Job; raise InvalidRequest naming the field."""
@@ -214,6 +214,4 @@ def to_response(result: ScoreResult) -> pb.ScoreResponse:
 
 
 def invalid_response(request_id: str, error: str, total: int = 0) -> pb.ScoreResponse:
-    return pb.ScoreResponse(
-        request_id=request_id, verdict=pb.INVALID_REQUEST, reward=0.0, total=total, error=error
-    )
+    return pb.ScoreResponse(request_id=request_id, verdict=pb.INVALID_REQUEST, reward=0.0, total=total, error=error)

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 
@@ -88,7 +87,9 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         except Exception as exc:  # never leave a stream request unanswered
             log.exception("request %s failed inside rlce", job.request_id)
             return pb.ScoreResponse(
-                request_id=job.request_id, verdict=pb.SANDBOX_ERROR, total=len(job.tests),
+                request_id=job.request_id,
+                verdict=pb.SANDBOX_ERROR,
+                total=len(job.tests),
                 error=f"internal error, retry later: {exc!r}",
             )
         return convert.to_response(result)
@@ -144,13 +145,17 @@ class ScorerServicer(pb_grpc.ScorerServicer):
     ) -> pb.ListRuntimesResponse:
         d = self.settings.limits
         defaults = pb.Limits(
-            time_limit_s=d.time_limit_s, cpu_time_limit_s=d.cpu_time_limit_s or d.time_limit_s,
-            memory_limit_mb=d.memory_limit_mb, output_limit_bytes=d.output_limit_bytes,
+            time_limit_s=d.time_limit_s,
+            cpu_time_limit_s=d.cpu_time_limit_s or d.time_limit_s,
+            memory_limit_mb=d.memory_limit_mb,
+            output_limit_bytes=d.output_limit_bytes,
             total_time_limit_s=d.total_time_limit_s,
         )
         caps = pb.Limits(
-            time_limit_s=d.max_time_limit_s, cpu_time_limit_s=d.max_cpu_time_limit_s,
-            memory_limit_mb=d.max_memory_limit_mb, output_limit_bytes=d.max_output_limit_bytes,
+            time_limit_s=d.max_time_limit_s,
+            cpu_time_limit_s=d.max_cpu_time_limit_s,
+            memory_limit_mb=d.max_memory_limit_mb,
+            output_limit_bytes=d.max_output_limit_bytes,
             total_time_limit_s=d.max_total_time_limit_s,
         )
         runtimes = []
@@ -159,9 +164,14 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                 continue
             runtimes.append(
                 pb.RuntimeInfo(
-                    name=name, display_name=spec.display_name, version=self.scorer.pools[name].version,
-                    image=self.settings.image_name(name), image_digest=self.scorer.digests.get(name, ""),
-                    test_kinds=list(spec.test_kinds), default_limits=defaults, max_limits=caps,
+                    name=name,
+                    display_name=spec.display_name,
+                    version=self.scorer.pools[name].version,
+                    image=self.settings.image_name(name),
+                    image_digest=self.scorer.digests.get(name, ""),
+                    test_kinds=list(spec.test_kinds),
+                    default_limits=defaults,
+                    max_limits=caps,
                 )
             )
         self._done("ListRuntimes", grpc.StatusCode.OK, time.monotonic())
@@ -186,5 +196,3 @@ class ScorerServicer(pb_grpc.ScorerServicer):
 
 def servicer_names() -> list[str]:
     return [pb.DESCRIPTOR.services_by_name["Scorer"].full_name]
-
-

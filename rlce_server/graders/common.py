@@ -97,7 +97,7 @@ def grade(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestOutcome:
         ok, why = values.judge(record.get("value"), spec.expected_json, spec.float_tolerance)
         out.verdict, out.message = (Verdict.ACCEPTED, "") if ok else (Verdict.WRONG_ANSWER, why)
         return out
-    if isinstance(spec, AssertSpec) or isinstance(spec, CallSpec):
+    if isinstance(spec, (AssertSpec, CallSpec)):
         out.verdict, out.message = _driver_verdict(record)
         if isinstance(spec, CallSpec) and out.verdict is Verdict.ACCEPTED:
             out.verdict = Verdict.RUNTIME_ERROR  # a call test passes only on a returned value

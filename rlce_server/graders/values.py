@@ -42,13 +42,15 @@ def strict_equal(got: Any, want: Any, tol: float) -> bool:
         if got == want:
             return True
         if tol > 0 and math.isfinite(got) and math.isfinite(want):
-            return abs(got - want) <= tol or abs(got - want) <= tol * max(abs(got), abs(want))
+            diff: float = abs(got - want)
+            return diff <= tol or diff <= tol * max(abs(got), abs(want))
         return False
     if type(got) is list:
         return len(got) == len(want) and all(strict_equal(a, b, tol) for a, b in zip(got, want))
     if type(got) is dict:
         return got.keys() == want.keys() and all(strict_equal(got[k], want[k], tol) for k in got)
-    return bool(got == want)
+    same: bool = got == want
+    return same
 
 
 def judge(tree: Any, expected_json: str, tol: float) -> tuple[bool, str]:

@@ -52,6 +52,8 @@ def _owner_is_dead(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
 _HEADER = struct.Struct(">I")
 _MAX_REPLY = 64 * 1024 * 1024
 

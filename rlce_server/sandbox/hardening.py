@@ -3,8 +3,8 @@
 A reviewer reads this file to know the container's shape:
 
 * no network (``network_mode=none``), read-only root filesystem
-* scratch only on small tmpfs mounts (``/w`` owned by the candidate uid,
-  ``/tmp``, ``/dev/shm``), all ``nosuid,nodev`` with byte and inode caps
+* scratch only on small tmpfs mounts (``/w``, ``/tmp``, ``/dev/shm``; sticky,
+  world-writable like /tmp), all ``nosuid,nodev`` with byte and inode caps
 * every capability dropped except CAP_SETUID/CAP_SETGID, which the runner
   needs to drop each test process to its own uid; ``no-new-privileges``
 * pids, memory (swap disabled: memswap == memory) and CPU limits
@@ -23,7 +23,6 @@ from typing import Any
 
 from ..config import Settings
 from ..runtimes import RuntimeSpec
-from .rlce_runner.runner import CANDIDATE_UID
 
 CONTROL_DIR_IN_CONTAINER = "/rlce/ctl"
 ALLOWED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -61,10 +60,8 @@ def container_kwargs(
         "ipc_mode": "private",
         "shm_size": "16m",
         "tmpfs": {
-            "/w": (
-                f"rw,nosuid,nodev,size={shape.work_dir_mb}m,nr_inodes=4096,"
-                f"mode=0700,uid={CANDIDATE_UID},gid={CANDIDATE_UID}"
-            ),
+            # root-owned and sticky, like /tmp: the runner can see that it is empty
+            "/w": f"rw,nosuid,nodev,size={shape.work_dir_mb}m,nr_inodes=4096,mode=1777",
             "/tmp": f"rw,nosuid,nodev,noexec,size={shape.tmp_mb}m,nr_inodes=2048,mode=1777",
         },
         "volumes": {str(control_dir): {"bind": CONTROL_DIR_IN_CONTAINER, "mode": "rw"}},

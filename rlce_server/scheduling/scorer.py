@@ -77,8 +77,12 @@ class Scorer:
                 error = str(exc)
         if result is None:
             result = ScoreResult(
-                request_id=job.request_id, verdict=Verdict.SANDBOX_ERROR, reward=0.0, passed=0,
-                total=len(job.tests), error=f"sandbox failure, retry later: {error}",
+                request_id=job.request_id,
+                verdict=Verdict.SANDBOX_ERROR,
+                reward=0.0,
+                passed=0,
+                total=len(job.tests),
+                error=f"sandbox failure, retry later: {error}",
             )
         result.total_s = time.monotonic() - start
         result.runtime = self.runtime_label(job.language)
@@ -136,7 +140,8 @@ class Scorer:
             if left <= 0:
                 outcomes.append(
                     TestOutcome(
-                        name=test.name, verdict=Verdict.TIME_LIMIT_EXCEEDED,
+                        name=test.name,
+                        verdict=Verdict.TIME_LIMIT_EXCEEDED,
                         message=f"request total time limit {job.limits.total_time_limit_s}s reached",
                     )
                 )
@@ -148,10 +153,8 @@ class Scorer:
             self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
             if outcome.verdict in _LIMIT_VERDICTS:
                 self.metrics.limit_hits.labels(job.language, _LIMIT_VERDICTS[outcome.verdict]).inc()
-            if outcome.verdict is Verdict.COMPILE_ERROR:
-                stop = True
-            elif outcome.verdict is not Verdict.ACCEPTED and job.stop_on_first_failure:
-                stop = True
+            failed = outcome.verdict is not Verdict.ACCEPTED
+            stop = outcome.verdict is Verdict.COMPILE_ERROR or (failed and job.stop_on_first_failure)
         return outcomes
 
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000

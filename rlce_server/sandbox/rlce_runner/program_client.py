@@ -50,10 +50,10 @@ def remote_exception(type_name: str, msg: str) -> Exception:
             cls = type("RemoteError", (RemoteError,), {})
         _remote_classes[type_name] = cls
     try:
-        exc = cls(msg)
+        exc: Exception = cls(msg)
     except TypeError:  # builtins with a fixed constructor (UnicodeDecodeError, ...)
         exc = RemoteError(f"{type_name}: {msg}")
-    exc.program_type = type_name  # type: ignore[attr-defined]
+    setattr(exc, "program_type", type_name)  # noqa: B010  (dynamic class)
     return exc
 
 
@@ -109,7 +109,8 @@ class ProgramClient:
 
     def _make_ref(self, value: Any) -> int:
         if isinstance(value, RemoteObject) and value._client is self:
-            return value._ref
+            ref: int = value._ref
+            return ref
         raise codec.CodecError(f"type {type(value).__name__!r} cannot be sent to the program")
 
     def _recv(self) -> Any:

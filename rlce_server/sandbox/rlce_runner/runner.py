@@ -38,6 +38,7 @@ VERSION = "1"
 DRIVER_OUTPUT_CAP = 64 * 1024
 RESULT_CAP = 17 * 1024 * 1024
 KILL_WAIT_S = 5.0
+PROGRAM_EXIT_GRACE_S = 0.2
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp"}
 
 
@@ -71,7 +72,7 @@ class Zygote:
         self.sock.settimeout(timeout)
         try:
             msg = self.sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             return
         finally:
             self.sock.settimeout(None)
@@ -209,9 +210,10 @@ class Runner:
                 os.close(fd)
         main_id = driver_id or prog_id
         outcome = self._pump(writers, streams, started + time_s, main_id, {"stdout", "stderr"})
-        self.zygote.kill_uid(CANDIDATE_UID)
-        if driver_id:
-            self.zygote.kill_uid(JUDGE_UID)
+        if outcome == "exited" and driver_id:
+            # The program server sees the channel close and exits by itself.
+            self._wait_quietly(prog_id, PROGRAM_EXIT_GRACE_S)
+        self.stop_uids()
         prog_rec = self.zygote.wait(prog_id, KILL_WAIT_S)
         drv_rec = self.zygote.wait(driver_id, KILL_WAIT_S) if driver_id else None
         wall = (drv_rec or prog_rec).get("_t", time.monotonic()) - started
@@ -318,45 +320,87 @@ class Runner:
                 while self._read_some(s):
                     pass
 
+    def _wait_quietly(self, pid_id: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while pid_id not in self.zygote.exited and time.monotonic() < deadline:
+            self.zygote._recv(deadline - time.monotonic())
+
+    def stop_uids(self) -> None:
+        """Kill what is left of the sandbox uids, forking a helper only when needed.
+
+        Evidence first: a scan of /proc. A process of these uids can only be
+        made by the zygote or by another such process, so an empty scan
+        (zombies are reaped by the zygote and retried) means nothing is left.
+        """
+        for _ in range(50):
+            live = sandbox_processes()
+            if not live:
+                return
+            for uid in {uid for uid, state in live if state != "Z"}:
+                self.zygote.kill_uid(uid)
+            self.zygote._recv(0.002)
+        raise SandboxBroken(f"processes survive SIGKILL: {sandbox_processes()}")
+
     # -- between jobs -------------------------------------------------------
     def reset(self) -> dict[str, Any]:
-        for uid in (CANDIDATE_UID, JUDGE_UID):
-            self.zygote.kill_uid(uid)
-        wiped = all(self.zygote.wipe(uid) for uid in (CANDIDATE_UID, JUDGE_UID))
+        self.stop_uids()
+        wiped = True
+        if scratch_entries() or sysv_objects():
+            wiped = all(self.zygote.wipe(uid) for uid in (CANDIDATE_UID, JUDGE_UID))
         leftovers = self.leftovers()
         return {"ok": wiped and not leftovers, "leftovers": leftovers}
 
     @staticmethod
     def leftovers() -> list[str]:
-        found = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/status") as fh:
-                    for line in fh:
-                        if line.startswith("Uid:"):
-                            uid = int(line.split()[1])
-                            if uid in (CANDIDATE_UID, JUDGE_UID):
-                                found.append(f"process {entry} of uid {uid}")
-                            break
-            except OSError:
-                continue
-        for root in SCRATCH_DIRS:
-            try:
-                names = os.listdir(root)
-            except OSError as exc:
-                found.append(f"{root}: {exc.strerror}")
-                continue
-            found += [f"file {root}/{n}" for n in names[:20]]
-        for kind in ("shm", "msg", "sem"):
-            try:
-                with open(f"/proc/sysvipc/{kind}") as fh:
-                    rows = fh.read().splitlines()[1:]
-            except OSError:
-                continue
-            found += [f"sysv {kind} object" for _ in rows]
+        found = [f"process {pid} of uid {uid}" for uid, pid in sandbox_processes(with_pid=True)]
+        found += scratch_entries() + sysv_objects()
         return found
+
+
+def sandbox_processes(with_pid: bool = False) -> list[tuple[int, Any]]:
+    """(uid, state) -- or (uid, pid) -- of every process of the sandbox uids."""
+    found: list[tuple[int, Any]] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                state, uid = "", -1
+                for line in fh:
+                    if line.startswith("State:"):
+                        state = line.split()[1]
+                    elif line.startswith("Uid:"):
+                        uid = int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            continue
+        if uid in (CANDIDATE_UID, JUDGE_UID):
+            found.append((uid, entry if with_pid else state))
+    return found
+
+
+def scratch_entries() -> list[str]:
+    found = []
+    for root in SCRATCH_DIRS:
+        try:
+            names = os.listdir(root)
+        except OSError as exc:
+            found.append(f"{root}: {exc.strerror}")
+            continue
+        found += [f"file {root}/{n}" for n in names[:20]]
+    return found
+
+
+def sysv_objects() -> list[str]:
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        found += [f"sysv {kind} object" for _ in rows]
+    return found
 
 
 def serve_host(runner: Runner, listener: socket.socket) -> None:

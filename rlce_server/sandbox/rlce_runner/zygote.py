@@ -57,7 +57,7 @@ def _arrange_fds(fds: list[int]) -> None:
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(fd, 1 << 20)
         if not chunk:
@@ -98,7 +98,8 @@ def _fresh_stdio() -> None:
         errors="backslashreplace",
         line_buffering=True,
     )
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    for name in ("stdin", "stdout", "stderr"):
+        setattr(sys, f"__{name}__", getattr(sys, name))
 
 
 def _exit_flushing(code: int) -> NoReturn:
@@ -162,10 +163,35 @@ def _kill_uid(uid: int) -> NoReturn:
     os._exit(0)
 
 
+def _remove_sysv(uid: int) -> int:
+    """Remove the SysV IPC objects (shm, queues, semaphores) ``uid`` owns."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    failed = 0
+    removers = {
+        "shm": lambda i: libc.shmctl(i, ipc_rmid, None),
+        "msg": lambda i: libc.msgctl(i, ipc_rmid, None),
+        "sem": lambda i: libc.semctl(i, 0, ipc_rmid),
+    }
+    for kind, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                header = fh.readline().split()
+                rows = [dict(zip(header, line.split())) for line in fh]
+        except OSError:
+            continue
+        for row in rows:
+            if int(row.get("uid", -1)) == uid and remove(
+                int(row[{"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]])
+            ):
+                failed += 1
+    return failed
+
+
 def _wipe(paths: list[str]) -> NoReturn:
     """Remove everything this uid owns below ``paths`` (run as that uid)."""
     uid = os.getuid()
-    failed = 0
+    failed = _remove_sysv(uid)
     for root in paths:
         for dirpath, dirnames, filenames in os.walk(root, topdown=False):
             for name in filenames + dirnames:
@@ -265,9 +291,9 @@ def main(ctl: socket.socket, preload: list[str]) -> NoReturn:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     prctl(PR_SET_DUMPABLE, 0)
     _preload(preload)
-    from . import driver, program_server  # noqa: F401  (warm for the children)
-
     import gc
+
+    from . import driver, program_server  # noqa: F401  (warm for the children)
 
     gc.collect()
     gc.freeze()  # keep the children's copy-on-write pages shared
