@@ -25,7 +25,7 @@ _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_s
 def stdio(
     stdin: bytes | str,
     expected: bytes | str,
-    match: int = pb.TOKENS,
+    match: pb.OutputMatch = pb.TOKENS,
     *,
     name: str = "",
     weight: float = 0.0,
@@ -34,11 +34,8 @@ def stdio(
     def b(x: bytes | str) -> bytes:
         return x.encode() if isinstance(x, str) else x
 
-    return pb.TestCase(
-        name=name,
-        weight=weight,
-        stdio=pb.StdioTest(stdin=b(stdin), expected_stdout=b(expected), match=match, float_tolerance=float_tolerance),
-    )  # type: ignore[arg-type]
+    test = pb.StdioTest(stdin=b(stdin), expected_stdout=b(expected), match=match, float_tolerance=float_tolerance)
+    return pb.TestCase(name=name, weight=weight, stdio=test)
 
 
 def call(

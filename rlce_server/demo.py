@@ -65,7 +65,10 @@ async def _run(workers: int | None) -> int:
     from .app import App
     from .images import build
 
-    settings = Settings(port=0, metrics_port=0, **({"workers": workers} if workers else {}))
+    overrides: dict[str, Any] = {"port": 0, "metrics_port": 0}
+    if workers:
+        overrides["workers"] = workers
+    settings = Settings(**overrides)
     console = Console()
     with console.status("building the sandbox image (cached after the first run)"):
         await asyncio.to_thread(build, settings, ["python"])

@@ -168,12 +168,7 @@ def _remove_sysv(uid: int) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     ipc_rmid = 0
     failed = 0
-    removers = {
-        "shm": lambda i: libc.shmctl(i, ipc_rmid, None),
-        "msg": lambda i: libc.msgctl(i, ipc_rmid, None),
-        "sem": lambda i: libc.semctl(i, 0, ipc_rmid),
-    }
-    for kind, remove in removers.items():
+    for kind, id_column in (("shm", "shmid"), ("msg", "msqid"), ("sem", "semid")):
         try:
             with open(f"/proc/sysvipc/{kind}") as fh:
                 header = fh.readline().split()
@@ -181,10 +176,16 @@ def _remove_sysv(uid: int) -> int:
         except OSError:
             continue
         for row in rows:
-            if int(row.get("uid", -1)) == uid and remove(
-                int(row[{"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]])
-            ):
-                failed += 1
+            if int(row.get("uid", -1)) != uid:
+                continue
+            ident = int(row[id_column])
+            if kind == "shm":
+                rc = libc.shmctl(ident, ipc_rmid, None)
+            elif kind == "msg":
+                rc = libc.msgctl(ident, ipc_rmid, None)
+            else:
+                rc = libc.semctl(ident, 0, ipc_rmid)
+            failed += int(rc != 0)
     return failed
 
 
