@@ -69,6 +69,8 @@ TestSpec = StdioSpec | CallSpec | AssertSpec
 
 @dataclass(frozen=True)
 class TestCase:
+    __test__ = False  # not a pytest class
+
     name: str
     weight: float
     spec: TestSpec
@@ -88,6 +90,8 @@ class Job:
 
 @dataclass
 class TestOutcome:
+    __test__ = False  # not a pytest class
+
     name: str
     verdict: Verdict
     wall_time_s: float = 0.0

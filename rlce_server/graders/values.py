@@ -7,6 +7,7 @@ data compared by exact type. Tuples compare as lists (JSON has no tuple).
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 from typing import Any
@@ -23,9 +24,9 @@ def to_json_value(value: Any) -> Any:
     t = type(value)
     if value is None or t in (bool, int, float, str):
         return value
-    if t in (list, tuple):
+    if t in (list, tuple, collections.deque):
         return [to_json_value(v) for v in value]
-    if t is dict:
+    if t in (dict, collections.Counter, collections.OrderedDict, collections.defaultdict):
         out = {}
         for k, v in value.items():
             if type(k) is not str:

@@ -14,6 +14,11 @@ Wire form is a JSON tree:
 * tuple / set / frozenset / dict / bytes / non-finite float: a one-key object
   ``{"$tuple": [...]}``, ``{"$set": [...]}``, ``{"$frozenset": [...]}``,
   ``{"$dict": [[k, v], ...]}``, ``{"$bytes": "<base64>"}``, ``{"$float": "nan"}``
+* a few exact stdlib value types, rebuilt by the decoder's own classes:
+  ``{"$complex": [re, im]}``, ``{"$Counter": pairs}``, ``{"$OrderedDict": pairs}``,
+  ``{"$defaultdict": [factory, pairs]}``, ``{"$deque": [...]}``,
+  ``{"$Decimal": "1.5"}``, ``{"$Fraction": [num, den]}``, and builtin types
+  themselves as ``{"$type": "int"}``
 * an opaque object kept in the candidate's process: ``{"$ref": <int>}``
   (only where the caller allows handles)
 
@@ -23,6 +28,9 @@ stdlib only: this module is copied into the sandbox images.
 from __future__ import annotations
 
 import base64
+import collections
+import decimal
+import fractions
 import json
 import math
 from collections.abc import Callable
@@ -32,7 +40,13 @@ MAX_DEPTH = 64
 MAX_NODES = 1_000_000
 MAX_BYTES = 16 * 1024 * 1024
 
-_TAGS = frozenset({"$tuple", "$set", "$frozenset", "$dict", "$bytes", "$float", "$ref"})
+_BUILTIN_TYPES: dict[str, Any] = {
+    t.__name__: t
+    for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset, type(None), object)
+}
+_PAIR_TYPES: dict[str, Any] = {"$Counter": collections.Counter, "$OrderedDict": collections.OrderedDict}
+_STD_TAGS = frozenset({"$complex", "$type", "$defaultdict", "$deque", "$Decimal", "$Fraction", *_PAIR_TYPES})
+_TAGS = frozenset({"$tuple", "$set", "$frozenset", "$dict", "$bytes", "$float", "$ref", *_STD_TAGS})
 
 
 class CodecError(ValueError):
@@ -90,6 +104,31 @@ def encode(
             return {tag: [enc(x, depth + 1) for x in v]}
         if t is bytes:
             return {"$bytes": base64.b64encode(v).decode("ascii")}
+        return enc_std(v, t, depth)
+
+    def pairs(v: Any, depth: int) -> list[Any]:
+        return [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v.items()]
+
+    def enc_std(v: Any, t: type, depth: int) -> Any:
+        if t is complex:
+            return {"$complex": [enc(v.real, depth + 1), enc(v.imag, depth + 1)]}
+        name = getattr(v, "__name__", "") if t is type else ""
+        if name and _BUILTIN_TYPES.get(name) is v:
+            return {"$type": name}
+        if t is collections.Counter:
+            return {"$Counter": pairs(v, depth)}
+        if t is collections.OrderedDict:
+            return {"$OrderedDict": pairs(v, depth)}
+        if t is collections.defaultdict:
+            factory = v.default_factory
+            known = _BUILTIN_TYPES.get(getattr(factory, "__name__", "")) is factory
+            return {"$defaultdict": [getattr(factory, "__name__", None) if known else None, pairs(v, depth)]}
+        if t is collections.deque:
+            return {"$deque": [enc(x, depth + 1) for x in v]}
+        if t is decimal.Decimal:
+            return {"$Decimal": str(v)}
+        if t is fractions.Fraction:
+            return {"$Fraction": [v.numerator, v.denominator]}
         if make_ref is not None:
             return {"$ref": make_ref(v)}
         raise CodecError(f"type {t.__name__!r} is not a plain built-in value")
@@ -163,6 +202,8 @@ def decode(
                 return base64.b64decode(body, validate=True)
             except ValueError:
                 raise CodecError("malformed base64 in bytes tag") from None
+        if tag in _STD_TAGS:
+            return dec_std(tag, body, depth)
         if tag == "$ref":
             if make_proxy is None:
                 raise CodecError("an opaque object is not a plain value")
@@ -186,6 +227,52 @@ def decode(
                 out[dec(pair[0], depth + 1)] = dec(pair[1], depth + 1)
             return out
         except TypeError as exc:  # unhashable member
+            raise CodecError(f"malformed {tag}: {exc}") from None
+
+    def dec_pairs(body: Any, depth: int) -> list[tuple[Any, Any]]:
+        if type(body) is not list:
+            raise CodecError("malformed pairs")
+        out = []
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise CodecError("malformed pair")
+            out.append((dec(pair[0], depth + 1), dec(pair[1], depth + 1)))
+        return out
+
+    def dec_std(tag: str, body: Any, depth: int) -> Any:
+        try:
+            if tag == "$complex":
+                if type(body) is not list or len(body) != 2:
+                    raise CodecError("malformed complex")
+                re_, im = dec(body[0], depth + 1), dec(body[1], depth + 1)
+                if type(re_) is not float or type(im) is not float:
+                    raise CodecError("malformed complex")
+                return complex(re_, im)
+            if tag == "$type":
+                if type(body) is not str or body not in _BUILTIN_TYPES:
+                    raise CodecError("only builtin types can be sent")
+                return _BUILTIN_TYPES[body]
+            if tag in _PAIR_TYPES:
+                return _PAIR_TYPES[tag](dict(dec_pairs(body, depth)))
+            if tag == "$defaultdict":
+                if type(body) is not list or len(body) != 2:
+                    raise CodecError("malformed defaultdict")
+                if body[0] is not None and body[0] not in _BUILTIN_TYPES:
+                    raise CodecError("defaultdict factory must be a builtin type")
+                factory = _BUILTIN_TYPES[body[0]] if body[0] is not None else None
+                return collections.defaultdict(factory, dec_pairs(body[1], depth))
+            if tag == "$deque":
+                if type(body) is not list:
+                    raise CodecError("malformed deque")
+                return collections.deque(dec(x, depth + 1) for x in body)
+            if tag == "$Decimal":
+                if type(body) is not str or len(body) > 10_000:
+                    raise CodecError("malformed Decimal")
+                return decimal.Decimal(body)
+            if type(body) is not list or len(body) != 2 or any(type(x) is not int for x in body) or body[1] == 0:
+                raise CodecError("malformed Fraction")
+            return fractions.Fraction(body[0], body[1])
+        except (TypeError, ValueError, ArithmeticError) as exc:
             raise CodecError(f"malformed {tag}: {exc}") from None
 
     return dec(tree, 0)

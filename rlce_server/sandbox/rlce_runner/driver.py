@@ -3,8 +3,11 @@
 Runs under the judge uid, never the candidate's, so the program can neither
 read the test code (which holds the expected values) nor signal, trace or
 tamper with this process. The program's top-level names are bound as inert
-proxies; names that would shadow a builtin are not bound, so a program cannot
-replace ``abs`` or ``isinstance`` in the test's eyes. Program modules are
+proxies; names that would shadow a builtin a test uses to judge values are
+not bound, so a program cannot
+replace ``abs``, ``len`` or ``isinstance`` in the test's eyes (a program may
+still name its own function after a rarely judged builtin such as ``sum``, as
+MBPP task 126 does). Program modules are Program modules are
 imported afresh here, never taken from the program.
 
 The single record written to the result fd is the only evidence of a pass,
@@ -27,7 +30,64 @@ from .program_client import ProgramClient, ProgramGone, RemoteError
 
 CHAN_FD = 3
 RESULT_FD = 4
-_BUILTIN_NAMES = frozenset(dir(builtins))
+# Builtins that tests use to judge values: a program may never rebind these.
+_PROTECTED = frozenset(
+    {
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bool",
+        "bytes",
+        "callable",
+        "complex",
+        "dict",
+        "enumerate",
+        "filter",
+        "float",
+        "frozenset",
+        "getattr",
+        "hasattr",
+        "hash",
+        "id",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "next",
+        "object",
+        "print",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "setattr",
+        "slice",
+        "sorted",
+        "str",
+        "super",
+        "tuple",
+        "type",
+        "vars",
+        "zip",
+        "exec",
+        "eval",
+        "compile",
+        "globals",
+        "locals",
+        "__import__",
+        "open",
+        "format",
+        "divmod",
+    }
+    | {name for name in dir(builtins) if name[:1].isupper()}  # exceptions, True/False/None, Ellipsis...
+)
 
 
 def _report(record: dict[str, Any]) -> NoReturn:
@@ -58,9 +118,11 @@ def _bind(client: ProgramClient, names: list[Any], namespace: dict[str, Any]) ->
         if not isinstance(entry, dict):
             continue
         name = entry.get("n")
-        if not isinstance(name, str) or not name.isidentifier() or name in _BUILTIN_NAMES:
-            continue
         kind = entry.get("k")
+        if not isinstance(name, str) or not name.isidentifier() or name in _PROTECTED:
+            continue
+        if hasattr(builtins, name) and kind != "ref":
+            continue  # only the program's own functions may take a builtin's name
         try:
             if kind == "module" and isinstance(entry.get("m"), str):
                 namespace[name] = importlib.import_module(entry["m"])
