@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import io
 import json
 import os
 import resource
@@ -90,35 +89,54 @@ def _drop_privileges(uid: int, gid: int) -> None:
 
 
 def _fresh_stdio() -> None:
-    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
-    sys.stderr = io.TextIOWrapper(
-        io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-        encoding="utf-8",
-        errors="backslashreplace",
-        line_buffering=True,
-    )
+    """Standard streams as a fresh ``python3`` has them (``mode``, ``buffer``...)."""
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)  # noqa: SIM115
     for name in ("stdin", "stdout", "stderr"):
         setattr(sys, f"__{name}__", getattr(sys, name))
 
 
 def _exit_flushing(code: int) -> NoReturn:
-    try:
-        import atexit
+    """End like ``python3 main.py`` ends, then leave without the slow teardown.
 
-        atexit._run_exitfuncs()
-    except BaseException:
-        pass
-    for stream in (sys.stdout, sys.stderr):
+    The order follows Py_FinalizeEx: wait for non-daemon threads, run atexit
+    handlers, flush the standard streams, drop ``__main__`` from sys.modules
+    and collect garbage while its globals are still intact (fast-I/O
+    templates flush their buffers in ``IOBase.__del__`` and need them), then
+    clear what is left and flush once more.
+    """
+    import gc
+    import threading
+    import weakref
+
+    main = sys.modules.pop("__main__", None)
+    ref = weakref.ref(main) if main is not None else None
+    del main
+
+    def clear_left() -> None:
+        left = ref() if ref is not None else None
+        if left is not None:
+            left.__dict__.clear()
+
+    for step in (
+        threading._shutdown,  # type: ignore[attr-defined]
+        __import__("atexit")._run_exitfuncs,
+        lambda: [s.flush() for s in (sys.stdout, sys.stderr)],
+        gc.collect,
+        clear_left,
+        gc.collect,
+        lambda: [s.flush() for s in (sys.stdout, sys.stderr)],
+    ):
         try:
-            stream.flush()
+            step()
         except BaseException:
             pass
     os._exit(code)
 
 
-def _run_script(program: str) -> NoReturn:
-    """Run the program as ``python3 main.py`` would, inside this process."""
+def _exec_main(program: str) -> int:
+    """Run the program as ``__main__``; return the exit status python3 would."""
     import traceback
     import types
 
@@ -128,26 +146,31 @@ def _run_script(program: str) -> NoReturn:
     sys.modules["__main__"] = module
     sys.argv = ["main.py"]
     try:
-        code = compile(program, "main.py", "exec")
-        exec(code, module.__dict__)
+        exec(compile(program, "main.py", "exec"), module.__dict__)
     except SystemExit as exc:
         status = exc.code
         if status is None:
-            _exit_flushing(0)
+            return 0
         if isinstance(status, int):
-            _exit_flushing(status & 0xFF)
+            return status & 0xFF
         try:
             sys.stderr.write(f"{status}\n")
         except BaseException:
             pass
-        _exit_flushing(1)
+        return 1
     except BaseException:
         try:
             traceback.print_exc()
         except BaseException:
             pass
-        _exit_flushing(1)
-    _exit_flushing(0)
+        return 1
+    return 0
+
+
+def _run_script(program: str) -> NoReturn:
+    """Run the program as ``python3 main.py`` would, inside this process."""
+    status = _exec_main(program)  # its frame, and with it the program's globals, is gone now
+    _exit_flushing(status)
 
 
 def _kill_uid(uid: int) -> NoReturn:

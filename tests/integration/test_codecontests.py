@@ -1,0 +1,63 @@
+"""codecontests-cc300: each reference solution on its stdio tests with TOKENS
+matching gets, per test, the outcome of a bare run compared the same way.
+
+CI runs every 5th problem (60 problems, ~600 tests); RLCE_FULL=1 runs all 300.
+"""
+
+import os
+import time
+
+from rlce_server.client import pb, request, stdio
+
+from .bare import parallel, stdio_run
+from .conftest import dataset
+
+TIME_LIMIT_S = 10.0
+
+
+def outcome_of_bare(program: str, stdin: str, expected: str) -> str:
+    status, out = stdio_run(program, stdin, TIME_LIMIT_S)
+    if status == "timeout":
+        return "timeout"
+    if status != "exited":
+        return "fail"
+    return "pass" if out.split() == expected.split() else "fail"
+
+
+def outcome_of_verdict(verdict: int) -> str:
+    return {pb.ACCEPTED: "pass", pb.TIME_LIMIT_EXCEEDED: "timeout"}.get(verdict, "fail")
+
+
+def test_codecontests_outcomes_match_bare_runs(client):
+    rows = dataset("codecontests-cc300/codecontests_cc300.jsonl.gz")
+    assert len(rows) == 300
+    if os.environ.get("RLCE_FULL") != "1":
+        rows = rows[::5]
+    cases = [(r, i, t) for r in rows for i, t in enumerate(r["tests"])]
+    t0 = time.monotonic()
+    bare = parallel(lambda c: outcome_of_bare(c[0]["solution_python"], c[2]["input"], c[2]["output"]), cases)
+    bare_s = time.monotonic() - t0
+    expected = {(c[0]["problem_id"], c[1]): o for c, o in zip(cases, bare)}
+    reqs = [
+        request(
+            "python",
+            r["solution_python"],
+            [stdio(t["input"], t["output"], pb.TOKENS, name=str(i)) for i, t in enumerate(r["tests"])],
+            request_id=r["problem_id"],
+            limits=pb.Limits(time_limit_s=TIME_LIMIT_S, total_time_limit_s=600),
+        )
+        for r in rows
+    ]
+    t0 = time.monotonic()
+    got = {}
+    for resp in client.score_stream(reqs):
+        for i, t in enumerate(resp.tests):
+            got[(resp.request_id, i)] = outcome_of_verdict(t.verdict)
+    rlce_s = time.monotonic() - t0
+    assert got.keys() == expected.keys()
+    mismatches = {k: (expected[k], got[k]) for k in expected if expected[k] != got[k]}
+    print(
+        f"\n{len(cases)} tests: bare {bare_s:.1f}s, rlce {rlce_s:.1f}s; "
+        f"pass {sum(v == 'pass' for v in got.values())}, mismatches {len(mismatches)}"
+    )
+    assert not mismatches, f"{len(mismatches)} tests differ (bare, rlce): {dict(list(mismatches.items())[:10])}"
