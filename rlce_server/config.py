@@ -75,7 +75,8 @@ class Settings(BaseSettings):
     sandbox_cpus: float = Field(1.0, gt=0)
     sandbox_memory_headroom_mb: int = Field(256, ge=64)
     container_runtime: str | None = Field(None, description="e.g. runsc for gVisor")
-    seccomp_profile: Path | None = None
+    seccomp_profile: Path | None = Field(None, description="a Docker seccomp profile JSON instead of the default")
+    extra_seccomp: bool = Field(True, description="stack rlce's tighter filter on every test process")
 
     # admission and request shape
     queue_size: int = Field(1024, ge=1)

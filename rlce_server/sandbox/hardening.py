@@ -65,7 +65,7 @@ def container_kwargs(
             "/tmp": f"rw,nosuid,nodev,noexec,size={shape.tmp_mb}m,nr_inodes=2048,mode=1777",
         },
         "volumes": {str(control_dir): {"bind": CONTROL_DIR_IN_CONTAINER, "mode": "rw"}},
-        "environment": dict(ALLOWED_ENV),
+        "environment": {**ALLOWED_ENV, "RLCE_SECCOMP": "1" if settings.extra_seccomp else "0"},
         "hostname": "sandbox",
         "log_config": {"type": "none", "config": {}},
         "stdin_open": False,

@@ -119,14 +119,23 @@ def _exit_flushing(code: int) -> NoReturn:
         if left is not None:
             left.__dict__.clear()
 
+    def flush_all() -> None:
+        # the program may have replaced sys.stdout; the originals are flushed too
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except BaseException:
+                pass
+
     for step in (
         threading._shutdown,  # type: ignore[attr-defined]
         __import__("atexit")._run_exitfuncs,
-        lambda: [s.flush() for s in (sys.stdout, sys.stderr)],
+        flush_all,
         gc.collect,
         clear_left,
         gc.collect,
-        lambda: [s.flush() for s in (sys.stdout, sys.stderr)],
+        flush_all,
     ):
         try:
             step()
@@ -262,6 +271,10 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         os.chdir(req.get("cwd", "/"))
         os.umask(0o077)
         _apply_limits(req.get("limits", {}))
+        if req.get("seccomp") and role not in ("kill", "wipe"):
+            from .seccomp import install
+
+            install()
         _drop_privileges(int(req["uid"]), int(req["gid"]))
         if role == "kill":
             _kill_uid(int(req["uid"]))
