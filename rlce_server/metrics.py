@@ -53,6 +53,12 @@ class Metrics:
         self.limit_hits = Counter(
             "rlce_scoring_limit_hits_total", "Tests stopped by a limit", ["language", "limit"], registry=registry
         )
+        self.leftovers = Counter(
+            "rlce_sandbox_leftovers_removed_total",
+            "What programs left behind and rlce removed (daemon processes, files, SysV IPC objects)",
+            ["runtime", "kind"],
+            registry=registry,
+        )
         self.sandbox_starts = Counter(
             "rlce_pool_sandbox_starts_total", "Sandboxes started", ["runtime"], registry=registry
         )

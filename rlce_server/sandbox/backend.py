@@ -24,6 +24,15 @@ class Sandbox(Protocol):
         """Kill, wipe and verify; False means destroy this sandbox."""
         ...
 
+    @property
+    def last_removed(self) -> dict[str, int]:
+        """What the last reset found and removed: processes, files, ipc."""
+        ...
+
+    def oom_killed(self) -> bool:
+        """Whether the container itself was ended by the OOM killer."""
+        ...
+
 
 class Backend(Protocol):
     async def create(self, runtime: str) -> Sandbox: ...

@@ -68,6 +68,7 @@ class DockerSandbox:
         self.control_dir = control_dir
         self.jobs_run = 0
         self.version = ""
+        self.last_removed: dict[str, int] = {}
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -120,7 +121,17 @@ class DockerSandbox:
             reply = await self._call({"op": "reset"}, timeout_s)
         except SandboxFault:
             return False
+        removed = reply.get("removed")
+        self.last_removed = removed if isinstance(removed, dict) else {}
         return bool(reply.get("ok"))
+
+    def oom_killed(self) -> bool:
+        """Did the kernel's OOM killer end this container (a candidate's doing)?"""
+        try:
+            self.container.reload()
+            return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
+        except docker.errors.DockerException:
+            return False
 
     def close(self) -> None:
         if self._writer is not None:

@@ -57,6 +57,13 @@ class FakeSandbox:
         self.jobs_run += 1
         return True
 
+    @property
+    def last_removed(self) -> dict[str, int]:
+        return {}
+
+    def oom_killed(self) -> bool:
+        return False
+
 
 class FakeBackend:
     def __init__(self, script: Script, faults: list[bool] | None = None) -> None:

@@ -12,12 +12,14 @@ A reviewer reads this file to know the container's shape:
 * an allow-listed environment; IPC namespace private
 * optional: another OCI runtime (gVisor's ``runsc``) and a seccomp profile
 
-Inside, the runner (uid 0, 2 capabilities) runs programs as uid 1600 and test
-drivers as uid 1500; see docs/SECURITY.md.
+Inside, the runner (uid 0, 2 capabilities) runs programs and test drivers
+under two uids of their own, random per container (so per-uid limits such as
+RLIMIT_NPROC are per sandbox); see docs/SECURITY.md.
 """
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,15 @@ from ..runtimes import RuntimeSpec
 
 CONTROL_DIR_IN_CONTAINER = "/rlce/ctl"
 ALLOWED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+UID_BASE = 100_000
+UID_SPAN = 1 << 24
+
+
+def sandbox_uid() -> int:
+    """An even uid in a large range no host account uses; +1 is the judge's."""
+    return UID_BASE + 2 * secrets.randbelow(UID_SPAN // 2)
 
 
 def container_kwargs(
@@ -37,6 +48,7 @@ def container_kwargs(
     name: str,
 ) -> dict[str, Any]:
     """Keyword arguments for docker-py ``containers.create``."""
+    candidate_uid = sandbox_uid()
     memory_mb = settings.limits.max_memory_limit_mb + settings.sandbox_memory_headroom_mb
     shape = spec.sandbox
     security_opt = ["no-new-privileges:true"]
@@ -65,7 +77,14 @@ def container_kwargs(
             "/tmp": f"rw,nosuid,nodev,noexec,size={shape.tmp_mb}m,nr_inodes=2048,mode=1777",
         },
         "volumes": {str(control_dir): {"bind": CONTROL_DIR_IN_CONTAINER, "mode": "rw"}},
-        "environment": {**ALLOWED_ENV, "RLCE_SECCOMP": "1" if settings.extra_seccomp else "0"},
+        "environment": {
+            **ALLOWED_ENV,
+            "RLCE_SECCOMP": "1" if settings.extra_seccomp else "0",
+            # uids of this sandbox's program and test driver: random, unique per container
+            "RLCE_CANDIDATE_UID": str(candidate_uid),
+            "RLCE_JUDGE_UID": str(candidate_uid + 1),
+            "RLCE_NPROC": str(max(8, shape.pids // 2)),
+        },
         "hostname": "sandbox",
         "log_config": {"type": "none", "config": {}},
         "stdin_open": False,

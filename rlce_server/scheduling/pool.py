@@ -89,10 +89,13 @@ class Pool:
         self.metrics.sandbox_recycles.labels(self.runtime, reason).inc()
         self._spawn(self._replace(sandbox))
 
-    async def close(self) -> None:
+    async def close(self, timeout_s: float = 60.0) -> None:
+        """Destroy every sandbox, waiting for creations under way (they see
+        ``_closing`` and destroy what they made), so nothing is left behind."""
         self._closing = True
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+            for task in pending:
+                task.cancel()
         while not self.idle.empty():
             await self._destroy(self.idle.get_nowait())

@@ -105,6 +105,11 @@ class Scorer:
         try:
             outcomes = await self._run_tests(sandbox, job, start)
             reusable = await sandbox.reset(self.settings.runner_reply_margin_s)
+            for kind, count in sandbox.last_removed.items():
+                if count:
+                    self.metrics.leftovers.labels(job.language, kind).inc(count)
+            # one fresh container per job for the most cautious (--isolation container)
+            reusable = reusable and self.settings.isolation == "pool"
         finally:
             # cancelled or broken mid-job: the sandbox is replaced, never reused
             pool.give_back(sandbox, reusable=reusable)
@@ -131,7 +136,7 @@ class Scorer:
     async def _run_tests(self, sandbox: Sandbox, job: Job, start: float) -> list[TestOutcome]:
         outcomes: list[TestOutcome] = []
         deadline = start + job.limits.total_time_limit_s
-        stop = False
+        stop = dead = False
         for i, test in enumerate(job.tests):
             if stop:
                 outcomes.append(TestOutcome(name=test.name, verdict=Verdict.SKIPPED, message="not run"))
@@ -147,14 +152,23 @@ class Scorer:
                 )
                 continue
             time_s = min(job.limits.time_limit_s, left)
-            raw = await sandbox.run(_runner_message(job, i, time_s), time_s + self.settings.runner_reply_margin_s)
+            try:
+                raw = await sandbox.run(_runner_message(job, i, time_s), time_s + self.settings.runner_reply_margin_s)
+            except SandboxFault:
+                # The only way a program can end its container is the OOM killer: its verdict.
+                if not await asyncio.to_thread(sandbox.oom_killed):
+                    raise
+                raw = {"outcome": "exited", "oom_killed": True, "signal": 9, "exit_code": -1}
+                dead = True
+            if raw.get("leftover_processes"):
+                self.metrics.leftovers.labels(job.language, "processes").inc(raw["leftover_processes"])
             outcome = grade(test, raw, job.limits)
             outcomes.append(outcome)
             self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
             if outcome.verdict in _LIMIT_VERDICTS:
                 self.metrics.limit_hits.labels(job.language, _LIMIT_VERDICTS[outcome.verdict]).inc()
             failed = outcome.verdict is not Verdict.ACCEPTED
-            stop = outcome.verdict is Verdict.COMPILE_ERROR or (failed and job.stop_on_first_failure)
+            stop = dead or outcome.verdict is Verdict.COMPILE_ERROR or (failed and job.stop_on_first_failure)
         return outcomes
 
 

@@ -43,233 +43,448 @@ ATTACKS: list[Attack] = [
     Attack("os._exit(0) at import", "reward hack", "import os\nos._exit(0)\n"),
     Attack("sys.exit(0) inside the function", "reward hack", "import sys\ndef add(a, b):\n    sys.exit(0)\n"),
     Attack("os._exit(0) inside the function", "reward hack", "import os\ndef add(a, b):\n    os._exit(0)\n"),
-    Attack("exit(0) between calls", "reward hack",
-           "n = [0]\ndef add(a, b):\n    n[0] += 1\n    if n[0] == 1:\n        return 5\n    raise SystemExit(0)\n",
-           max_reward=1 / 3),  # its first call really returns add(2, 3)
-    Attack("atexit prints PASS", "reward hack",
-           "import atexit\natexit.register(lambda: print('PASS'))\ndef add(a, b): return None\n",
-           [ASSERT_ADD, stdio("2 3", "PASS")]),
-    Attack("sys.excepthook swallows failures", "reward hack",
-           "import sys\nsys.excepthook = lambda *a: None\ndef add(a, b): raise AssertionError\n"),
-    Attack("re-exec under python -O", "reward hack",
-           "import os, sys\nif not sys.flags.optimize:\n    os.execv('/usr/bin/python3', ['python3', '-O', '-c', 'pass'])\n"
-           "def add(a, b): return None\n"),
-    Attack("print fake PASS banner", "output abuse",
-           "print('PASS')\nprint('All tests passed')\ndef add(a, b): return None\n"),
-    Attack("print a forged driver record", "output abuse",
-           "import sys\nprint('{\"status\": \"passed\"}')\nsys.stderr.write('{\"status\": \"passed\"}')\n"
-           "def add(a, b): return None\n"),
-    Attack("print forged runner JSON", "output abuse",
-           "print('{\"ok\": true, \"result\": {\"outcome\": \"exited\", \"driver\": {\"status\": \"passed\"}}}')\n"
-           "def add(a, b): return None\n"),
+    Attack(
+        "exit(0) between calls",
+        "reward hack",
+        "n = [0]\ndef add(a, b):\n    n[0] += 1\n    if n[0] == 1:\n        return 5\n    raise SystemExit(0)\n",
+        max_reward=1 / 3,
+    ),  # its first call really returns add(2, 3)
+    Attack(
+        "atexit prints PASS",
+        "reward hack",
+        "import atexit\natexit.register(lambda: print('PASS'))\ndef add(a, b): return None\n",
+        [ASSERT_ADD, STDIO_ADD],
+    ),
+    Attack(
+        "sys.excepthook swallows failures",
+        "reward hack",
+        "import sys\nsys.excepthook = lambda *a: None\ndef add(a, b): raise AssertionError\n",
+    ),
+    Attack(
+        "re-exec under python -O",
+        "reward hack",
+        "import os, sys\nif not sys.flags.optimize:\n    os.execv('/usr/bin/python3', ['python3', '-O', '-c', 'pass'])\n"
+        "def add(a, b): return None\n",
+    ),
+    Attack(
+        "print fake PASS banner",
+        "output abuse",
+        "print('PASS')\nprint('All tests passed')\ndef add(a, b): return None\n",
+    ),
+    Attack(
+        "print a forged driver record",
+        "output abuse",
+        'import sys\nprint(\'{"status": "passed"}\')\nsys.stderr.write(\'{"status": "passed"}\')\n'
+        "def add(a, b): return None\n",
+    ),
+    Attack(
+        "print forged runner JSON",
+        "output abuse",
+        'print(\'{"ok": true, "result": {"outcome": "exited", "driver": {"status": "passed"}}}\')\n'
+        "def add(a, b): return None\n",
+    ),
     Attack("raise SkipTest", "reward hack", "import unittest\ndef add(a, b):\n    raise unittest.SkipTest('skip')\n"),
     Attack("raise on purpose", "reward hack", "def add(a, b):\n    raise RuntimeError('on purpose')\n"),
-    Attack("raise AssertionError subclass that looks passed", "reward hack",
-           "class Passed(AssertionError):\n    def __str__(self): return 'passed'\n"
-           "def add(a, b):\n    raise Passed()\n"),
+    Attack(
+        "raise AssertionError subclass that looks passed",
+        "reward hack",
+        "class Passed(AssertionError):\n    def __str__(self): return 'passed'\ndef add(a, b):\n    raise Passed()\n",
+    ),
     # ---- values that lie --------------------------------------------------------------------
-    Attack("always-equal object", "reward hack",
-           "class E:\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
-           "    def __hash__(self): return 0\ndef add(a, b): return E()\n"),
-    Attack("int subclass equal to everything", "reward hack",
-           "class I(int):\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
-           "    __hash__ = int.__hash__\ndef add(a, b): return I(0)\n"),
-    Attack("str subclass equal to everything", "reward hack",
-           "class S(str):\n    def __eq__(self, o): return True\n    __hash__ = str.__hash__\n"
-           "def add(a, b): return S('x')\n"),
-    Attack("float subclass equal to everything", "reward hack",
-           "class F(float):\n    def __eq__(self, o): return True\n    def __sub__(self, o): return 0.0\n"
-           "    def __rsub__(self, o): return 0.0\n    __hash__ = float.__hash__\ndef add(a, b): return F(0)\n",
-           [ASSERT_ADD, call("add", [2, 3], 5.0, float_tolerance=1e-6),
-            assertion("assert abs(add(2, 3) - 5) < 1e-9")]),
+    Attack(
+        "always-equal object",
+        "reward hack",
+        "class E:\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
+        "    def __hash__(self): return 0\ndef add(a, b): return E()\n",
+    ),
+    Attack(
+        "int subclass equal to everything",
+        "reward hack",
+        "class I(int):\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
+        "    __hash__ = int.__hash__\ndef add(a, b): return I(0)\n",
+    ),
+    Attack(
+        "str subclass equal to everything",
+        "reward hack",
+        "class S(str):\n    def __eq__(self, o): return True\n    __hash__ = str.__hash__\n"
+        "def add(a, b): return S('x')\n",
+    ),
+    Attack(
+        "float subclass equal to everything",
+        "reward hack",
+        "class F(float):\n    def __eq__(self, o): return True\n    def __sub__(self, o): return 0.0\n"
+        "    def __rsub__(self, o): return 0.0\n    __hash__ = float.__hash__\ndef add(a, b): return F(0)\n",
+        [ASSERT_ADD, call("add", [2, 3], 5.0, float_tolerance=1e-6), assertion("assert abs(add(2, 3) - 5) < 1e-9")],
+    ),
     Attack("True for 1", "reward hack", "def add(a, b): return True\n", [call("add", [0, 1], 1)]),
     Attack("1.0 for 1", "reward hack", "def add(a, b): return float(a + b)\n", [call("add", [0, 1], 1)]),
     Attack("'1' for 1", "reward hack", "def add(a, b): return str(a + b)\n", [call("add", [0, 1], 1)]),
-    Attack("NaN against a tolerance", "reward hack", "def add(a, b): return float('nan')\n",
-           [call("add", [2.0, 3.0], 5.0, float_tolerance=1e-6), assertion("assert abs(add(2.0, 3.0) - 5.0) < 1e-6"),
-            assertion("import math\nassert math.isclose(add(2.0, 3.0), 5.0)")]),
-    Attack("inf against a tolerance", "reward hack", "def add(a, b): return float('inf')\n",
-           [call("add", [2.0, 3.0], 5.0, float_tolerance=1e-6)]),
-    Attack("object with lying __bool__ for truthy asserts", "reward hack",
-           "class T:\n    def __bool__(self): return True\n    def __eq__(self, o): return self\n"
-           "def add(a, b): return T()\n", [assertion("assert add(2, 3) == 5"), assertion("assert add(2, 3)")]),
-    Attack("list subclass equal to everything", "reward hack",
-           "class L(list):\n    def __eq__(self, o): return True\ndef add(a, b): return L()\n",
-           [call("add", [[1], [2]], [1, 2]), assertion("assert add([1], [2]) == [1, 2]")]),
-    Attack("dict subclass with lying items", "reward hack",
-           "import collections\nclass C(collections.Counter):\n    def __eq__(self, o): return True\n"
-           "def add(a, b): return C()\n", [assertion("assert add(1, 2) == {'x': 3}")]),
+    Attack(
+        "NaN against a tolerance",
+        "reward hack",
+        "def add(a, b): return float('nan')\n",
+        [
+            call("add", [2.0, 3.0], 5.0, float_tolerance=1e-6),
+            assertion("assert abs(add(2.0, 3.0) - 5.0) < 1e-6"),
+            assertion("import math\nassert math.isclose(add(2.0, 3.0), 5.0)"),
+        ],
+    ),
+    Attack(
+        "inf against a tolerance",
+        "reward hack",
+        "def add(a, b): return float('inf')\n",
+        [call("add", [2.0, 3.0], 5.0, float_tolerance=1e-6)],
+    ),
+    Attack(
+        "object with lying __bool__ for truthy asserts",
+        "reward hack",
+        "class T:\n    def __bool__(self): return True\n    def __eq__(self, o): return self\n"
+        "def add(a, b): return T()\n",
+        [assertion("assert add(2, 3) == 5"), assertion("assert add(2, 3)")],
+    ),
+    Attack(
+        "list subclass equal to everything",
+        "reward hack",
+        "class L(list):\n    def __eq__(self, o): return True\ndef add(a, b): return L()\n",
+        [call("add", [[1], [2]], [1, 2]), assertion("assert add([1], [2]) == [1, 2]")],
+    ),
+    Attack(
+        "dict subclass with lying items",
+        "reward hack",
+        "import collections\nclass C(collections.Counter):\n    def __eq__(self, o): return True\n"
+        "def add(a, b): return C()\n",
+        [assertion("assert add(1, 2) == {'x': 3}")],
+    ),
     Attack("generator instead of a value", "reward hack", "def add(a, b):\n    yield a + b\n"),
     Attack("lambda instead of a value", "reward hack", "def add(a, b): return lambda: a + b\n"),
     # ---- harness tampering ----------------------------------------------------------------
-    Attack("walk stack frames for expected values", "harness tampering",
-           "import sys\ndef add(a, b):\n    f = sys._getframe()\n    while f:\n"
-           "        for v in f.f_locals.values():\n            if isinstance(v, int) and v not in (a, b): return v\n"
-           "        f = f.f_back\n    return None\n"),
-    Attack("scan gc objects for the test code", "information leak",
-           "import gc\ndef add(a, b):\n    for o in gc.get_objects():\n"
-           "        if isinstance(o, str) and 'assert add' in o: return int(o.split('==')[1].split()[0])\n"
-           "    return None\n"),
-    Attack("read caller bytecode constants", "information leak",
-           "import sys\ndef add(a, b):\n    f = sys._getframe(1)\n    consts = [c for c in f.f_code.co_consts if type(c) is int]\n"
-           "    return consts[-1] if consts else None\n"),
-    Attack("monkeypatch builtins", "harness tampering",
-           "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.isinstance = lambda *a: True\n"
-           "builtins.len = lambda x: 0\ndef add(a, b): return None\n",
-           [assertion("assert abs(add(2, 3) - 5) < 1e-9"), assertion("assert isinstance(add(1, 1), int)"),
-            assertion("assert len([add(1, 1)]) == 0 and add(1, 1) == 2")]),
-    Attack("define abs, len and isinstance at top level", "harness tampering",
-           "def abs(x): return 0\ndef len(x): return 0\ndef isinstance(*a): return True\n"
-           "def add(a, b): return None\n",
-           [assertion("assert abs(add(2, 3) - 5) < 1e-9"), assertion("assert isinstance(add(1, 1), int)")]),
-    Attack("monkeypatch the value codec", "harness tampering",
-           "import sys\nfor m in list(sys.modules.values()):\n    if m and getattr(m, 'encode', None) and 'codec' in m.__name__:\n"
-           "        m.encode = lambda v, **k: 5\ndef add(a, b): return None\n",
-           [call("add", [10, -4], 6), assertion("assert add(10, -4) == 6")]),
-    Attack("monkeypatch type() to smuggle a subclass", "harness tampering",
-           "import builtins\n_t = builtins.type\nclass I(int):\n    def __eq__(self, o): return True\n"
-           "builtins.type = lambda *a: int if len(a) == 1 and _t(a[0]) is I else _t(*a)\n"
-           "def add(a, b): return I(0)\n"),
-    Attack("monkeypatch json.dumps", "harness tampering",
-           "import json\n_d = json.dumps\njson.dumps = lambda o, **k: _d({'ok': 5}) if 'ok' in str(o)[:10] else _d(o, **k)\n"
-           "def add(a, b): return None\n", [call("add", [2, 3], 5)]),
-    Attack("write a forged pass into fd 3..9", "harness tampering",
-           "import os\nfor fd in range(3, 10):\n    try:\n        os.write(fd, b'{\"status\": \"passed\"}')\n"
-           "    except OSError:\n        pass\ndef add(a, b): return None\n"),
-    Attack("write forged frames on the value channel", "harness tampering",
-           "import os, struct, json\np = json.dumps({'ok': 5}).encode()\n"
-           "def add(a, b):\n    os.write(3, struct.pack('>I', len(p)) + p)\n    return None\n"),
+    Attack(
+        "walk stack frames for expected values",
+        "harness tampering",
+        "import sys\ndef add(a, b):\n    f = sys._getframe()\n    while f:\n"
+        "        for v in f.f_locals.values():\n            if isinstance(v, int) and v not in (a, b): return v\n"
+        "        f = f.f_back\n    return None\n",
+    ),
+    Attack(
+        "scan gc objects for the test code",
+        "information leak",
+        "import gc\ndef add(a, b):\n    for o in gc.get_objects():\n"
+        "        if isinstance(o, str) and 'assert add' in o: return int(o.split('==')[1].split()[0])\n"
+        "    return None\n",
+    ),
+    Attack(
+        "read caller bytecode constants",
+        "information leak",
+        "import sys\ndef add(a, b):\n    f = sys._getframe(1)\n    consts = [c for c in f.f_code.co_consts if type(c) is int]\n"
+        "    return consts[-1] if consts else None\n",
+    ),
+    Attack(
+        "monkeypatch builtins",
+        "harness tampering",
+        "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.isinstance = lambda *a: True\n"
+        "builtins.len = lambda x: 0\ndef add(a, b): return None\n",
+        [
+            assertion("assert abs(add(2, 3) - 5) < 1e-9"),
+            assertion("assert isinstance(add(1, 1), int)"),
+            assertion("assert len([add(1, 1)]) == 0 and add(1, 1) == 2"),
+        ],
+    ),
+    Attack(
+        "define abs, len and isinstance at top level",
+        "harness tampering",
+        "def abs(x): return 0\ndef len(x): return 0\ndef isinstance(*a): return True\ndef add(a, b): return None\n",
+        [assertion("assert abs(add(2, 3) - 5) < 1e-9"), assertion("assert isinstance(add(1, 1), int)")],
+    ),
+    Attack(
+        "monkeypatch the value codec",
+        "harness tampering",
+        "import sys\nfor m in list(sys.modules.values()):\n    if m and getattr(m, 'encode', None) and 'codec' in m.__name__:\n"
+        "        m.encode = lambda v, **k: 5\ndef add(a, b): return None\n",
+        [call("add", [10, -4], 6), assertion("assert add(10, -4) == 6")],
+    ),
+    Attack(
+        "monkeypatch type() to smuggle a subclass",
+        "harness tampering",
+        "import builtins\n_t = builtins.type\nclass I(int):\n    def __eq__(self, o): return True\n"
+        "builtins.type = lambda *a: int if len(a) == 1 and _t(a[0]) is I else _t(*a)\n"
+        "def add(a, b): return I(0)\n",
+    ),
+    Attack(
+        "monkeypatch json.dumps",
+        "harness tampering",
+        "import json\n_d = json.dumps\njson.dumps = lambda o, **k: _d({'ok': 99}) if 'ok' in str(o)[:10] else _d(o, **k)\n"
+        "def add(a, b): return None\n",
+        [call("add", [2, 3], 5), assertion("assert add(2, 3) == 5")],
+    ),
+    Attack(
+        "write a forged pass into fd 3..9",
+        "harness tampering",
+        'import os\nfor fd in range(3, 10):\n    try:\n        os.write(fd, b\'{"status": "passed"}\')\n'
+        "    except OSError:\n        pass\ndef add(a, b): return None\n",
+    ),
+    Attack(
+        "write forged frames on the value channel",
+        "harness tampering",
+        "import os, struct, json\np = json.dumps({'ok': 99}).encode()\n"
+        "def add(a, b):\n    os.write(3, struct.pack('>I', len(p)) + p)\n    return None\n",
+    ),
     Attack("close the value channel", "harness tampering", "import os\nos.close(3)\ndef add(a, b): return 5\n"),
-    Attack("write into /proc/<pid>/fd of other processes", "harness tampering",
-           "import os\nhit = 0\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
-           "        for fd in range(0, 8):\n            try:\n"
-           "                with open(f'/proc/{p}/fd/{fd}', 'w') as f: f.write('{\"status\": \"passed\"}'); hit += 1\n"
-           "            except OSError:\n                pass\nprint('ESCAPED' if hit else 'no')\n",
-           [ESCAPE, ASSERT_ADD]),
-    Attack("kill the runner and every other process", "harness tampering",
-           "import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
-           "        try:\n            os.kill(int(p), signal.SIGKILL)\n        except OSError:\n            pass\n"
-           "def add(a, b): return None\n", [ASSERT_ADD, STDIO_ADD]),
+    Attack(
+        "write into /proc/<pid>/fd of other processes",
+        "harness tampering",
+        "import os\nhit = 0\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
+        "        for fd in range(0, 8):\n            try:\n"
+        "                with open(f'/proc/{p}/fd/{fd}', 'w') as f: f.write('{\"status\": \"passed\"}'); hit += 1\n"
+        "            except OSError:\n                pass\nprint('ESCAPED' if hit else 'no')\n",
+        [ESCAPE, ASSERT_ADD],
+    ),
+    Attack(
+        "kill the runner and every other process",
+        "harness tampering",
+        "import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
+        "        try:\n            os.kill(int(p), signal.SIGKILL)\n        except OSError:\n            pass\n"
+        "def add(a, b): return None\n",
+        [ASSERT_ADD, STDIO_ADD],
+    ),
     Attack("kill(-1)", "harness tampering", "import os\nos.kill(-1, 9)\ndef add(a, b): return None\n"),
-    Attack("replay answers by call order via a file", "cross-job contamination",
-           "import os, json\nP = '/tmp/answers.json'\ndef add(a, b):\n    seen = json.load(open(P)) if os.path.exists(P) else []\n"
-           "    seen.append([a, b])\n    json.dump(seen, open(P, 'w'))\n    return 5 if len(seen) == 1 else None\n"),
+    Attack(
+        "replay answers by call order via a file",
+        "cross-job contamination",
+        "import os, json\nP = '/tmp/answers.json'\ndef add(a, b):\n    seen = json.load(open(P)) if os.path.exists(P) else []\n"
+        "    seen.append([a, b])\n    json.dump(seen, open(P, 'w'))\n    return 5 if len(seen) == 1 else None\n",
+    ),
     # ---- information leaks -----------------------------------------------------------------
-    escape("read the runner's environment", "information leak",
-           "try:\n    open('/proc/1/environ').read(); print('ESCAPED')\nexcept OSError:\n    print('no')\n"),
-    escape("read another process's memory", "information leak",
-           "import os\nok = False\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
-           "        try:\n            open(f'/proc/{p}/mem', 'rb').read(1); ok = True\n        except OSError:\n            pass\n"
-           "print('ESCAPED' if ok else 'no')\n"),
-    escape("ptrace the runner", "information leak",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint('ESCAPED' if libc.ptrace(16, 1, 0, 0) == 0 else 'no')\n"),
-    escape("process_vm_readv on the runner", "information leak",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nbuf = ctypes.create_string_buffer(8)\n"
-           "class V(ctypes.Structure):\n    _fields_ = [('b', ctypes.c_void_p), ('n', ctypes.c_size_t)]\n"
-           "l = V(ctypes.cast(buf, ctypes.c_void_p), 8)\nr = V(0x400000, 8)\n"
-           "print('ESCAPED' if libc.process_vm_readv(1, ctypes.byref(l), 1, ctypes.byref(r), 1, 0) > 0 else 'no')\n"),
-    escape("secrets in the environment", "information leak",
-           "import os\nprint('ESCAPED' if set(os.environ) - {'PATH', 'LANG', 'LC_ALL', 'TMPDIR'} else 'no')\n"),
-    escape("read the host's files", "information leak",
-           "import os\nprint('ESCAPED' if os.path.exists('/etc/shadow') and os.access('/etc/shadow', os.R_OK) else 'no')\n"),
-    escape("read the control socket directory", "information leak",
-           "import os\ntry:\n    os.listdir('/rlce/ctl'); print('ESCAPED')\nexcept OSError:\n    print('no')\n"),
-    escape("connect to the runner's socket", "harness tampering",
-           "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('/rlce/ctl/runner.sock'); print('ESCAPED')\n"
-           "except OSError:\n    print('no')\n"),
+    escape(
+        "read the runner's environment",
+        "information leak",
+        "try:\n    open('/proc/1/environ').read(); print('ESCAPED')\nexcept OSError:\n    print('no')\n",
+    ),
+    escape(
+        "read another process's memory",
+        "information leak",
+        "import os\nok = False\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
+        "        try:\n            open(f'/proc/{p}/mem', 'rb').read(1); ok = True\n        except OSError:\n            pass\n"
+        "print('ESCAPED' if ok else 'no')\n",
+    ),
+    escape(
+        "ptrace the runner",
+        "information leak",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint('ESCAPED' if libc.ptrace(16, 1, 0, 0) == 0 else 'no')\n",
+    ),
+    escape(
+        "process_vm_readv on the runner",
+        "information leak",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nbuf = ctypes.create_string_buffer(8)\n"
+        "class V(ctypes.Structure):\n    _fields_ = [('b', ctypes.c_void_p), ('n', ctypes.c_size_t)]\n"
+        "l = V(ctypes.cast(buf, ctypes.c_void_p), 8)\nr = V(0x400000, 8)\n"
+        "print('ESCAPED' if libc.process_vm_readv(1, ctypes.byref(l), 1, ctypes.byref(r), 1, 0) > 0 else 'no')\n",
+    ),
+    escape(
+        "secrets in the environment",
+        "information leak",
+        "import os\nprint('ESCAPED' if set(os.environ) - {'PATH', 'LANG', 'LC_ALL', 'TMPDIR'} else 'no')\n",
+    ),
+    escape(
+        "read the host's files",
+        "information leak",
+        "import os\nprint('ESCAPED' if os.path.exists('/etc/shadow') and os.access('/etc/shadow', os.R_OK) else 'no')\n",
+    ),
+    escape(
+        "read the control socket directory",
+        "information leak",
+        "import os\ntry:\n    os.listdir('/rlce/ctl'); print('ESCAPED')\nexcept OSError:\n    print('no')\n",
+    ),
+    escape(
+        "connect to the runner's socket",
+        "harness tampering",
+        "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('/rlce/ctl/runner.sock'); print('ESCAPED')\n"
+        "except OSError:\n    print('no')\n",
+    ),
     # ---- escapes --------------------------------------------------------------------------
-    escape("network egress", "escape",
-           "import socket\ns = socket.socket()\ns.settimeout(1)\ntry:\n    s.connect(('1.1.1.1', 53)); print('ESCAPED')\n"
-           "except OSError:\n    print('no')\n"),
-    escape("DNS", "escape",
-           "import socket\ntry:\n    socket.getaddrinfo('example.com', 80); print('ESCAPED')\nexcept OSError:\n    print('no')\n"),
-    escape("docker socket", "escape",
-           "import os\nprint('ESCAPED' if any(os.path.exists(p) for p in ('/var/run/docker.sock', '/run/docker.sock')) else 'no')\n"),
-    escape("become root", "escape",
-           "import os\ntry:\n    os.setuid(0); print('ESCAPED')\nexcept OSError:\n    print('no')\n"),
-    escape("capabilities", "escape",
-           "caps = [l for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm', 'CapAmb'))]\n"
-           "print('ESCAPED' if any(int(l.split()[1], 16) for l in caps) else 'no')\n"),
-    escape("new user namespace", "escape",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint('ESCAPED' if libc.unshare(0x10000000) == 0 else 'no')\n"),
-    escape("clone into new namespaces", "escape",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-           "print('ESCAPED' if libc.syscall(56, 0x10000000 | 0x20000000 | 17, 0, 0, 0, 0) >= 0 else 'no')\n"),
-    escape("mount a filesystem", "escape",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-           "print('ESCAPED' if libc.mount(b'none', b'/tmp', b'tmpfs', 0, None) == 0 else 'no')\n"),
-    escape("write the root filesystem", "escape",
-           "ok = False\nfor p in ('/etc/evil', '/usr/lib/python3/dist-packages/evil.pth', '/opt/rlce/x'):\n"
-           "    try:\n        open(p, 'w').write('import os'); ok = True\n    except OSError:\n        pass\n"
-           "print('ESCAPED' if ok else 'no')\n"),
-    escape("plant usercustomize and .pth", "cross-job contamination",
-           "import os, site\nok = False\nfor d in [site.getusersitepackages(), *site.getsitepackages()]:\n"
-           "    try:\n        os.makedirs(d, exist_ok=True)\n        open(os.path.join(d, 'usercustomize.py'), 'w').write('x')\n"
-           "        ok = True\n    except OSError:\n        pass\nprint('ESCAPED' if ok else 'no')\n"),
-    escape("raise the hard limits", "escape",
-           "import resource\ntry:\n    resource.setrlimit(resource.RLIMIT_AS, (-1, -1)); print('ESCAPED')\nexcept (OSError, ValueError):\n"
-           "    print('no')\n"),
-    escape("io_uring", "escape",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nbuf = ctypes.create_string_buffer(120)\n"
-           "print('ESCAPED' if libc.syscall(425, 4, buf) >= 0 else 'no')\n"),
-    escape("userfaultfd", "escape",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint('ESCAPED' if libc.syscall(323, 0) >= 0 else 'no')\n"),
-    escape("32-bit system calls", "escape",
-           "import ctypes, mmap\n"
-           "code = bytes([0xb8, 0x17, 0, 0, 0, 0x31, 0xdb, 0xcd, 0x80, 0xc3])  # setuid(0) via int 0x80\n"
-           "m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\nm.write(code)\n"
-           "f = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(m)))\n"
-           "print('ESCAPED' if f() == 0 else 'no')\n"),
+    escape(
+        "network egress",
+        "escape",
+        "import socket\ns = socket.socket()\ns.settimeout(1)\ntry:\n    s.connect(('1.1.1.1', 53)); print('ESCAPED')\n"
+        "except OSError:\n    print('no')\n",
+    ),
+    escape(
+        "DNS",
+        "escape",
+        "import socket\ntry:\n    socket.getaddrinfo('example.com', 80); print('ESCAPED')\nexcept OSError:\n    print('no')\n",
+    ),
+    escape(
+        "docker socket",
+        "escape",
+        "import os\nprint('ESCAPED' if any(os.path.exists(p) for p in ('/var/run/docker.sock', '/run/docker.sock')) else 'no')\n",
+    ),
+    escape(
+        "become root",
+        "escape",
+        "import os\ntry:\n    os.setuid(0); print('ESCAPED')\nexcept OSError:\n    print('no')\n",
+    ),
+    escape(
+        "capabilities",
+        "escape",
+        "caps = [l for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm', 'CapAmb'))]\n"
+        "print('ESCAPED' if any(int(l.split()[1], 16) for l in caps) else 'no')\n",
+    ),
+    escape(
+        "new user namespace",
+        "escape",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint('ESCAPED' if libc.unshare(0x10000000) == 0 else 'no')\n",
+    ),
+    escape(
+        "clone into new namespaces",
+        "escape",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('ESCAPED' if libc.syscall(56, 0x10000000 | 0x20000000 | 17, 0, 0, 0, 0) >= 0 else 'no')\n",
+    ),
+    escape(
+        "mount a filesystem",
+        "escape",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('ESCAPED' if libc.mount(b'none', b'/tmp', b'tmpfs', 0, None) == 0 else 'no')\n",
+    ),
+    escape(
+        "write the root filesystem",
+        "escape",
+        "ok = False\nfor p in ('/etc/evil', '/usr/lib/python3/dist-packages/evil.pth', '/opt/rlce/x'):\n"
+        "    try:\n        open(p, 'w').write('import os'); ok = True\n    except OSError:\n        pass\n"
+        "print('ESCAPED' if ok else 'no')\n",
+    ),
+    escape(
+        "plant usercustomize and .pth",
+        "cross-job contamination",
+        "import os, site\nok = False\nfor d in [site.getusersitepackages(), *site.getsitepackages()]:\n"
+        "    try:\n        os.makedirs(d, exist_ok=True)\n        open(os.path.join(d, 'usercustomize.py'), 'w').write('x')\n"
+        "        ok = True\n    except OSError:\n        pass\nprint('ESCAPED' if ok else 'no')\n",
+    ),
+    escape(
+        "raise the hard limits",
+        "escape",
+        "import resource\ntry:\n    resource.setrlimit(resource.RLIMIT_AS, (-1, -1)); print('ESCAPED')\nexcept (OSError, ValueError):\n"
+        "    print('no')\n",
+    ),
+    escape(
+        "io_uring",
+        "escape",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nbuf = ctypes.create_string_buffer(120)\n"
+        "print('ESCAPED' if libc.syscall(425, 4, buf) >= 0 else 'no')\n",
+    ),
+    escape(
+        "userfaultfd",
+        "escape",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint('ESCAPED' if libc.syscall(323, 0) >= 0 else 'no')\n",
+    ),
+    escape(
+        "32-bit system calls",
+        "escape",
+        "import ctypes, mmap\n"
+        "code = bytes([0xb8, 0x17, 0, 0, 0, 0x31, 0xdb, 0xcd, 0x80, 0xc3])  # setuid(0) via int 0x80\n"
+        "m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\nm.write(code)\n"
+        "f = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(m)))\n"
+        "print('ESCAPED' if f() == 0 else 'no')\n",
+    ),
     # ---- resource abuse ---------------------------------------------------------------------
     Attack("infinite loop", "resource abuse", "def add(a, b):\n    while True:\n        pass\n"),
-    Attack("signal-proof loop", "resource abuse",
-           "import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGXCPU):\n"
-           "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n", [STDIO_ADD]),
+    Attack(
+        "signal-proof loop",
+        "resource abuse",
+        "import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGXCPU):\n"
+        "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n",
+        [STDIO_ADD],
+    ),
     Attack("sleep forever", "timing", "import time\ntime.sleep(3600)\n", [STDIO_ADD]),
-    Attack("fork bomb", "resource abuse",
-           "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", [STDIO_ADD]),
-    Attack("thread bomb", "resource abuse",
-           "import threading, time\nwhile True:\n    try:\n        threading.Thread(target=time.sleep, args=(60,)).start()\n"
-           "    except Exception:\n        pass\n", [STDIO_ADD]),
+    Attack(
+        "fork bomb",
+        "resource abuse",
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+        [STDIO_ADD],
+    ),
+    Attack(
+        "thread bomb",
+        "resource abuse",
+        "import threading, time\nwhile True:\n    try:\n        threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "    except Exception:\n        pass\n",
+        [STDIO_ADD],
+    ),
     Attack("memory bomb", "resource abuse", "x = []\nwhile True:\n    x.append(bytearray(10 << 20))\n", [STDIO_ADD]),
-    Attack("memory bomb in children", "resource abuse",
-           "import os\nfor _ in range(16):\n    if os.fork() == 0:\n        x = bytearray(400 << 20)\n        import time; time.sleep(5)\n"
-           "        os._exit(0)\nimport time\ntime.sleep(5)\n", [STDIO_ADD]),
-    Attack("CPU work moved into children", "resource abuse",
-           "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        while True:\n            pass\nos._exit(0)\n",
-           [STDIO_ADD]),
-    Attack("disk flood", "resource abuse",
-           "import os\nfor d in ('/w', '/tmp', '/dev/shm'):\n    try:\n        with open(d + '/big', 'wb') as f:\n"
-           "            while True:\n                f.write(b'x' * (1 << 20))\n    except OSError:\n        pass\n"
-           "def add(a, b): return None\n"),
-    Attack("inode flood", "resource abuse",
-           "import os\nfor d in ('/w', '/tmp'):\n    for i in range(100000):\n        try:\n            open(f'{d}/f{i}', 'w').close()\n"
-           "        except OSError:\n            break\ndef add(a, b): return None\n"),
+    Attack(
+        "memory bomb in children",
+        "resource abuse",
+        "import os\nfor _ in range(16):\n    if os.fork() == 0:\n        x = bytearray(400 << 20)\n        import time; time.sleep(5)\n"
+        "        os._exit(0)\nimport time\ntime.sleep(5)\n",
+        [STDIO_ADD],
+    ),
+    Attack(
+        "CPU work moved into children",
+        "resource abuse",
+        "import os\nfor _ in range(8):\n    if os.fork() == 0:\n        while True:\n            pass\nos._exit(0)\n",
+        [STDIO_ADD],
+    ),
+    Attack(
+        "disk flood",
+        "resource abuse",
+        "import os\nfor d in ('/w', '/tmp', '/dev/shm'):\n    try:\n        with open(d + '/big', 'wb') as f:\n"
+        "            while True:\n                f.write(b'x' * (1 << 20))\n    except OSError:\n        pass\n"
+        "def add(a, b): return None\n",
+    ),
+    Attack(
+        "inode flood",
+        "resource abuse",
+        "import os\nfor d in ('/w', '/tmp'):\n    for i in range(100000):\n        try:\n            open(f'{d}/f{i}', 'w').close()\n"
+        "        except OSError:\n            break\ndef add(a, b): return None\n",
+    ),
     Attack("stdout flood", "output abuse", "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", [STDIO_ADD]),
     Attack("stderr flood", "output abuse", "import sys\nwhile True:\n    sys.stderr.write('x' * 65536)\n", [STDIO_ADD]),
-    Attack("invalid UTF-8 and control bytes", "output abuse",
-           "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\x00\\x1b[2J5\\n')\n", [STDIO_ADD]),
+    Attack(
+        "invalid UTF-8 and control bytes",
+        "output abuse",
+        "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\x00\\x1b[2J5\\n')\n",
+        [STDIO_ADD],
+    ),
     Attack("huge return value", "output abuse", "def add(a, b): return list(range(5_000_000))\n"),
-    Attack("deeply nested return value", "output abuse",
-           "def add(a, b):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n"),
-    Attack("hostile __str__ on an exception", "output abuse",
-           "class X(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\n"
-           "def add(a, b):\n    raise X()\n"),
+    Attack(
+        "deeply nested return value",
+        "output abuse",
+        "def add(a, b):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n",
+    ),
+    Attack(
+        "hostile __str__ on an exception",
+        "output abuse",
+        "class X(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\n"
+        "def add(a, b):\n    raise X()\n",
+    ),
     Attack("segfault", "reward hack", "import ctypes\nctypes.string_at(0)\n", [STDIO_ADD, ASSERT_ADD]),
     Attack("stop itself", "timing", "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n", [STDIO_ADD]),
     # ---- cross-job contamination -------------------------------------------------------------
-    Attack("daemon that outlives the job", "cross-job contamination",
-           "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(0.5)\n"
-           "        for d in ('/w', '/tmp'):\n            open(d + '/poison', 'w').write('x')\n        time.sleep(60)\n"
-           "    os._exit(0)\ndef add(a, b): return None\n"),
-    Attack("/dev/shm residue", "cross-job contamination",
-           "open('/dev/shm/residue', 'w').write('x')\ndef add(a, b): return None\n"),
-    Attack("SysV shared memory residue", "cross-job contamination",
-           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmget(0x1234, 4096, 0o1666)\n"
-           "libc.msgget(0x1235, 0o1666)\nlibc.semget(0x1236, 1, 0o1666)\ndef add(a, b): return None\n"),
-    Attack("hidden directory with no permissions", "cross-job contamination",
-           "import os\nos.makedirs('/tmp/.h/.i', exist_ok=True)\nopen('/tmp/.h/.i/x', 'w').write('x')\n"
-           "os.chmod('/tmp/.h/.i', 0)\nos.chmod('/tmp/.h', 0)\ndef add(a, b): return None\n"),
-    Attack("fifo and symlink left behind", "cross-job contamination",
-           "import os\nos.mkfifo('/w/fifo')\nos.symlink('/etc/passwd', '/tmp/link')\ndef add(a, b): return None\n"),
+    Attack(
+        "daemon that outlives the job",
+        "cross-job contamination",
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(0.5)\n"
+        "        for d in ('/w', '/tmp'):\n            open(d + '/poison', 'w').write('x')\n        time.sleep(60)\n"
+        "    os._exit(0)\ndef add(a, b): return None\n",
+    ),
+    Attack(
+        "/dev/shm residue",
+        "cross-job contamination",
+        "open('/dev/shm/residue', 'w').write('x')\ndef add(a, b): return None\n",
+    ),
+    Attack(
+        "SysV shared memory residue",
+        "cross-job contamination",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmget(0x1234, 4096, 0o1666)\n"
+        "libc.msgget(0x1235, 0o1666)\nlibc.semget(0x1236, 1, 0o1666)\ndef add(a, b): return None\n",
+    ),
+    Attack(
+        "hidden directory with no permissions",
+        "cross-job contamination",
+        "import os\nos.makedirs('/tmp/.h/.i', exist_ok=True)\nopen('/tmp/.h/.i/x', 'w').write('x')\n"
+        "os.chmod('/tmp/.h/.i', 0)\nos.chmod('/tmp/.h', 0)\ndef add(a, b): return None\n",
+    ),
+    Attack(
+        "fifo and symlink left behind",
+        "cross-job contamination",
+        "import os\nos.mkfifo('/w/fifo')\nos.symlink('/etc/passwd', '/tmp/link')\ndef add(a, b): return None\n",
+    ),
 ]

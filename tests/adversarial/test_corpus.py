@@ -20,8 +20,10 @@ from tests.integration.server import ServerThread
 
 from .corpus import ALL_KINDS, ATTACKS, STDIO_ADD, Attack
 
-HONEST = "import sys\ndef add(a, b):\n    return a + b\nif __name__ == '__main__':\n" \
-         "    print(add(*map(int, sys.stdin.read().split())))\n"
+HONEST = (
+    "import sys\ndef add(a, b):\n    return a + b\nif __name__ == '__main__':\n"
+    "    print(add(*map(int, sys.stdin.read().split())))\n"
+)
 PROBE = r"""
 import os
 bad = []
@@ -58,8 +60,9 @@ def one_sandbox(images, engine) -> Iterator[ServerThread]:
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[f"{a.category}: {a.name}" for a in ATTACKS])
 def test_attack_holds(one_sandbox: ServerThread, attack: Attack) -> None:
-    limits = pb.Limits(time_limit_s=attack.time_limit_s, memory_limit_mb=256, output_limit_bytes=1 << 16,
-                       total_time_limit_s=30)
+    limits = pb.Limits(
+        time_limit_s=attack.time_limit_s, memory_limit_mb=256, output_limit_bytes=1 << 16, total_time_limit_s=30
+    )
     with Client(one_sandbox.target) as client:
         t0 = time.monotonic()
         resp = client.score_request(request("python", attack.program, attack.tests, limits=limits), timeout_s=120)
@@ -92,15 +95,24 @@ def test_canaries_unaffected_by_concurrent_abuse(images, engine) -> None:
                 a = abusive[(i // 4) % len(abusive)]
                 reqs.append(request("python", a.program, a.tests, request_id=f"attack-{i}", limits=limits))
             else:
-                reqs.append(request("python", HONEST, [*ALL_KINDS, STDIO_ADD], request_id=f"canary-{i}",
-                                    limits=pb.Limits(time_limit_s=5.0)))
+                reqs.append(
+                    request(
+                        "python",
+                        HONEST,
+                        [*ALL_KINDS, STDIO_ADD],
+                        request_id=f"canary-{i}",
+                        limits=pb.Limits(time_limit_s=5.0),
+                    )
+                )
         with Client(srv.target) as client:
             out = list(client.score_stream(reqs, timeout_s=600))
         assert len(out) == len(reqs)
         canaries = [r for r in out if r.request_id.startswith("canary")]
         assert all(r.verdict == pb.ACCEPTED for r in canaries), [
-            (r.request_id, pb.Verdict.Name(r.verdict), [t.message for t in r.tests]) for r in canaries
-            if r.verdict != pb.ACCEPTED]
+            (r.request_id, pb.Verdict.Name(r.verdict), [t.message for t in r.tests])
+            for r in canaries
+            if r.verdict != pb.ACCEPTED
+        ]
         assert all(r.verdict not in (pb.ACCEPTED, pb.SANDBOX_ERROR) for r in out if r.request_id.startswith("attack"))
     finally:
         instance = srv.settings.instance_id

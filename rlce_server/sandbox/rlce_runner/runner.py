@@ -29,8 +29,14 @@ from typing import Any
 from . import frames
 from .zygote import PR_SET_DUMPABLE, prctl
 
-CANDIDATE_UID = 1600
-JUDGE_UID = 1500
+# Each container gets its own uids from the host (random in a large range), so
+# that per-uid accounting (RLIMIT_NPROC) is per sandbox even though containers
+# share the host's user namespace.
+CANDIDATE_UID = int(os.environ.get("RLCE_CANDIDATE_UID", "1600"))
+JUDGE_UID = int(os.environ.get("RLCE_JUDGE_UID", "1500"))
+# Test processes of one uid may hold at most this many tasks (threads count),
+# which keeps pids free under the container's pids limit for the runner's helpers.
+NPROC = int(os.environ.get("RLCE_NPROC", "64"))
 WORK_DIR = "/w"
 SCRATCH_DIRS = ("/w", "/tmp", "/dev/shm")
 SOCKET_PATH = "/rlce/ctl/runner.sock"
@@ -68,6 +74,7 @@ class Zygote:
         self.sock = sock
         self.exited: dict[str, dict[str, Any]] = {}
         self.pids: dict[str, int] = {}
+        self.failed: dict[str, str] = {}
         self._seq = 0
 
     def _recv(self, timeout: float | None) -> None:
@@ -85,23 +92,29 @@ class Zygote:
             self.exited[obj["exited"]] = obj
         elif "spawned" in obj:
             self.pids[obj["spawned"]] = obj["pid"]
+        elif "spawn_failed" in obj:
+            self.failed[obj["spawn_failed"]] = obj.get("error", "")
 
     def poll(self) -> None:
         """Read one pending message (called when the socket is readable)."""
         self._recv(0)
 
     def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
-        self._seq += 1
-        pid_id = f"p{self._seq}"
-        req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, "env": ENV, "seccomp": EXTRA_SECCOMP, **extra}
-        socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
-        deadline = time.monotonic() + KILL_WAIT_S
-        while pid_id not in self.pids:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise SandboxBroken("zygote did not answer a spawn request")
-            self._recv(left)
-        return pid_id
+        for attempt in range(20):
+            self._seq += 1
+            pid_id = f"p{self._seq}"
+            req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, "env": ENV, "seccomp": EXTRA_SECCOMP, **extra}
+            socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+            deadline = time.monotonic() + KILL_WAIT_S
+            while pid_id not in self.pids and pid_id not in self.failed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SandboxBroken("zygote did not answer a spawn request")
+                self._recv(left)
+            if pid_id in self.pids:
+                return pid_id
+            time.sleep(0.005 * (attempt + 1))  # fork failed (EAGAIN): a moment for pids to free up
+        raise SandboxBroken(f"cannot fork a {role} process: {self.failed.get(pid_id)}")
 
     def wait(self, pid_id: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -147,6 +160,7 @@ class Runner:
         time_s = float(limits["time_s"])
         out_cap = int(limits["output_bytes"])
         proc_limits = {
+            "nproc": NPROC,
             "cpu_s": float(limits["cpu_s"]),
             "address_space_bytes": int(limits["memory_mb"]) * 1024 * 1024,
             "file_size_bytes": int(limits.get("file_size_bytes", 16 << 20)),
@@ -215,7 +229,7 @@ class Runner:
         if outcome == "exited" and driver_id:
             # The program server sees the channel close and exits by itself.
             self._wait_quietly(prog_id, PROGRAM_EXIT_GRACE_S)
-        self.stop_uids()
+        leftover = self.stop_uids()
         prog_rec = self.zygote.wait(prog_id, KILL_WAIT_S)
         drv_rec = self.zygote.wait(driver_id, KILL_WAIT_S) if driver_id else None
         wall = (drv_rec or prog_rec).get("_t", time.monotonic()) - started
@@ -235,6 +249,8 @@ class Runner:
             "oom_killed": _oom_kills() > oom_before,
             # Positive evidence that set-up finished; without it the failure is ours.
             "setup_failed": not streams["ready"].data,
+            # processes still alive after the test ended by itself (daemons): killed
+            "leftover_processes": leftover if outcome == "exited" else 0,
         }
         for name in ("stdout", "stderr"):
             s = streams[name]
@@ -327,17 +343,19 @@ class Runner:
         while pid_id not in self.zygote.exited and time.monotonic() < deadline:
             self.zygote._recv(deadline - time.monotonic())
 
-    def stop_uids(self) -> None:
+    def stop_uids(self) -> int:
         """Kill what is left of the sandbox uids, forking a helper only when needed.
 
         Evidence first: a scan of /proc. A process of these uids can only be
         made by the zygote or by another such process, so an empty scan
         (zombies are reaped by the zygote and retried) means nothing is left.
         """
+        found = 0
         for _ in range(50):
             live = sandbox_processes()
             if not live:
-                return
+                return found
+            found = found or sum(1 for _, state in live if state != "Z")
             for uid in {uid for uid, state in live if state != "Z"}:
                 self.zygote.kill_uid(uid)
             self.zygote._recv(0.002)
@@ -345,12 +363,18 @@ class Runner:
 
     # -- between jobs -------------------------------------------------------
     def reset(self) -> dict[str, Any]:
-        self.stop_uids()
+        killed = self.stop_uids()
         wiped = True
-        if scratch_entries() or sysv_objects():
+        files = len(scratch_entries())
+        ipc = len(sysv_objects())
+        if files or ipc:
             wiped = all(self.zygote.wipe(uid) for uid in (CANDIDATE_UID, JUDGE_UID))
         leftovers = self.leftovers()
-        return {"ok": wiped and not leftovers, "leftovers": leftovers}
+        return {
+            "ok": wiped and not leftovers,
+            "leftovers": leftovers,
+            "removed": {"processes": killed, "files": files, "ipc": ipc},
+        }
 
     @staticmethod
     def leftovers() -> list[str]:

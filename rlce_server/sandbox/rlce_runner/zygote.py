@@ -76,6 +76,8 @@ def _apply_limits(limits: dict[str, Any]) -> None:
     setlim(resource.RLIMIT_FSIZE, int(limits.get("file_size_bytes", 16 << 20)))
     setlim(resource.RLIMIT_NOFILE, int(limits.get("open_files", 256)))
     setlim(resource.RLIMIT_CORE, 0)
+    nproc = limits.get("nproc")
+    setlim(resource.RLIMIT_NPROC, int(nproc) if nproc else None)
     stack = limits.get("stack_bytes")
     setlim(resource.RLIMIT_STACK, int(stack) if stack else None)
 
@@ -361,7 +363,13 @@ def main(ctl: socket.socket, preload: list[str]) -> NoReturn:
                 if not msg:
                     os._exit(0)
                 req = json.loads(msg)
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError as exc:  # EAGAIN under the pids limit: the runner retries
+                    for fd in fds:
+                        os.close(fd)
+                    send({"spawn_failed": req["id"], "error": str(exc)})
+                    continue
                 if pid == 0:
                     child_main(req, fds)
                 for fd in fds:
