@@ -79,9 +79,9 @@ def rss_kb(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(workers: int, **extra_env: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ, RLCE_PORT=str(port), RLCE_WORKERS=str(workers), RLCE_METRICS_PORT="0")
+    env = dict(os.environ, RLCE_PORT=str(port), RLCE_WORKERS=str(workers), RLCE_METRICS_PORT="0", **extra_env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "rlce_server", "serve"],
         env=env,
@@ -113,8 +113,12 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3, help="HumanEval passes per measurement")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="bare runs at once")
+    ap.add_argument("--sandboxes", type=int, default=None, help="rlce pool size (default: --workers)")
     ap.add_argument("--latency-calls", type=int, default=300)
+    ap.add_argument(
+        "--hardening-cost", action="store_true", help="also run rlce without the stacked seccomp filter, to price it"
+    )
     args = ap.parse_args()
     rows = humaneval() * args.repeat
     console = Console()
@@ -122,7 +126,7 @@ def main() -> None:
     with console.status("bare /usr/bin/python3 subprocesses"):
         bare_s, bare_ok = bare(rows, args.workers)
     with console.status("starting rlce"):
-        proc, target = start_server(args.workers)
+        proc, target = start_server(args.sandboxes or args.workers)
     try:
         rss_start, _ = rss_kb(proc.pid)
         reqs = [
@@ -169,6 +173,19 @@ def main() -> None:
         proc.terminate()
         proc.wait(60)
 
+    extra_rows = []
+    if args.hardening_cost:
+        with console.status("rlce without the stacked seccomp filter"):
+            proc2, target2 = start_server(args.sandboxes or args.workers, RLCE_EXTRA_SECCOMP="false")
+            try:
+                with Client(target2) as client:
+                    t0 = time.perf_counter()
+                    ok2 = sum(1 for x in client.score_stream(reqs) if x.verdict == pb.ACCEPTED)
+                    extra_rows.append(("rlce, stacked seccomp off", ok2, time.perf_counter() - t0))
+            finally:
+                proc2.terminate()
+                proc2.wait(60)
+
     n = len(rows)
     table = Table(
         title=f"HumanEval canonical x{args.repeat} ({n} programs), {args.workers} workers, {os.cpu_count()} cores"
@@ -179,6 +196,8 @@ def main() -> None:
     table.add_row(
         "rlce ScoreStream (sandboxed)", str(n), str(ok), f"{rlce_s:.2f}", f"{n / rlce_s:.1f}", f"{bare_s / rlce_s:.2f}x"
     )
+    for label, passed, secs in extra_rows:
+        table.add_row(label, str(n), str(passed), f"{secs:.2f}", f"{n / secs:.1f}", f"{bare_s / secs:.2f}x")
     console.print(table)
     lat = Table(title="unary Score, trivial program (call test)")
     for col in ("load", "calls", "p50 ms", "p99 ms"):

@@ -116,16 +116,28 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install() -> bool:
+class Installer:
+    """Built once in the zygote (ctypes, libc and the BPF program ready), so
+    that each forked test process pays two prctl calls, not an import."""
+
+    def __init__(self) -> None:
+        self.prog = build_filter()
+        self.libc = ctypes.CDLL(None, use_errno=True)
+
+    def __call__(self) -> bool:
+        return install(self.prog, self.libc)
+
+
+def install(prog: bytes | None = None, libc: ctypes.CDLL | None = None) -> bool:
     """Install the filter on this process (inherited by its children).
 
     Returns False where the architecture is unknown (the filter is then not
     applied and Docker's profile alone holds); raises OSError on failure.
     """
-    prog = build_filter()
+    prog = prog if prog is not None else build_filter()
     if prog is None:
         return False
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = libc or ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
     buf = ctypes.create_string_buffer(prog, len(prog))

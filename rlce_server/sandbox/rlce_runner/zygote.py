@@ -28,6 +28,7 @@ import socket
 import sys
 from typing import Any, NoReturn
 
+_SECCOMP: Any = None  # set in main(): the filter, built once before any fork
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 MAX_MSG = 65536
@@ -90,13 +91,18 @@ def _drop_privileges(uid: int, gid: int) -> None:
         os._exit(125)
 
 
-def _fresh_stdio() -> None:
-    """Standard streams as a fresh ``python3`` has them (``mode``, ``buffer``...)."""
-    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)  # noqa: SIM115
-    for name in ("stdin", "stdout", "stderr"):
-        setattr(sys, f"__{name}__", getattr(sys, name))
+def _check_stdio() -> None:
+    """The zygote's own standard streams serve every child unchanged.
+
+    They are fd-based, so once a child has ``dup2``-ed its pipes onto fds 0-2
+    they read and write the test's pipes; building new ones would cost a
+    millisecond of copy-on-write faults per process. The zygote never reads
+    or writes them, so their buffers are empty when a child is forked: this
+    check keeps it that way (a child of a zygote that printed would emit the
+    zygote's text as the program's output).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
 
 
 def _exit_flushing(code: int) -> NoReturn:
@@ -274,9 +280,7 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         os.umask(0o077)
         _apply_limits(req.get("limits", {}))
         if req.get("seccomp") and role not in ("kill", "wipe"):
-            from .seccomp import install
-
-            install()
+            _SECCOMP()
         _drop_privileges(int(req["uid"]), int(req["gid"]))
         if role == "kill":
             _kill_uid(int(req["uid"]))
@@ -289,7 +293,6 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         for i in range(extras):
             os.dup2(5 + i, 20 + i, inheritable=False)
             os.close(5 + i)
-        _fresh_stdio()
         # Last step of set-up: from here on, every outcome is the program's.
         os.write(4, b"R")
         os.close(4)
@@ -333,7 +336,11 @@ def main(ctl: socket.socket, preload: list[str]) -> NoReturn:
     import gc
 
     from . import driver, program_server  # noqa: F401  (warm for the children)
+    from .seccomp import Installer
 
+    global _SECCOMP
+    _SECCOMP = Installer()
+    _check_stdio()
     gc.collect()
     gc.freeze()  # keep the children's copy-on-write pages shared
     rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
