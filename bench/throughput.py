@@ -26,15 +26,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rlce_server.client import Client, assertion, call, pb, request  # noqa: E402
+from rlce_server.client import Client, assertion, call, pb, request, wait_serving  # noqa: E402
 
 DATA = ROOT / "rlce_server" / "data" / "HumanEval.jsonl.gz"
 
@@ -90,18 +88,11 @@ def start_server(workers: int, **extra_env: str) -> tuple[subprocess.Popen, str]
         stderr=subprocess.PIPE,
     )
     target = f"127.0.0.1:{port}"
-    deadline = time.time() + 120
-    with grpc.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while True:
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                    break
-            except grpc.RpcError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-            time.sleep(0.2)
+    try:
+        wait_serving(target, alive=lambda: proc.poll() is None)
+    except (RuntimeError, TimeoutError) as exc:
+        err = proc.stderr.read().decode()[-2000:] if proc.stderr and proc.poll() is not None else ""
+        raise SystemExit(f"{exc}\n{err}") from None
     return proc, target
 
 

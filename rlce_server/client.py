@@ -9,7 +9,8 @@ with Client("127.0.0.1:50051") as c:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
@@ -17,7 +18,7 @@ import grpc
 from ._proto.rlce.v1 import scorer_pb2 as pb
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 
-__all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio"]
+__all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio", "wait_serving"]
 
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
 
@@ -81,6 +82,29 @@ def request(
     if policy is not None:
         req.policy.CopyFrom(policy)
     return req
+
+
+def wait_serving(target: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
+    """Block until the server's health check says SERVING (self-tests passed,
+    pool warm); raise TimeoutError after ``timeout_s`` or RuntimeError as soon
+    as ``alive()`` turns false (e.g. the server process exited)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout_s
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        serving = health_pb2.HealthCheckResponse.SERVING
+        while True:
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == serving:
+                    return
+            except grpc.RpcError:
+                pass
+            if not alive():
+                raise RuntimeError(f"the server at {target} stopped before it was SERVING")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the server at {target} was not SERVING within {timeout_s}s")
+            time.sleep(0.2)
 
 
 class Client:

@@ -10,10 +10,7 @@ import subprocess
 import sys
 import time
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-from rlce_server.client import Client, call, pb
+from rlce_server.client import Client, call, pb, wait_serving
 
 
 def _free_port() -> int:
@@ -27,18 +24,11 @@ def _start(instance: str) -> tuple[subprocess.Popen[bytes], str]:
     env = dict(os.environ, RLCE_PORT=str(port), RLCE_WORKERS="1", RLCE_METRICS_PORT="0", RLCE_INSTANCE_ID=instance)
     proc = subprocess.Popen([sys.executable, "-m", "rlce_server", "serve"], env=env, stderr=subprocess.PIPE)
     target = f"127.0.0.1:{port}"
-    deadline = time.time() + 120
-    with grpc.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while True:
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                    return proc, target
-            except grpc.RpcError:
-                pass
-            assert proc.poll() is None, proc.stderr.read().decode()[-3000:] if proc.stderr else ""
-            assert time.time() < deadline, "server did not report SERVING"
-            time.sleep(0.2)
+    try:
+        wait_serving(target, alive=lambda: proc.poll() is None)
+    except RuntimeError:
+        raise AssertionError(proc.stderr.read().decode()[-3000:] if proc.stderr else "server died") from None
+    return proc, target
 
 
 def _containers(engine, instance: str) -> list:
@@ -68,3 +58,28 @@ def test_sigterm_removes_containers_and_sigkill_leftovers_are_swept(images, engi
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     assert not _containers(engine, third)
+
+
+def test_isolation_container_gives_each_job_a_fresh_container(images, engine):
+    from .server import ServerThread
+
+    srv = ServerThread(workers=1, isolation="container").start()
+    instance = srv.settings.instance_id
+    try:
+        seen = []
+        with Client(srv.target) as client:
+            for _ in range(3):
+                deadline = time.time() + 60
+                while True:  # the replacement is made in the background
+                    names = {c.name for c in _containers(engine, instance) if c.status == "running"}
+                    if len(names) == 1 and not names & set(seen):
+                        break
+                    assert time.time() < deadline
+                    time.sleep(0.1)
+                seen.append(names.pop())
+                resp = client.score("python", "def f(x): return x", [call("f", [1], 1)])
+                assert resp.verdict == pb.ACCEPTED
+        assert len(set(seen)) == 3, seen
+    finally:
+        srv.stop()
+    assert not _containers(engine, instance)
