@@ -34,8 +34,10 @@ def test_problem_formats(rel, count, kind, tests):
 def test_samples_follow_human_eval_and_evalplus_conventions(tmp_path):
     problems = load_problems(D / "humaneval/example_problem.jsonl")
     f = tmp_path / "s.jsonl"
-    f.write_text('{"task_id": "test/0", "completion": "    return 1"}\n'
-                 '{"task_id": "test/0", "solution": "def return1():\\n    return 2\\n"}\n')
+    f.write_text(
+        '{"task_id": "test/0", "completion": "    return 1"}\n'
+        '{"task_id": "test/0", "solution": "def return1():\\n    return 2\\n"}\n'
+    )
     body, whole = load_samples(f, problems)
     assert body.program == "def return1():\n    return 1" and body.index == 0
     assert whole.program == "def return1():\n    return 2\n" and whole.index == 1
@@ -52,10 +54,8 @@ def test_mbpp_samples_get_test_imports_and_evalplus_ids(tmp_path):
 
 def test_codet_file_maps_every_row_to_its_own_task():
     problems = load_problems(D / "humaneval/HumanEval.jsonl.gz")
-    samples = load_samples(
-        D / "published-samples/codet-codegen16b/HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_code_solution.jsonl.gz",
-        problems,
-    )
+    codet = "HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_code_solution.jsonl.gz"
+    samples = load_samples(D / "published-samples/codet-codegen16b" / codet, problems)
     assert len(samples) == 16400
     per_task = {}
     for s in samples:
