@@ -130,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--target", help="a running server HOST:PORT; without it a local pool is started")
     ev.add_argument("--out", help="per-sample results JSONL (default: <samples>_rlce_results.jsonl)")
     ev.add_argument("--report", help="HTML report (default: the --out path with .html)")
-    ev.add_argument("--language", default="python")
+    ev.add_argument("--language", default="auto", help="runtime; auto: from the problems (HumanEval-X task ids)")
     ev.add_argument(
         "--time-limit",
         dest="time_limit",

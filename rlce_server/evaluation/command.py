@@ -43,6 +43,11 @@ def run(
 ) -> int:
     console = Console(stderr=False)
     problems = load_problems(problems_path)
+    languages = {p.language for p in problems.values()}
+    if language == "auto":
+        if len(languages) != 1:
+            raise SystemExit(f"{problems_path}: tasks in several languages {sorted(languages)}; pass --language")
+        language = languages.pop()
     samples = load_samples(samples_path, problems)
     if not samples:
         raise SystemExit(f"{samples_path}: no samples")

@@ -5,6 +5,10 @@ Problems (one row per task):
 * HumanEval and HumanEval-X python (``task_id, prompt, test, entry_point``):
   one assertion test, ``test + check(entry_point)``; HumanEval-X rows whose
   ``test`` already calls ``check`` are used as they are.
+* HumanEval-X in another language (``task_id`` like ``CPP/0``, ``Go/0``; no
+  ``check`` call): the program is ``prompt + completion`` and one assertion
+  test carries the benchmark's ``test`` text, which that language's runtime
+  runs in its own test style; the language comes from the task id.
 * MBPP full (``code, test_list, test_setup_code``) and sanitized MBPP
   (``test_list, test_imports``): one assertion test per assert (partial
   credit shows; a sample passes when all pass). Sample ids ``Mbpp/N``
@@ -39,12 +43,15 @@ from typing import Any
 from .._proto.rlce.v1 import scorer_pb2 as pb
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
+# HumanEval-X task id prefix -> rlce runtime name
+HUMANEVAL_X = {"CPP": "cpp", "Java": "java", "JavaScript": "javascript", "Go": "go", "Rust": "rust"}
 
 
 @dataclass
 class Problem:
     task_id: str
     kind: str  # humaneval | mbpp | stdio
+    language: str = "python"
     prompt: str = ""
     entry_point: str = ""
     tests: list[pb.TestCase] = field(default_factory=list)
@@ -96,6 +103,15 @@ def load_problems(path: Path) -> dict[str, Problem]:
                 prompt=row["prompt"],
                 entry_point=row.get("entry_point") or called[-1],
                 tests=[pb.TestCase(name="check", assertion=pb.AssertTest(code=test))],
+            )
+        elif "test" in row and "prompt" in row and str(row.get("task_id", "")).split("/")[0] in HUMANEVAL_X:
+            lang = HUMANEVAL_X[str(row["task_id"]).split("/")[0]]
+            p = Problem(
+                str(row["task_id"]),
+                "humaneval",
+                language=lang,
+                prompt=row["prompt"],
+                tests=[pb.TestCase(name="test", assertion=pb.AssertTest(code=row["test"]))],
             )
         elif "test_list" in row:
             setup = row.get("test_setup_code", "") or ""

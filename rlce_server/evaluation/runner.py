@@ -76,6 +76,9 @@ async def evaluate(
 ) -> list[SampleResult]:
     results: list[SampleResult | None] = [None] * len(samples)
     async with AsyncClient(target) as client:
+        known = [r.name for r in (await client.list_runtimes()).runtimes]
+        if language not in known:
+            raise SystemExit(f"the server at {target} has no {language!r} runtime (it has {known})")
         refs = {}
         for task_id in {s.task_id for s in samples}:
             refs[task_id] = await client.register_tests(problems[task_id].tests)

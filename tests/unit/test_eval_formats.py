@@ -74,3 +74,15 @@ def test_unknown_rows_are_refused(tmp_path):
     f.write_text('{"foo": 1}\n')
     with pytest.raises(ValueError, match="unrecognised"):
         load_problems(f)
+
+
+@pytest.mark.parametrize(
+    ("folder", "language"), [("cpp", "cpp"), ("java", "java"), ("js", "javascript"), ("go", "go"), ("rust", "rust")]
+)
+def test_humaneval_x_languages_are_recognised(folder, language):
+    (path,) = (D / "humaneval-x" / folder).glob("*.jsonl.gz")
+    problems = load_problems(path)
+    assert len(problems) == 164
+    assert {p.language for p in problems.values()} == {language}
+    first = next(iter(problems.values()))
+    assert first.tests[0].assertion.code.strip()
