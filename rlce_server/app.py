@@ -100,6 +100,8 @@ class App:
         self.port = 0
         self.metrics_port = 0
         self._metrics_server: Any = None
+        self._watcher: asyncio.Task[None] | None = None
+        self.serving = False
 
     async def start(self) -> None:
         s = self.settings
@@ -136,11 +138,45 @@ class App:
             if result.verdict is not Verdict.ACCEPTED:
                 details = [(t.name, t.verdict.name, t.message) for t in result.tests]
                 raise SandboxFault(f"self-test of {spec.name} failed: {result.verdict.name} {result.error} {details}")
-        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
-        await self.health.set(SERVICE, health_pb2.HealthCheckResponse.SERVING)
+        await self._set_health(True)
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
         log.info("serving on %s:%d (%d workers per runtime: %s)", s.host, self.port, s.workers, ", ".join(self.specs))
 
+    async def _set_health(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        self.serving = serving
+        await self.health.set("", status)
+        await self.health.set(SERVICE, status)
+
+    async def _watch(self) -> None:
+        """NOT_SERVING while the engine does not answer or a pool has no live
+        sandbox; SERVING again once the pools have refilled."""
+        engine_was_ok = True
+        while True:
+            await asyncio.sleep(self.settings.health_check_interval_s)
+            try:
+                await asyncio.to_thread(self.backend.ping)
+                engine_ok = True
+            except Exception as exc:
+                engine_ok = False
+                for pool in self.pools.values():
+                    pool.last_error = pool.last_error or str(exc)
+            for pool in self.pools.values():
+                pool.engine_down = not engine_ok
+            if engine_ok and not engine_was_ok:
+                log.warning("the engine answers again: rebuilding the pools")
+                for pool in self.pools.values():
+                    pool.rebuild()
+            engine_was_ok = engine_ok
+            healthy = engine_ok and all(pool.live > 0 for pool in self.pools.values())
+            if healthy != self.serving:
+                log.warning("health -> %s", "SERVING" if healthy else "NOT_SERVING")
+                await self._set_health(healthy)
+
     async def stop(self, grace_s: float | None = None) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
         await self.health.enter_graceful_shutdown()
         if self.server is not None:
             await self.server.stop(self.settings.grace_s if grace_s is None else grace_s)

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     registered_tests_max: int = Field(4096, ge=1)
     runner_reply_margin_s: float = Field(15.0, gt=0)
     grace_s: float = Field(10.0, ge=0)
+    health_check_interval_s: float = Field(1.0, gt=0)
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
 

@@ -72,6 +72,14 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
             raise
+        except Exception as exc:  # ours, unexpected: answer SANDBOX_ERROR, never UNKNOWN
+            log.exception("request %s failed inside rlce", request.request_id)
+            return pb.ScoreResponse(
+                request_id=request.request_id,
+                verdict=pb.SANDBOX_ERROR,
+                total=len(request.tests),
+                error=f"internal error, retry later: {exc!r}",
+            )
         finally:
             self.metrics.inflight.dec()
             self._done("Score", code, started)

@@ -21,12 +21,16 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 
 from ..config import Settings
 from ..errors import EngineUnavailable, SandboxFault
 from ..runtimes import RuntimeSpec
 from .hardening import container_kwargs
 
+# What the docker SDK raises when the engine is unreachable is not always a
+# DockerException (requests' ConnectionError leaks through): all are engine faults.
+ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
 LABEL_SERVER = "rlce.server"
 LABEL_RUNTIME = "rlce.runtime"
 LABEL_OWNER = "rlce.owner"  # "<hostname>:<pid>" of the server process
@@ -75,18 +79,32 @@ class DockerSandbox:
     async def connect(self, timeout_s: float) -> None:
         sock_path = self.control_dir / "runner.sock"
         deadline = time.monotonic() + timeout_s
+        next_check = time.monotonic() + 0.5
         while True:
             try:
                 self._reader, self._writer = await asyncio.open_unix_connection(str(sock_path), limit=1 << 20)
                 break
             except (FileNotFoundError, ConnectionRefusedError):
-                if time.monotonic() > deadline:
+                now = time.monotonic()
+                if now > deadline:
                     raise SandboxFault(f"runner in {self.id} did not start within {timeout_s}s") from None
+                if now > next_check:  # a container that died while starting is not waited for
+                    next_check = now + 0.5
+                    status = await asyncio.to_thread(self._status)
+                    if status not in ("created", "running"):
+                        raise SandboxFault(f"container {self.id} is {status} before its runner started") from None
                 await asyncio.sleep(0.02)
         hello = await self._call({"op": "hello"}, timeout_s)
         if not hello.get("ok") or hello.get("leftovers"):
             raise SandboxFault(f"runner in {self.id} is not clean: {hello}")
         self.version = str(hello.get("python", ""))
+
+    def _status(self) -> str:
+        try:
+            self.container.reload()
+            return str(self.container.status)
+        except ENGINE_ERRORS as exc:
+            return f"unknown ({exc})"
 
     async def _call(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         if self._writer is None or self._reader is None:
@@ -130,7 +148,7 @@ class DockerSandbox:
         try:
             self.container.reload()
             return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
-        except docker.errors.DockerException:
+        except ENGINE_ERRORS:
             return False
 
     def close(self) -> None:
@@ -172,7 +190,7 @@ class DockerBackend:
         try:
             container = self.client.containers.create(**kwargs)
             container.start()
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             shutil.rmtree(control_dir, ignore_errors=True)
             raise EngineUnavailable(f"cannot start a {runtime} sandbox: {exc}") from None
         return DockerSandbox(runtime, container, control_dir)
@@ -191,7 +209,7 @@ class DockerBackend:
             sandbox.container.remove(force=True)
         except docker.errors.NotFound:
             pass
-        except docker.errors.DockerException:
+        except ENGINE_ERRORS:
             pass  # swept up by remove_leftovers at the next start or stop
         shutil.rmtree(sandbox.control_dir, ignore_errors=True)
 
@@ -209,7 +227,7 @@ class DockerBackend:
             try:
                 c.remove(force=True)
                 removed += 1
-            except docker.errors.DockerException:
+            except ENGINE_ERRORS:
                 pass
             instance = c.labels.get(LABEL_SERVER, "")
             if instance and "/" not in instance and instance not in (".", ".."):
@@ -225,5 +243,5 @@ class DockerBackend:
     def ping(self) -> None:
         try:
             self.client.ping()
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise EngineUnavailable(f"the Docker engine does not answer: {exc}") from None

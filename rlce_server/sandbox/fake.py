@@ -84,3 +84,6 @@ class FakeBackend:
 
     def image_digest(self, runtime: str) -> str:
         return "sha256:fake"
+
+    def ping(self) -> None:
+        return None

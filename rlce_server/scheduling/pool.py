@@ -11,9 +11,11 @@ import asyncio
 import logging
 from typing import Any
 
+from ..errors import SandboxFault
 from ..sandbox.backend import Backend, Sandbox
 
 log = logging.getLogger("rlce.pool")
+STARVED_AFTER_FAILURES = 10  # ~30 s of back-off: a real outage, not a container killed while starting
 
 
 class Pool:
@@ -30,12 +32,16 @@ class Pool:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.last_error = ""
+        self.failures = 0  # consecutive failed creations
+        self.engine_down = False  # set by the app's health watcher
 
     async def start(self) -> None:
         await asyncio.gather(*(self._add() for _ in range(self.size)))
 
     async def _add(self) -> None:
         sandbox = await self.backend.create(self.runtime)
+        self.last_error = ""
+        self.failures = 0
         self.metrics.sandbox_starts.labels(self.runtime).inc()
         self.version = self.version or sandbox.version
         self.live += 1
@@ -53,6 +59,7 @@ class Pool:
                 return
             except Exception as exc:  # engine trouble: keep trying with back-off
                 self.last_error = str(exc)
+                self.failures += 1
                 self.metrics.sandbox_failures.labels(self.runtime, "create").inc()
                 log.warning("sandbox create failed, retrying in %.1fs: %s", delay, exc)
                 await asyncio.sleep(delay)
@@ -63,10 +70,24 @@ class Pool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    @property
+    def starved(self) -> bool:
+        """No sandbox exists and none can be made now: the engine is down, or
+        creating one failed several times in a row."""
+        return self.live <= 0 and (self.engine_down or self.failures >= STARVED_AFTER_FAILURES)
+
     async def lease(self) -> Sandbox:
-        sandbox = await self.idle.get()
-        self.busy += 1
-        return sandbox
+        """The next idle sandbox; fails fast (SandboxFault) while the pool is
+        starved, so that requests get SANDBOX_ERROR instead of hanging."""
+        while True:
+            if self.starved and self.idle.empty():
+                raise SandboxFault(f"no {self.runtime} sandbox can be started: {self.last_error}")
+            try:
+                sandbox = await asyncio.wait_for(self.idle.get(), timeout=0.5)
+            except TimeoutError:
+                continue
+            self.busy += 1
+            return sandbox
 
     async def _destroy(self, sandbox: Sandbox) -> None:
         self.live -= 1
@@ -88,6 +109,14 @@ class Pool:
         reason = "recycle" if reusable else "broken"
         self.metrics.sandbox_recycles.labels(self.runtime, reason).inc()
         self._spawn(self._replace(sandbox))
+
+    def rebuild(self) -> None:
+        """Replace every idle sandbox (after the engine came back, the old
+        containers are gone); busy ones are replaced when they fail."""
+        while not self.idle.empty():
+            sandbox = self.idle.get_nowait()
+            self.metrics.sandbox_recycles.labels(self.runtime, "rebuild").inc()
+            self._spawn(self._replace(sandbox))
 
     async def close(self, timeout_s: float = 60.0) -> None:
         """Destroy every sandbox, waiting for creations under way (they see
