@@ -168,7 +168,8 @@ class App:
                 for pool in self.pools.values():
                     pool.rebuild()
             engine_was_ok = engine_ok
-            healthy = engine_ok and all(pool.live > 0 for pool in self.pools.values())
+            # a sandbox being replaced leaves a pool empty for a moment: that is no outage
+            healthy = engine_ok and not any(pool.starved for pool in self.pools.values())
             if healthy != self.serving:
                 log.warning("health -> %s", "SERVING" if healthy else "NOT_SERVING")
                 await self._set_health(healthy)

@@ -215,3 +215,10 @@ def to_response(result: ScoreResult) -> pb.ScoreResponse:
 
 def invalid_response(request_id: str, error: str, total: int = 0) -> pb.ScoreResponse:
     return pb.ScoreResponse(request_id=request_id, verdict=pb.INVALID_REQUEST, reward=0.0, total=total, error=error)
+
+
+def internal_error_response(request_id: str, total: int, exc: BaseException) -> pb.ScoreResponse:
+    """Ours and unexpected: SANDBOX_ERROR ("retry later"), never a verdict or UNKNOWN."""
+    return pb.ScoreResponse(
+        request_id=request_id, verdict=pb.SANDBOX_ERROR, total=total, error=f"internal error, retry later: {exc!r}"
+    )

@@ -74,12 +74,7 @@ class ScorerServicer(pb_grpc.ScorerServicer):
             raise
         except Exception as exc:  # ours, unexpected: answer SANDBOX_ERROR, never UNKNOWN
             log.exception("request %s failed inside rlce", request.request_id)
-            return pb.ScoreResponse(
-                request_id=request.request_id,
-                verdict=pb.SANDBOX_ERROR,
-                total=len(request.tests),
-                error=f"internal error, retry later: {exc!r}",
-            )
+            return convert.internal_error_response(request.request_id, len(request.tests), exc)
         finally:
             self.metrics.inflight.dec()
             self._done("Score", code, started)
@@ -94,12 +89,7 @@ class ScorerServicer(pb_grpc.ScorerServicer):
             result = await self.scorer.score(job, admit_or_fail=False)
         except Exception as exc:  # never leave a stream request unanswered
             log.exception("request %s failed inside rlce", job.request_id)
-            return pb.ScoreResponse(
-                request_id=job.request_id,
-                verdict=pb.SANDBOX_ERROR,
-                total=len(job.tests),
-                error=f"internal error, retry later: {exc!r}",
-            )
+            return convert.internal_error_response(job.request_id, len(job.tests), exc)
         return convert.to_response(result)
 
     async def ScoreStream(

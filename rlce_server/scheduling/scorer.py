@@ -170,8 +170,3 @@ class Scorer:
             failed = outcome.verdict is not Verdict.ACCEPTED
             stop = dead or outcome.verdict is Verdict.COMPILE_ERROR or (failed and job.stop_on_first_failure)
         return outcomes
-
-
-async def wait_all(tasks: set[asyncio.Task[Any]]) -> None:
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)

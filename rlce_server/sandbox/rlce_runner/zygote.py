@@ -234,6 +234,16 @@ def _wipe(paths: list[str]) -> NoReturn:
     uid = os.getuid()
     failed = _remove_sysv(uid)
     for root in paths:
+        # first make every directory of ours traversable (a program may chmod 000 them);
+        # top-down, so each is opened up before the walk descends into it
+        for dirpath, dirnames, _ in os.walk(root):
+            for name in dirnames:
+                full = os.path.join(dirpath, name)
+                try:
+                    if os.lstat(full).st_uid == uid:
+                        os.chmod(full, 0o700)
+                except OSError:
+                    pass
         for dirpath, dirnames, filenames in os.walk(root, topdown=False):
             for name in filenames + dirnames:
                 full = os.path.join(dirpath, name)
@@ -242,7 +252,6 @@ def _wipe(paths: list[str]) -> NoReturn:
                     if st.st_uid != uid:
                         continue
                     if os.path.isdir(full) and not os.path.islink(full):
-                        os.chmod(full, 0o700)
                         os.rmdir(full)
                     else:
                         os.unlink(full)
@@ -250,13 +259,6 @@ def _wipe(paths: list[str]) -> NoReturn:
                     pass
                 except OSError:
                     failed += 1
-        # unreadable directories: make them readable and try once more
-        for dirpath, dirnames, _ in os.walk(root):
-            for name in dirnames:
-                try:
-                    os.chmod(os.path.join(dirpath, name), 0o700)
-                except OSError:
-                    pass
     os._exit(1 if failed else 0)
 
 
