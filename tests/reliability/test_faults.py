@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 
+import docker.errors
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -53,7 +54,10 @@ def test_sandboxes_killed_from_outside_under_load(images, engine):
             rng = random.Random(7)
             while not stop.is_set() and len(kills) < 12:
                 time.sleep(0.3)
-                running = [c for c in srv.containers(engine) if c.status == "running"]
+                try:
+                    running = [c for c in srv.containers(engine) if c.status == "running"]
+                except docker.errors.NotFound:  # one vanished between list and inspect
+                    continue
                 if running:
                     victim = rng.choice(running)
                     try:
