@@ -141,6 +141,7 @@ class ScorerServicer(pb_grpc.ScorerServicer):
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
+        started = time.monotonic()
         d = self.settings.limits
         defaults = pb.Limits(
             time_limit_s=d.time_limit_s,
@@ -172,7 +173,7 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                     max_limits=caps,
                 )
             )
-        self._done("ListRuntimes", grpc.StatusCode.OK, time.monotonic())
+        self._done("ListRuntimes", grpc.StatusCode.OK, started)
         return pb.ListRuntimesResponse(runtimes=runtimes)
 
     async def RegisterTests(

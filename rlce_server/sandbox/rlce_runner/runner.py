@@ -77,11 +77,17 @@ class Zygote:
         self.failed: dict[str, str] = {}
         self._seq = 0
 
-    def _recv(self, timeout: float | None) -> None:
-        self.sock.settimeout(timeout)
+    def pump(self, timeout: float) -> None:
+        """Read at most one message, waiting up to ``timeout`` seconds.
+
+        The wait is clamped to at least a millisecond: a deadline computed a
+        moment ago may already have passed, and a zero or negative socket
+        timeout would raise instead of waiting.
+        """
+        self.sock.settimeout(max(timeout, 0.001))
         try:
             msg = self.sock.recv(65536)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):
             return
         finally:
             self.sock.settimeout(None)
@@ -95,10 +101,6 @@ class Zygote:
         elif "spawn_failed" in obj:
             self.failed[obj["spawn_failed"]] = obj.get("error", "")
 
-    def poll(self) -> None:
-        """Read one pending message (called when the socket is readable)."""
-        self._recv(0)
-
     def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
         for attempt in range(20):
             self._seq += 1
@@ -110,7 +112,7 @@ class Zygote:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise SandboxBroken("zygote did not answer a spawn request")
-                self._recv(left)
+                self.pump(left)
             if pid_id in self.pids:
                 return pid_id
             time.sleep(0.005 * (attempt + 1))  # fork failed (EAGAIN): a moment for pids to free up
@@ -122,7 +124,7 @@ class Zygote:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise SandboxBroken(f"process {pid_id} did not exit after SIGKILL")
-            self._recv(left)
+            self.pump(left)
         self.pids.pop(pid_id, None)
         return self.exited.pop(pid_id)
 
@@ -199,9 +201,10 @@ class Runner:
             if mode == "stdio":
                 prog_id = self.zygote.spawn("script", CANDIDATE_UID, prog_fds, cwd=WORK_DIR, limits=proc_limits)
             else:
-                mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-                close_after += [mine.detach(), theirs.detach()]
-                chan_prog, chan_drv = close_after[-1], close_after[-2]
+                # the value channel: one end for the program, one for the driver
+                prog_end, drv_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                chan_prog, chan_drv = prog_end.detach(), drv_end.detach()
+                close_after += [chan_prog, chan_drv]
                 prog_id = self.zygote.spawn(
                     "program", CANDIDATE_UID, prog_fds + [chan_prog], cwd=WORK_DIR, limits=proc_limits
                 )
@@ -292,7 +295,7 @@ class Runner:
                 for key, _ in sel.select(left):
                     kind, ref = key.data
                     if kind == "z":
-                        self.zygote.poll()
+                        self.zygote.pump(0)
                     elif kind == "w":
                         data = writers[ref]
                         try:
@@ -341,7 +344,7 @@ class Runner:
     def _wait_quietly(self, pid_id: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while pid_id not in self.zygote.exited and time.monotonic() < deadline:
-            self.zygote._recv(deadline - time.monotonic())
+            self.zygote.pump(deadline - time.monotonic())
 
     def stop_uids(self) -> int:
         """Kill what is left of the sandbox uids, forking a helper only when needed.
@@ -358,7 +361,7 @@ class Runner:
             found = found or sum(1 for _, state in live if state != "Z")
             for uid in {uid for uid, state in live if state != "Z"}:
                 self.zygote.kill_uid(uid)
-            self.zygote._recv(0.002)
+            self.zygote.pump(0.002)
         raise SandboxBroken(f"processes survive SIGKILL: {sandbox_processes()}")
 
     # -- between jobs -------------------------------------------------------
