@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, start_http_server
 
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
+from .api.interceptor import MetricsInterceptor
 from .api.servicer import ScorerServicer, servicer_names
 from .config import Settings
 from .domain import AssertSpec, CallSpec, Job, OutputMatch, StdioSpec, TestCase, Verdict
@@ -26,6 +27,7 @@ from .errors import SandboxFault
 from .metrics import Metrics
 from .runtimes import RuntimeSpec, load_runtimes
 from .sandbox.backend import Backend
+from .scheduling.cache import RedisStore, ResultCache
 from .scheduling.pool import Pool
 from .scheduling.scorer import Scorer
 
@@ -95,6 +97,10 @@ class App:
             self.metrics.watch_pool(name, _reader(pool, "live"), _reader(pool, "busy"))
         self.digests: dict[str, str] = {}
         self.scorer = Scorer(settings, self.pools, self.digests, self.metrics)
+        self.cache: ResultCache | None = None
+        if settings.cache_max_bytes > 0:
+            shared = RedisStore(settings.cache_redis_url, settings.cache_ttl_s) if settings.cache_redis_url else None
+            self.cache = ResultCache(settings.cache_max_bytes, self.metrics, shared)
         self.health = health.aio.HealthServicer()
         self.server: grpc.aio.Server | None = None
         self.port = 0
@@ -113,13 +119,14 @@ class App:
         for name in self.specs:
             self.digests[name] = await asyncio.to_thread(self.backend.image_digest, name)
         self.server = grpc.aio.server(
+            interceptors=[MetricsInterceptor(self.metrics)],
             options=[
                 ("grpc.max_receive_message_length", 2 * s.max_request_bytes),
                 ("grpc.max_send_message_length", 256 << 20),
                 ("grpc.so_reuseport", 0),
-            ]
+            ],
         )
-        servicer = ScorerServicer(s, self.scorer, self.specs, self.metrics)
+        servicer = ScorerServicer(s, self.scorer, self.specs, self.metrics, self.cache)
         pb_grpc.add_ScorerServicer_to_server(servicer, self.server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -184,6 +191,8 @@ class App:
         for pool in self.pools.values():
             await pool.close()
         await self.backend.remove_leftovers(own=True)
+        if self.cache is not None:
+            await self.cache.close()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None

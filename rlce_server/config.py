@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     isolation: Literal["pool", "container"] = "pool"
     recycle_after_jobs: int = Field(1000, ge=1)
     sandbox_cpus: float = Field(1.0, gt=0)
+    pin_sandbox_cpus: bool = Field(True, description="pin each sandbox (of at most 1 CPU) to one host CPU")
     sandbox_memory_headroom_mb: int = Field(256, ge=64)
     container_runtime: str | None = Field(None, description="e.g. runsc for gVisor")
     seccomp_profile: Path | None = Field(None, description="a Docker seccomp profile JSON instead of the default")
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
     runner_reply_margin_s: float = Field(15.0, gt=0)
     grace_s: float = Field(10.0, ge=0)
     health_check_interval_s: float = Field(1.0, gt=0)
+
+    # result cache (see scheduling/cache.py): 0 bytes turns it off
+    cache_max_bytes: int = Field(256 << 20, ge=0)
+    cache_redis_url: str = Field("", description="e.g. redis://host:6379/0: a cache shared by several servers")
+    cache_ttl_s: int = Field(7 * 24 * 3600, ge=1)
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
 

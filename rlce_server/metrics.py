@@ -68,8 +68,35 @@ class Metrics:
         self.sandbox_failures = Counter(
             "rlce_pool_sandbox_failures_total", "Sandbox machinery faults", ["runtime", "stage"], registry=registry
         )
+        self.runner_restarts = Counter(
+            "rlce_pool_runner_restarts_total",
+            "Sandboxes whose runner broke or failed its reset, replaced by a fresh one",
+            ["runtime"],
+            registry=registry,
+        )
+        self.compile_duration = Histogram(
+            "rlce_scoring_compile_duration_seconds",
+            "Compile step per job (runtimes with one; Python has none)",
+            ["language"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.pool_size = Gauge("rlce_pool_sandboxes", "Live sandboxes", ["runtime", "state"], registry=registry)
         self.queue_depth = Gauge("rlce_queue_depth", "Jobs waiting for a sandbox", registry=registry)
+        self.cache_hits = Counter(
+            "rlce_cache_hits_total",
+            "Answers from the result cache, by tier (local, shared, coalesced)",
+            ["language", "tier"],
+            registry=registry,
+        )
+        self.cache_misses = Counter(
+            "rlce_cache_misses_total", "Requests the result cache could not answer", ["language"], registry=registry
+        )
+        self.cache_errors = Counter(
+            "rlce_cache_shared_errors_total", "Failed calls to the shared cache (Redis)", registry=registry
+        )
+        self.cache_bytes = Gauge("rlce_cache_size_bytes", "Bytes held by the local result cache", registry=registry)
+        self.cache_entries = Gauge("rlce_cache_entries", "Entries in the local result cache", registry=registry)
 
     def watch_pool(self, runtime: str, live: Callable[[], int], busy: Callable[[], int]) -> None:
         self.pool_size.labels(runtime, "live").set_function(live)
@@ -78,3 +105,7 @@ class Metrics:
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
         self.queue_depth.set_function(depth)
+
+    def watch_cache(self, size: Callable[[], int], entries: Callable[[], int]) -> None:
+        self.cache_bytes.set_function(size)
+        self.cache_entries.set_function(entries)

@@ -4,14 +4,17 @@ Unary Score: a malformed request is INVALID_ARGUMENT naming the field; a full
 queue is RESOURCE_EXHAUSTED. ScoreStream: every request gets exactly one
 response (INVALID_REQUEST for a malformed one, SANDBOX_ERROR if our side
 fails), answered as each finishes; at most ``stream_inflight`` run at once
-per stream, which is the stream's back-pressure.
+per stream, which is the stream's back-pressure. Sandboxes are shared fairly
+between streams (and unary clients); identical requests are answered from the
+result cache or coalesced into one run (``cached`` set), unless
+``policy.no_cache``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-import time
 from collections.abc import AsyncIterator
 
 import grpc
@@ -19,15 +22,25 @@ import grpc
 from .._proto.rlce.v1 import scorer_pb2 as pb
 from .._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from ..config import Settings
-from ..domain import Job, TestCase
+from ..domain import Job, TestCase, Verdict
 from ..errors import InvalidRequest, Overloaded
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
+from ..scheduling.cache import ResultCache, cache_key
 from ..scheduling.scorer import Scorer
 from . import convert
 from .test_store import TestStore, tests_digest
 
 log = logging.getLogger("rlce.api")
+
+
+def _owner(context: grpc.aio.ServicerContext) -> str:
+    """Whom a request belongs to, for fair sharing: the client's id if it
+    sent one (``rlce-client-id``), else its connection."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "rlce-client-id" and isinstance(value, str):
+            return f"client:{value[:64]}"
+    return f"peer:{context.peer()}"
 
 
 class ScorerServicer(pb_grpc.ScorerServicer):
@@ -37,8 +50,11 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         scorer: Scorer,
         specs: dict[str, RuntimeSpec],
         metrics: Metrics,
+        cache: ResultCache | None = None,
     ) -> None:
         self.settings = settings
+        self.cache = cache
+        self._streams = itertools.count(1)
         self.scorer = scorer
         self.specs = specs
         self.metrics = metrics
@@ -51,59 +67,62 @@ class ScorerServicer(pb_grpc.ScorerServicer):
             raise InvalidRequest("request", f"is {size} bytes; at most {self.settings.max_request_bytes} are allowed")
         return convert.convert_request(request, self.settings, self.kinds, self.store.get)
 
-    def _done(self, rpc: str, code: grpc.StatusCode, started: float) -> None:
-        self.metrics.requests.labels(rpc, code.name).inc()
-        self.metrics.rpc_latency.labels(rpc).observe(time.monotonic() - started)
+    async def _scored(self, job: Job, *, admit_or_fail: bool, owner: str) -> pb.ScoreResponse:
+        """Score through the result cache unless the request opts out."""
+        if self.cache is None or job.no_cache:
+            return convert.to_response(await self.scorer.score(job, admit_or_fail=admit_or_fail, owner=owner))
+
+        async def run() -> tuple[bytes, bool]:
+            result = await self.scorer.score(job, admit_or_fail=admit_or_fail, owner=owner)
+            return convert.to_response(result).SerializeToString(), result.verdict is not Verdict.SANDBOX_ERROR
+
+        key = cache_key(job, self.scorer.digests.get(job.language, ""))
+        data, cached = await self.cache.get_or_run(key, job.language, run)
+        response = pb.ScoreResponse.FromString(data)
+        if cached:
+            response.cached = True
+            response.request_id = job.request_id
+        return response
 
     async def Score(self, request: pb.ScoreRequest, context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
-        started = time.monotonic()
         self.metrics.inflight.inc()
-        code = grpc.StatusCode.OK
         try:
             job = self._job(request)
-            result = await self.scorer.score(job, admit_or_fail=True)
-            return convert.to_response(result)
+            return await self._scored(job, admit_or_fail=True, owner=_owner(context))
         except InvalidRequest as exc:
-            code = grpc.StatusCode.INVALID_ARGUMENT
-            await context.abort(code, str(exc))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Overloaded as exc:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED
-            await context.abort(code, str(exc))
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED
-            raise
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except Exception as exc:  # ours, unexpected: answer SANDBOX_ERROR, never UNKNOWN
-            log.exception("request %s failed inside rlce", request.request_id)
+            log.exception("request failed inside rlce", extra={"request_id": request.request_id})
             return convert.internal_error_response(request.request_id, len(request.tests), exc)
         finally:
             self.metrics.inflight.dec()
-            self._done("Score", code, started)
         raise AssertionError("unreachable")
 
-    async def _answer(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
+    async def _answer(self, request: pb.ScoreRequest, owner: str) -> pb.ScoreResponse:
         try:
             job = self._job(request)
         except InvalidRequest as exc:
             return convert.invalid_response(request.request_id, str(exc), len(request.tests))
         try:
-            result = await self.scorer.score(job, admit_or_fail=False)
+            return await self._scored(job, admit_or_fail=False, owner=owner)
         except Exception as exc:  # never leave a stream request unanswered
-            log.exception("request %s failed inside rlce", job.request_id)
+            log.exception("request failed inside rlce", extra={"request_id": job.request_id})
             return convert.internal_error_response(job.request_id, len(job.tests), exc)
-        return convert.to_response(result)
 
     async def ScoreStream(
         self, request_iterator: AsyncIterator[pb.ScoreRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ScoreResponse]:
-        started = time.monotonic()
         out: asyncio.Queue[pb.ScoreResponse | None] = asyncio.Queue()
         slots = asyncio.Semaphore(self.settings.stream_inflight)
         tasks: set[asyncio.Task[None]] = set()
+        owner = f"{_owner(context)}/stream:{next(self._streams)}"  # sandboxes are shared fairly between streams
 
         async def one(req: pb.ScoreRequest) -> None:
             self.metrics.inflight.inc()
             try:
-                out.put_nowait(await self._answer(req))
+                out.put_nowait(await self._answer(req, owner))
             finally:
                 self.metrics.inflight.dec()
                 slots.release()
@@ -121,7 +140,6 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                 out.put_nowait(None)
 
         reader = asyncio.get_running_loop().create_task(read())
-        code = grpc.StatusCode.OK
         try:
             while True:
                 item = await out.get()
@@ -129,19 +147,14 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                     break
                 yield item
             await reader
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED
-            raise
         finally:
             reader.cancel()
             for task in list(tasks):
                 task.cancel()
-            self._done("ScoreStream", code, started)
 
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
-        started = time.monotonic()
         d = self.settings.limits
         defaults = pb.Limits(
             time_limit_s=d.time_limit_s,
@@ -173,23 +186,19 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                     max_limits=caps,
                 )
             )
-        self._done("ListRuntimes", grpc.StatusCode.OK, started)
         return pb.ListRuntimesResponse(runtimes=runtimes)
 
     async def RegisterTests(
         self, request: pb.RegisterTestsRequest, context: grpc.aio.ServicerContext
     ) -> pb.RegisterTestsResponse:
-        started = time.monotonic()
         try:
             if not request.tests:
                 raise InvalidRequest("tests", "at least one test is required")
             tests: tuple[TestCase, ...] = convert.convert_tests(request.tests, self.settings)
         except InvalidRequest as exc:
-            self._done("RegisterTests", grpc.StatusCode.INVALID_ARGUMENT, started)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         ref = tests_digest(request.tests)
         self.store.put(ref, tests)
-        self._done("RegisterTests", grpc.StatusCode.OK, started)
         return pb.RegisterTestsResponse(tests_ref=ref)
 
 

@@ -9,6 +9,7 @@ where its runner listens; the host keeps one connection per container.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -164,6 +165,18 @@ class DockerBackend:
         self._client = client
         self._digests: dict[str, str] = {}
         self.run_dir = settings.run_dir / settings.instance_id
+        self._next_cpu = itertools.count()
+        self._engine_cpus: int | None = None
+
+    def _pick_cpu(self) -> int | None:
+        """Sandboxes are spread round robin over the engine host's CPUs, one each."""
+        if not self.settings.pin_sandbox_cpus or self.settings.sandbox_cpus > 1:
+            return None
+        if self._engine_cpus is None:
+            self._engine_cpus = int(self.client.info().get("NCPU") or 0)
+        if self._engine_cpus <= 1:
+            return None
+        return next(self._next_cpu) % self._engine_cpus
 
     @property
     def client(self) -> Any:
@@ -186,7 +199,9 @@ class DockerBackend:
         control_dir = self.run_dir / name
         control_dir.mkdir(parents=True, mode=0o700)
         labels = {LABEL_SERVER: self.settings.instance_id, LABEL_RUNTIME: runtime, LABEL_OWNER: _owner()}
-        kwargs = container_kwargs(self.settings, spec, self.image_digest(runtime), control_dir, labels, name)
+        kwargs = container_kwargs(
+            self.settings, spec, self.image_digest(runtime), control_dir, labels, name, cpu=self._pick_cpu()
+        )
         try:
             container = self.client.containers.create(**kwargs)
             container.start()

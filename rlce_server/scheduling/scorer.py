@@ -61,19 +61,22 @@ class Scorer:
         pool = self.pools[language]
         return f"{language} {pool.version} image {self.digests.get(language, '')[:19]}"
 
-    async def score(self, job: Job, *, admit_or_fail: bool) -> ScoreResult:
-        """Score a job; ``admit_or_fail`` raises Overloaded past the queue bound."""
+    async def score(self, job: Job, *, admit_or_fail: bool, owner: str = "") -> ScoreResult:
+        """Score a job; ``admit_or_fail`` raises Overloaded past the queue bound.
+
+        ``owner`` (a stream or a client connection) is what the pool shares
+        sandboxes fairly between."""
         if admit_or_fail and self.waiting >= self.settings.queue_size:
             raise Overloaded(f"more than {self.settings.queue_size} requests are waiting")
         start = time.monotonic()
         result = None
         for attempt in (1, 2):
             try:
-                result = await self._attempt(job, start)
+                result = await self._attempt(job, start, owner)
                 break
             except SandboxFault as exc:
                 self.metrics.sandbox_failures.labels(job.language, "run").inc()
-                log.warning("request %s: sandbox fault (attempt %d): %s", job.request_id, attempt, exc)
+                log.warning("sandbox fault (attempt %d): %s", attempt, exc, extra={"request_id": job.request_id})
                 error = str(exc)
         if result is None:
             result = ScoreResult(
@@ -86,33 +89,44 @@ class Scorer:
             )
         result.total_s = time.monotonic() - start
         result.runtime = self.runtime_label(job.language)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "scored",
+                extra={
+                    "request_id": job.request_id,
+                    "language": job.language,
+                    "verdict": result.verdict.name,
+                    "reward": result.reward,
+                    "seconds": round(result.total_s, 4),
+                },
+            )
         self.metrics.verdicts.labels(job.language, result.verdict.name).inc()
         if result.verdict is not Verdict.SANDBOX_ERROR:
             self.metrics.rewards.labels(job.language).observe(result.reward)
         return result
 
-    async def _attempt(self, job: Job, start: float) -> ScoreResult:
+    async def _attempt(self, job: Job, start: float, owner: str) -> ScoreResult:
         pool = self.pools[job.language]
         self.waiting += 1
         try:
-            sandbox = await pool.lease()
+            sandbox = await pool.lease(owner)
         finally:
             self.waiting -= 1
         leased = time.monotonic()
         queue_s = leased - start
         self.metrics.queue_wait.labels(job.language).observe(queue_s)
-        reusable = False
+        clean = False
         try:
             outcomes = await self._run_tests(sandbox, job, start)
-            reusable = await sandbox.reset(self.settings.runner_reply_margin_s)
+            clean = await sandbox.reset(self.settings.runner_reply_margin_s)
             for kind, count in sandbox.last_removed.items():
                 if count:
                     self.metrics.leftovers.labels(job.language, kind).inc(count)
-            # one fresh container per job for the most cautious (--isolation container)
-            reusable = reusable and self.settings.isolation == "pool"
         finally:
-            # cancelled or broken mid-job: the sandbox is replaced, never reused
-            pool.give_back(sandbox, reusable=reusable)
+            # cancelled or broken mid-job: the sandbox is replaced, never reused;
+            # one fresh container per job for the most cautious (--isolation container)
+            reusable = clean and self.settings.isolation == "pool"
+            pool.give_back(sandbox, reusable=reusable, reason="isolation" if clean else "broken")
         run_s = time.monotonic() - leased
         self.metrics.run_duration.labels(job.language).observe(run_s)
         verdict = rewards.overall_verdict(outcomes)

@@ -24,19 +24,30 @@ HONEST = (
     "import sys\ndef add(a, b):\n    return a + b\nif __name__ == '__main__':\n"
     "    print(add(*map(int, sys.stdin.read().split())))\n"
 )
+# Run as a stdio test, so nothing but the root runner and zygote may exist --
+# and the sandbox's one judge (the long-lived test driver, uid = ours + 1,
+# a child of the root zygote).
 PROBE = r"""
 import os
 bad = []
 me = os.getpid()
+judges = []
+def field(status, key):
+    return [line for line in status.splitlines() if line.startswith(key + ':')][0].split()[1]
 for p in os.listdir('/proc'):
     if p.isdigit() and int(p) != me:
         try:
             status = open(f'/proc/{p}/status').read()
+            parent = open(f'/proc/{field(status, "PPid")}/status').read()
         except OSError:
             continue
-        uid = int([line for line in status.splitlines() if line.startswith('Uid:')][0].split()[1])
-        if uid != 0:
+        uid = int(field(status, 'Uid'))
+        if uid == os.getuid() + 1 and int(field(parent, 'Uid')) == 0:
+            judges.append(p)
+        elif uid != 0:
             bad.append(f'process {p} of uid {uid}')
+if len(judges) > 1:
+    bad.append(f'{len(judges)} judge processes')
 for d in ('/w', '/tmp', '/dev/shm'):
     try:
         bad += [f'{d}/{n}' for n in os.listdir(d)]
@@ -77,9 +88,9 @@ def test_attack_holds(one_sandbox: ServerThread, attack: Attack) -> None:
             health = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest())
             assert health.status == health_pb2.HealthCheckResponse.SERVING
 
-        canary = client.score("python", HONEST, [*ALL_KINDS, STDIO_ADD], limits=limits)
+        canary = client.score("python", HONEST, [*ALL_KINDS, STDIO_ADD], limits=limits, no_cache=True)
         assert canary.verdict == pb.ACCEPTED and canary.reward == 1.0, [t.message for t in canary.tests]
-        probe = client.score("python", PROBE, [stdio("", "CLEAN")])
+        probe = client.score("python", PROBE, [stdio("", "CLEAN")], no_cache=True)
         assert probe.verdict == pb.ACCEPTED, probe.tests[0].stdout.decode(errors="replace")
 
 
@@ -93,7 +104,9 @@ def test_canaries_unaffected_by_concurrent_abuse(images, engine) -> None:
         for i in range(60):
             if i % 4 == 0:
                 a = abusive[(i // 4) % len(abusive)]
-                reqs.append(request("python", a.program, a.tests, request_id=f"attack-{i}", limits=limits))
+                reqs.append(
+                    request("python", a.program, a.tests, request_id=f"attack-{i}", limits=limits, no_cache=True)
+                )
             else:
                 reqs.append(
                     request(
@@ -102,6 +115,7 @@ def test_canaries_unaffected_by_concurrent_abuse(images, engine) -> None:
                         [*ALL_KINDS, STDIO_ADD],
                         request_id=f"canary-{i}",
                         limits=pb.Limits(time_limit_s=5.0),
+                        no_cache=True,
                     )
                 )
         with Client(srv.target) as client:

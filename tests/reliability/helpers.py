@@ -24,7 +24,11 @@ def free_port() -> int:
 
 
 class ServeProcess:
+    """A real ``rlce serve`` process. The result cache is off unless asked
+    for: these tests repeat identical requests and need every one to run."""
+
     def __init__(self, workers: int = 2, **env: str) -> None:
+        env.setdefault("RLCE_CACHE_MAX_BYTES", "0")
         self.port = free_port()
         self.instance = f"rel{os.getpid()}{self.port}"
         self.env = dict(

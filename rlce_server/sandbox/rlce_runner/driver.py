@@ -1,4 +1,12 @@
-"""The test driver: runs an assertion test's code in its own process.
+"""The test driver (the *judge*): runs test code in its own process.
+
+One judge process per sandbox serves test after test (forked once from the
+zygote; the runner recycles it after a number of tests or whenever a test
+leaves it in doubt),
+so a test costs one fork -- the program's -- not two. Each test arrives as
+three descriptors: the test payload, the value channel to this test's
+program server, and the pipe that receives the record. Test code runs in a
+fresh ``__main__`` namespace, and the builtins are restored after each test.
 
 Runs under the judge uid, never the candidate's, so the program can neither
 read the test code (which holds the expected values) nor signal, trace or
@@ -10,8 +18,10 @@ still name its own function after a rarely judged builtin such as ``sum``, as
 MBPP task 126 does). Program modules are Program modules are
 imported afresh here, never taken from the program.
 
-The single record written to the result fd is the only evidence of a pass,
-and it is written only after the test code ran to its end.
+The single record written to the result pipe is the only evidence of a
+pass, and it is written only after the test code ran to its end. The
+program can send this process nothing but values (decoded strictly), so it
+cannot leave anything here for the next test.
 """
 
 from __future__ import annotations
@@ -19,7 +29,9 @@ from __future__ import annotations
 import builtins
 import importlib
 import json
+import linecache
 import os
+import socket
 import sys
 import traceback
 import types
@@ -28,8 +40,7 @@ from typing import Any, NoReturn
 from . import codec
 from .program_client import ProgramClient, ProgramGone, RemoteError
 
-CHAN_FD = 3
-RESULT_FD = 4
+CTL_FD = 3
 # Builtins that tests use to judge values: a program may never rebind these.
 _PROTECTED = frozenset(
     {
@@ -90,12 +101,16 @@ _PROTECTED = frozenset(
 )
 
 
+class _Done(BaseException):
+    """Carries a test's record out of the driver code (never out of test code)."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        super().__init__()
+        self.record = record
+
+
 def _report(record: dict[str, Any]) -> NoReturn:
-    data = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    try:
-        os.write(RESULT_FD, data)
-    finally:
-        os._exit(0)
+    raise _Done(record)
 
 
 def _summary(exc: BaseException) -> str:
@@ -154,15 +169,22 @@ def _hello(client: ProgramClient) -> list[Any]:
     return names
 
 
-def run(payload: str) -> NoReturn:
+def run_test(payload: str, chan_fd: int) -> dict[str, Any]:
+    """Run one test against the program behind ``chan_fd``; return its record."""
+    try:
+        _run(payload, chan_fd)
+    except _Done as done:
+        return done.record
+    return {"status": "test_error", "message": "the driver ended without a record"}
+
+
+def _run(payload: str, chan_fd: int) -> NoReturn:
     job = json.loads(payload)
-    client = ProgramClient(CHAN_FD)
+    client = ProgramClient(chan_fd)
     names = _hello(client)
     if job["mode"] == "call":
         _call(client, names, job["entry"], job["args"])
     code = job["code"]
-    import linecache
-
     # so that a failing assertion's message can quote the test's own line
     linecache.cache["test.py"] = (len(code), None, code.splitlines(True), "test.py")
     module = types.ModuleType("__main__")
@@ -213,3 +235,71 @@ def _call(client: ProgramClient, names: list[Any], entry: str, args_json: str) -
     except BaseException as exc:
         _report({"status": "runtime_error", "message": _summary(exc)})
     _report({"status": "program_gone", "message": "malformed reply"})
+
+
+def _read_all(fd: int) -> str:
+    chunks: list[bytes] = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "surrogateescape")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def serve() -> NoReturn:
+    """The judge's loop: one test per message on the control socket.
+
+    Exits when the runner closes the socket. A test that leaves a thread
+    behind makes the judge retire: its record says so (``retire``), so the
+    runner never sends the next test to a judge on its way out.
+    """
+    ctl = socket.socket(fileno=CTL_FD)
+    pristine = dict(builtins.__dict__)
+    limit = sys.getrecursionlimit()
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(ctl, 16, 3)
+        except OSError:
+            break
+        if not msg or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            break
+        payload_fd, chan_fd, result_fd = fds
+        try:
+            record = run_test(_read_all(payload_fd), chan_fd)
+        except BaseException as exc:  # a malformed payload: ours, never the program's
+            record = {"status": "test_error", "message": f"judge: {exc!r}"[:500]}
+        finally:
+            os.close(payload_fd)
+            os.close(chan_fd)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        threading = sys.modules.get("threading")  # imported only if a test did
+        retire = threading is not None and threading.active_count() > 1
+        if retire:
+            record["retire"] = True
+        try:
+            _write_all(result_fd, json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        except OSError:
+            pass
+        os.close(result_fd)
+        if retire:
+            break
+        # back to a clean state for the next test
+        sys.modules.pop("__main__", None)
+        linecache.cache.pop("test.py", None)
+        for name in [n for n in builtins.__dict__ if n not in pristine]:
+            del builtins.__dict__[name]
+        for name, value in pristine.items():
+            if builtins.__dict__.get(name) is not value:
+                builtins.__dict__[name] = value
+        sys.setrecursionlimit(limit)
+    os._exit(0)

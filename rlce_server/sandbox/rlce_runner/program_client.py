@@ -41,14 +41,15 @@ def remote_exception(type_name: str, msg: str) -> Exception:
     base = getattr(builtins, type_name, None)
     if not (isinstance(base, type) and issubclass(base, Exception)):
         base = None
-    cls = _remote_classes.get(type_name)
+    key = type_name if base is not None else ""  # bounded: builtin names only
+    cls = _remote_classes.get(key)
     if cls is None:
         bases: tuple[type, ...] = (base, RemoteError) if base is not None else (RemoteError,)
         try:
             cls = type(type_name if base is not None else "RemoteError", bases, {})
         except TypeError:  # layout conflict with some builtin: keep the marker only
             cls = type("RemoteError", (RemoteError,), {})
-        _remote_classes[type_name] = cls
+        _remote_classes[key] = cls
     try:
         exc: Exception = cls(msg)
     except TypeError:  # builtins with a fixed constructor (UnicodeDecodeError, ...)

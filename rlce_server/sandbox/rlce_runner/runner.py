@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import frames
@@ -44,6 +45,9 @@ VERSION = "1"
 DRIVER_OUTPUT_CAP = 64 * 1024
 RESULT_CAP = 17 * 1024 * 1024
 KILL_WAIT_S = 5.0
+JUDGE_MEMORY_BYTES = 2 << 30
+JUDGE_SETTLE_S = 1.0
+JUDGE_MAX_TESTS = 500  # then a fresh judge: bounds whatever tests leave in it
 PROGRAM_EXIT_GRACE_S = 0.2
 # The container's RLCE_SECCOMP=0 turns the stacked filter off (for benchmarks of its cost).
 EXTRA_SECCOMP = os.environ.get("RLCE_SECCOMP", "1") != "0"
@@ -105,7 +109,7 @@ class Zygote:
         for attempt in range(20):
             self._seq += 1
             pid_id = f"p{self._seq}"
-            req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, "env": ENV, "seccomp": EXTRA_SECCOMP, **extra}
+            req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, **extra}
             socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
             deadline = time.monotonic() + KILL_WAIT_S
             while pid_id not in self.pids and pid_id not in self.failed:
@@ -127,6 +131,14 @@ class Zygote:
             self.pump(left)
         self.pids.pop(pid_id, None)
         return self.exited.pop(pid_id)
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has finished its start-up (its first message)."""
+        self.sock.settimeout(120)
+        msg = self.sock.recv(65536)
+        self.sock.settimeout(None)
+        if json.loads(msg or b"{}").get("ready") is not True:
+            raise SandboxBroken("zygote failed to start")
 
     def kill_uid(self, uid: int) -> None:
         helper = self.spawn("kill", uid, [])
@@ -151,9 +163,27 @@ def _pipe() -> tuple[int, int]:
     return os.pipe2(os.O_CLOEXEC)
 
 
+def _tasks_in_container() -> int | None:
+    """Tasks in this container's pids cgroup (one file read), None if unknown."""
+    for path in ("/sys/fs/cgroup/pids/pids.current", "/sys/fs/cgroup/pids.current"):
+        try:
+            with open(path) as fh:
+                return int(fh.read())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 class Runner:
     def __init__(self, zygote: Zygote) -> None:
         self.zygote = zygote
+        # The runner and the zygote, two single-threaded processes: with only
+        # these two tasks in the cgroup no sandbox process (not even a zombie)
+        # can exist, and the /proc scan is skipped. Any other count at start
+        # (an init process, say) disables the shortcut.
+        self.idle_tasks = 2 if _tasks_in_container() == 2 else None
+        self.judge: tuple[str, socket.socket] | None = None
+        self.judge_tests = 0
 
     # -- one test ---------------------------------------------------------
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -195,13 +225,14 @@ class Runner:
             pipe_to_child(program),
             pipe_from_child("ready", 16),
         ]
-        driver_id = None
         started = time.monotonic()
+        judged = mode != "stdio"
         try:
-            if mode == "stdio":
+            if not judged:
                 prog_id = self.zygote.spawn("script", CANDIDATE_UID, prog_fds, cwd=WORK_DIR, limits=proc_limits)
             else:
-                # the value channel: one end for the program, one for the driver
+                judge_sock = self._judge()
+                # the value channel: one end for the program, one for the judge
                 prog_end, drv_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
                 chan_prog, chan_drv = prog_end.detach(), drv_end.detach()
                 close_after += [chan_prog, chan_drv]
@@ -213,29 +244,35 @@ class Runner:
                     boot.update(entry=job["entry"], args=job["args"])
                 else:
                     boot["code"] = job["code"]
-                drv_fds = [
-                    pipe_to_child(b""),
-                    pipe_from_child("driver_out", DRIVER_OUTPUT_CAP),
-                    pipe_from_child("driver_err", DRIVER_OUTPUT_CAP),
+                test_fds = [
                     pipe_to_child(json.dumps(boot).encode()),
-                    pipe_from_child("driver_ready", 16),
                     chan_drv,
                     pipe_from_child("result", RESULT_CAP),
                 ]
-                driver_limits = dict(proc_limits, cpu_s=time_s + 1, address_space_bytes=2 << 30)
-                driver_id = self.zygote.spawn("driver", JUDGE_UID, drv_fds, cwd="/", limits=driver_limits)
+                try:
+                    socket.send_fds(judge_sock, [b"T"], test_fds)
+                except OSError as exc:
+                    raise SandboxBroken(f"the judge is gone: {exc}") from None
         finally:
             for fd in close_after:
                 os.close(fd)
-        main_id = driver_id or prog_id
-        outcome = self._pump(writers, streams, started + time_s, main_id, {"stdout", "stderr"})
-        if outcome == "exited" and driver_id:
+        if judged:
+            result_stream = streams["result"]
+            finished = lambda: not result_stream.open  # noqa: E731  (the judge closed the record)
+        else:
+            finished = lambda: prog_id in self.zygote.exited  # noqa: E731
+        outcome = self._pump(writers, streams, started + time_s, finished, {"stdout", "stderr"})
+        ended = time.monotonic()
+        if judged and outcome == "exited":
             # The program server sees the channel close and exits by itself.
             self._wait_quietly(prog_id, PROGRAM_EXIT_GRACE_S)
         leftover = self.stop_uids()
         prog_rec = self.zygote.wait(prog_id, KILL_WAIT_S)
-        drv_rec = self.zygote.wait(driver_id, KILL_WAIT_S) if driver_id else None
-        wall = (drv_rec or prog_rec).get("_t", time.monotonic()) - started
+        # The program is dead, so the judge's next read fails and it writes
+        # its record; a judge that does not within a second is replaced.
+        if judged and outcome != "exited" and self._settle(streams["result"], finished) != "exited":
+            self._drop_judge()
+        wall = ended - started
         self._drain(streams)
         for w in list(writers):
             os.close(w)
@@ -259,25 +296,78 @@ class Runner:
             s = streams[name]
             result[name] = base64.b64encode(bytes(s.data)).decode()
             result[name + "_bytes"] = s.total
-        if driver_id:
+        if judged:
             raw = bytes(streams["result"].data)
             try:
                 result["driver"] = json.loads(raw) if raw else None
             except ValueError:
                 result["driver"] = None
-            if not streams["driver_ready"].data:
-                result["setup_failed"] = True
+            self.judge_tests += 1
+            record = result["driver"]
+            if record is None:
+                result["setup_failed"] = True  # the judge died: ours, never the program's doing
+                self._drop_judge()
+            elif record.pop("retire", False) or self.judge_tests >= JUDGE_MAX_TESTS:
+                self._drop_judge()
         return result
+
+    def _settle(self, stream: _Stream, finished: Callable[[], bool]) -> str:
+        return self._pump({}, {"result": stream}, time.monotonic() + JUDGE_SETTLE_S, finished, set())
+
+    # -- the judge (one long-lived test driver per sandbox) -----------------
+    def _judge(self) -> socket.socket:
+        """The judge's control socket, forking a judge first if there is none."""
+        if self.judge is not None and self.judge[0] in self.zygote.exited:
+            self._drop_judge()  # it ended between tests: its exit is already known
+        if self.judge is None:
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+            boot_r, boot_w = _pipe()
+            os.close(boot_w)
+            ready_r, ready_w = _pipe()
+            try:
+                limits = {"nproc": NPROC, "address_space_bytes": JUDGE_MEMORY_BYTES, "file_size_bytes": 16 << 20}
+                pid_id = self.zygote.spawn(
+                    "judge", JUDGE_UID, [null, null, null, boot_r, ready_w, theirs.fileno()], cwd="/", limits=limits
+                )
+            finally:
+                for fd in (null, boot_r, ready_w):
+                    os.close(fd)
+                theirs.close()
+            ready = os.read(ready_r, 1)  # the judge's set-up finished (or it died: b"")
+            os.close(ready_r)
+            if ready != b"R":
+                mine.close()
+                raise SandboxBroken("the judge failed to start")
+            self.judge = (pid_id, mine)
+            self.judge_tests = 0
+        return self.judge[1]
+
+    def _drop_judge(self) -> None:
+        """End the judge (it is forked afresh for the next test)."""
+        if self.judge is None:
+            return
+        pid_id, sock = self.judge
+        self.judge = None
+        sock.close()  # a judge between tests sees end-of-file and exits
+        try:
+            self.zygote.wait(pid_id, 0.5)
+        except SandboxBroken:
+            self.zygote.kill_uid(JUDGE_UID)
+            self.zygote.wait(pid_id, KILL_WAIT_S)
+
+    def _judge_pid(self) -> int | None:
+        return self.zygote.pids.get(self.judge[0]) if self.judge is not None else None
 
     def _pump(
         self,
         writers: dict[int, bytes],
         streams: dict[str, _Stream],
         deadline: float,
-        main_id: str,
+        finished: Callable[[], bool],
         capped: set[str],
     ) -> str:
-        """Move bytes until the main process exits, time runs out or output overflows."""
+        """Move bytes until the test is finished, time runs out or output overflows."""
         sel = selectors.DefaultSelector()
         for fd in writers:
             sel.register(fd, selectors.EVENT_WRITE, ("w", fd))
@@ -286,8 +376,7 @@ class Runner:
         sel.register(self.zygote.sock, selectors.EVENT_READ, ("z", None))
         try:
             while True:
-                if main_id in self.zygote.exited:
-                    self.zygote.exited[main_id]["_t"] = time.monotonic()
+                if finished():
                     return "exited"
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -347,20 +436,30 @@ class Runner:
             self.zygote.pump(deadline - time.monotonic())
 
     def stop_uids(self) -> int:
-        """Kill what is left of the sandbox uids, forking a helper only when needed.
+        """Kill what is left of the sandbox uids (the judge excepted), forking
+        a helper only when needed.
 
-        Evidence first: a scan of /proc. A process of these uids can only be
-        made by the zygote or by another such process, so an empty scan
-        (zombies are reaped by the zygote and retried) means nothing is left.
+        Evidence first: the container's task count, then a scan of /proc. A
+        process of these uids can only be made by the zygote or by another
+        such process, so an empty scan (zombies are reaped by the zygote and
+        retried) means nothing is left. A judge-uid process beside the judge
+        (a test that spawned one) takes the judge with it.
         """
         found = 0
+        idle = None if self.idle_tasks is None else self.idle_tasks + (self.judge is not None)
+        if idle is not None and _tasks_in_container() == idle:
+            return 0
         for _ in range(50):
-            live = sandbox_processes()
+            judge_pid = self._judge_pid()
+            live = [(uid, pid, state) for uid, pid, state in sandbox_processes() if pid != judge_pid]
             if not live:
                 return found
-            found = found or sum(1 for _, state in live if state != "Z")
-            for uid in {uid for uid, state in live if state != "Z"}:
-                self.zygote.kill_uid(uid)
+            found = found or sum(1 for _, _, state in live if state != "Z")
+            for uid in {uid for uid, _, state in live if state != "Z"}:
+                if uid == JUDGE_UID:
+                    self._drop_judge()
+                else:
+                    self.zygote.kill_uid(uid)
             self.zygote.pump(0.002)
         raise SandboxBroken(f"processes survive SIGKILL: {sandbox_processes()}")
 
@@ -379,16 +478,16 @@ class Runner:
             "removed": {"processes": killed, "files": files, "ipc": ipc},
         }
 
-    @staticmethod
-    def leftovers() -> list[str]:
-        found = [f"process {pid} of uid {uid}" for uid, pid in sandbox_processes(with_pid=True)]
+    def leftovers(self) -> list[str]:
+        judge_pid = self._judge_pid()
+        found = [f"process {pid} of uid {uid}" for uid, pid, _ in sandbox_processes() if pid != judge_pid]
         found += scratch_entries() + sysv_objects()
         return found
 
 
-def sandbox_processes(with_pid: bool = False) -> list[tuple[int, Any]]:
-    """(uid, state) -- or (uid, pid) -- of every process of the sandbox uids."""
-    found: list[tuple[int, Any]] = []
+def sandbox_processes() -> list[tuple[int, int, str]]:
+    """(uid, pid, state) of every process of the sandbox uids."""
+    found: list[tuple[int, int, str]] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -404,7 +503,7 @@ def sandbox_processes(with_pid: bool = False) -> list[tuple[int, Any]]:
         except (OSError, ValueError):
             continue
         if uid in (CANDIDATE_UID, JUDGE_UID):
-            found.append((uid, entry if with_pid else state))
+            found.append((uid, int(entry), state))
     return found
 
 
@@ -480,9 +579,11 @@ def main(preload: list[str]) -> None:
         parent.close()
         from .zygote import main as zygote_main
 
-        zygote_main(child, preload)
+        zygote_main(child, preload, seccomp=EXTRA_SECCOMP, env=ENV)
     child.close()
-    runner = Runner(Zygote(parent))
+    zygote = Zygote(parent)
+    zygote.wait_ready()
+    runner = Runner(zygote)
     try:
         os.unlink(SOCKET_PATH)
     except FileNotFoundError:

@@ -1,0 +1,201 @@
+"""Result cache: identical requests are scored once.
+
+A GRPO group often holds the same program several times, and evaluation
+runs repeat whole sets; running them again only costs the trainer time.
+The key is a digest of everything that decides the answer -- language,
+runtime image digest, program, tests (names, weights, inputs, expected
+values, match modes), limits, reward mode and stop policy -- and never the
+request id. Values are serialised responses (bytes), so one cache can be
+local (LRU bounded by bytes) and, optionally, shared between servers on
+Redis. Requests that are identical and in flight at the same time are
+coalesced: one runs, the others wait for its answer.
+
+What is never cached: SANDBOX_ERROR (ours, not the program's) and anything
+when the request sets ``policy.no_cache``. A Redis that fails is a miss,
+never a failed request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ..domain import Job
+
+log = logging.getLogger("rlce.cache")
+
+
+def cache_key(job: Job, image_digest: str) -> str:
+    """Content digest of a job (its request id excluded)."""
+    parts = (
+        "rlce-cache-v1",
+        job.language,
+        image_digest,
+        job.program,
+        repr(job.tests),
+        repr(job.limits),
+        job.reward_mode.name,
+        str(job.stop_on_first_failure),
+    )
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class SharedStore(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class RedisStore:
+    """A cache shared by several rlce servers (``--cache-redis-url``)."""
+
+    def __init__(self, url: str, ttl_s: int, prefix: str = "rlce:result:") -> None:
+        import redis.asyncio as aioredis  # optional dependency, imported only when used
+
+        self._redis: Any = aioredis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.ttl_s = ttl_s
+        self.prefix = prefix
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._redis.get(self.prefix + key)
+        return bytes(value) if value is not None else None
+
+    async def set(self, key: str, value: bytes) -> None:
+        await self._redis.set(self.prefix + key, value, ex=self.ttl_s)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class _Flight:
+    def __init__(self, task: asyncio.Task[tuple[bytes, bool]]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
+Run = Callable[[], Awaitable[tuple[bytes, bool]]]
+
+
+class ResultCache:
+    """LRU by bytes, coalescing, and an optional shared tier."""
+
+    def __init__(self, max_bytes: int, metrics: Any, shared: SharedStore | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.metrics = metrics
+        self.shared = shared
+        self.bytes = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._flights: dict[str, _Flight] = {}
+        metrics.watch_cache(lambda: self.bytes, lambda: len(self._items))
+
+    def _local_get(self, key: str) -> bytes | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def _local_put(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old)
+        self._items[key] = value
+        self.bytes += len(value)
+        while self.bytes > self.max_bytes:
+            _, evicted = self._items.popitem(last=False)
+            self.bytes -= len(evicted)
+
+    async def _shared_get(self, key: str) -> bytes | None:
+        if self.shared is None:
+            return None
+        try:
+            return await self.shared.get(key)
+        except Exception as exc:  # a cache outage is a miss
+            log.warning("shared cache get failed: %s", exc)
+            self.metrics.cache_errors.inc()
+            return None
+
+    async def _shared_put(self, key: str, value: bytes) -> None:
+        if self.shared is None:
+            return
+        try:
+            await self.shared.set(key, value)
+        except Exception as exc:
+            log.warning("shared cache set failed: %s", exc)
+            self.metrics.cache_errors.inc()
+
+    async def _fill(self, key: str, run: Run) -> tuple[bytes, bool]:
+        value, cacheable = await run()
+        if cacheable:
+            self._local_put(key, value)
+            await self._shared_put(key, value)
+        return value, cacheable
+
+    async def get_or_run(self, key: str, language: str, run: Run) -> tuple[bytes, bool]:
+        """The answer for ``key`` and whether it came from the cache (or a
+        coalesced run). ``run`` returns the serialised answer and whether it
+        may be cached."""
+        value = self._local_get(key)
+        if value is not None:
+            self.metrics.cache_hits.labels(language, "local").inc()
+            return value, True
+        flight = self._flights.get(key)
+        if flight is not None:
+            self.metrics.cache_hits.labels(language, "coalesced").inc()
+            return await self._follow(flight, run), True
+        value = await self._shared_get(key)
+        if value is not None:
+            self.metrics.cache_hits.labels(language, "shared").inc()
+            self._local_put(key, value)
+            return value, True
+        flight = self._flights.get(key)  # another request may have started it meanwhile
+        if flight is not None:
+            self.metrics.cache_hits.labels(language, "coalesced").inc()
+            return await self._follow(flight, run), True
+        self.metrics.cache_misses.labels(language).inc()
+        task = asyncio.get_running_loop().create_task(self._fill(key, run))
+        flight = _Flight(task)
+        self._flights[key] = flight
+        task.add_done_callback(lambda _: self._flights.pop(key, None) if self._flights.get(key) is flight else None)
+        value, _ = await self._wait(flight)
+        return value, False
+
+    async def _wait(self, flight: _Flight) -> tuple[bytes, bool]:
+        """Wait for a shared run; the last waiter to leave cancels it."""
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            if flight.waiters == 1 and not flight.task.done():
+                flight.task.cancel()
+            raise
+        finally:
+            flight.waiters -= 1
+
+    async def _follow(self, flight: _Flight, run: Run) -> bytes:
+        try:
+            value, cacheable = await self._wait(flight)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the leader's own failure (overload, say) is not ours: run
+            value, cacheable = await run()
+            return value
+        if not cacheable:  # a sandbox failure: not shared with other requests
+            value, _ = await run()
+        return value
+
+    async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
