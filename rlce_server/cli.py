@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
+import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
+from . import logs
 from .config import Settings
 
 
@@ -93,9 +93,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(workers=args.workers)
 
 
+def cmd_openrlhf_rm(args: argparse.Namespace) -> int:
+    from .rl.openrlhf import serve
+
+    targets = args.target.split(",") if "," in args.target else args.target
+    serve(targets, args.host, args.port, language=args.language)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rlce", description="Sandboxed code-execution rewards for RL.")
-    p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-level", default=os.environ.get("RLCE_LOG_LEVEL", "INFO"))
+    p.add_argument(
+        "--log-format",
+        choices=["json", "text"],
+        default=os.environ.get("RLCE_LOG_FORMAT", "json"),
+        help="json: one object per line with request ids (default); text: for reading by eye",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the gRPC scoring server")
@@ -107,6 +121,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--isolation", choices=["pool", "container"])
     s.add_argument("--recycle-after-jobs", dest="recycle_after_jobs", type=int)
     s.add_argument("--container-runtime", dest="container_runtime", help="e.g. runsc (gVisor)")
+    s.add_argument("--cache-max-bytes", dest="cache_max_bytes", type=int, help="local result cache size; 0: off")
+    s.add_argument("--cache-redis-url", dest="cache_redis_url", help="share the result cache on Redis")
     s.set_defaults(func=cmd_serve)
 
     sc = sub.add_parser("score", help="score one program from files; prints the response as JSON")
@@ -140,6 +156,13 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(func=cmd_eval)
 
+    o = sub.add_parser("openrlhf-rm", help="an OpenRLHF --remote_rm_url endpoint backed by rlce servers")
+    o.add_argument("--target", default="127.0.0.1:50051", help="host:port, a comma-separated list, or dns:///name:port")
+    o.add_argument("--host", default="127.0.0.1")
+    o.add_argument("--port", type=int, default=5000)
+    o.add_argument("--language", default="python")
+    o.set_defaults(func=cmd_openrlhf_rm)
+
     d = sub.add_parser("demo", help="serve and score the bundled HumanEval programs end to end")
     d.add_argument("--workers", type=int, default=None)
     d.set_defaults(func=cmd_demo)
@@ -148,8 +171,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(args.log_level, args.log_format)
     result: int = args.func(args)
     return result

@@ -4,12 +4,21 @@ from rlce_server.client import Client, assertion, stdio, call
 with Client("127.0.0.1:50051") as c:
     r = c.score("python", "def f(x): return x + 1", [call("f", [1], 2)])
     print(r.verdict, r.reward)
+
+Several servers: pass a list of ``host:port`` targets, or one
+``dns:///name:port`` target whose name resolves to many addresses (a
+Kubernetes headless Service). Calls are then spread by gRPC's own round
+robin, and each address is health-checked (``grpc.health.v1``) so that a
+server that is starting, draining or down gets no new calls.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,6 +30,48 @@ from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 __all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio", "wait_serving"]
 
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
+SERVICE = "rlce.v1.Scorer"
+# Round robin over every resolved address, skipping those whose health
+# check for the Scorer service is not SERVING.
+_BALANCED = json.dumps({"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": SERVICE}})
+
+
+def _resolve(target: str) -> tuple[str, str]:
+    host, _, port = target.rpartition(":")
+    host = host.strip("[]")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+        ip = ipaddress.ip_address(infos[0][4][0])
+    return ("ipv4" if ip.version == 4 else "ipv6"), (f"{ip}:{port}" if ip.version == 4 else f"[{ip}]:{port}")
+
+
+CLIENT_ID_KEY = "rlce-client-id"
+
+
+def client_metadata() -> tuple[tuple[str, str], ...]:
+    """Identifies this client object to the server, which shares sandboxes
+    fairly between clients (channels in one process share a connection, so
+    the peer address alone cannot tell them apart)."""
+    return ((CLIENT_ID_KEY, uuid.uuid4().hex),)
+
+
+def channel_target(target: str | Sequence[str]) -> tuple[str, list[tuple[str, Any]]]:
+    """The gRPC target and channel options for one server or several."""
+    options: list[tuple[str, Any]] = list(_CHANNEL_OPTIONS)
+    if isinstance(target, str) and not target.startswith("dns:"):
+        return target, options
+    options.append(("grpc.service_config", _BALANCED))
+    if isinstance(target, str):
+        return target, options
+    if not target:
+        raise ValueError("targets: at least one host:port is required")
+    resolved = [_resolve(t) for t in target]
+    families = {family for family, _ in resolved}
+    if len(families) != 1:
+        raise ValueError("targets: mix of IPv4 and IPv6 addresses; use one family")
+    return f"{families.pop()}:{','.join(addr for _, addr in resolved)}", options
 
 
 def stdio(
@@ -73,7 +124,9 @@ def request(
     tests_ref: str = "",
     limits: pb.Limits | None = None,
     policy: pb.ScoringPolicy | None = None,
+    no_cache: bool = False,
 ) -> pb.ScoreRequest:
+    """A ScoreRequest; ``no_cache`` forces a real run (sets ``policy.no_cache``)."""
     req = pb.ScoreRequest(
         request_id=request_id, language=language, program=program, tests=list(tests), tests_ref=tests_ref
     )
@@ -81,6 +134,8 @@ def request(
         req.limits.CopyFrom(limits)
     if policy is not None:
         req.policy.CopyFrom(policy)
+    if no_cache:
+        req.policy.no_cache = True
     return req
 
 
@@ -108,10 +163,12 @@ def wait_serving(target: str, timeout_s: float = 120.0, alive: Callable[[], bool
 
 
 class Client:
-    """Blocking client."""
+    """Blocking client of one server (``host:port``) or several (a list, or ``dns:///``)."""
 
-    def __init__(self, target: str = "127.0.0.1:50051") -> None:
-        self.channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+    def __init__(self, target: str | Sequence[str] = "127.0.0.1:50051") -> None:
+        address, options = channel_target(target)
+        self.channel = grpc.insecure_channel(address, options=options)
+        self.metadata = client_metadata()
         self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> Client:
@@ -124,7 +181,7 @@ class Client:
         self.channel.close()
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
-        grpc.channel_ready_future(self.channel).result(timeout=timeout_s)
+        grpc.channel_ready_future(self.channel).result(timeout=timeout_s, metadata=self.metadata)
 
     def score(
         self,
@@ -135,32 +192,38 @@ class Client:
         timeout_s: float | None = None,
         **kw: Any,
     ) -> pb.ScoreResponse:
-        resp: pb.ScoreResponse = self.stub.Score(request(language, program, tests, **kw), timeout=timeout_s)
+        resp: pb.ScoreResponse = self.stub.Score(
+            request(language, program, tests, **kw), timeout=timeout_s, metadata=self.metadata
+        )
         return resp
 
     def score_request(self, req: pb.ScoreRequest, timeout_s: float | None = None) -> pb.ScoreResponse:
-        resp: pb.ScoreResponse = self.stub.Score(req, timeout=timeout_s)
+        resp: pb.ScoreResponse = self.stub.Score(req, timeout=timeout_s, metadata=self.metadata)
         return resp
 
     def score_stream(
         self, requests: Iterable[pb.ScoreRequest], timeout_s: float | None = None
     ) -> Iterable[pb.ScoreResponse]:
-        return self.stub.ScoreStream(iter(requests), timeout=timeout_s)  # type: ignore[no-any-return]
+        return self.stub.ScoreStream(iter(requests), timeout=timeout_s, metadata=self.metadata)  # type: ignore[no-any-return]
 
     def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
-        resp: pb.RegisterTestsResponse = self.stub.RegisterTests(pb.RegisterTestsRequest(tests=list(tests)))
+        resp: pb.RegisterTestsResponse = self.stub.RegisterTests(
+            pb.RegisterTestsRequest(tests=list(tests)), metadata=self.metadata
+        )
         return resp.tests_ref
 
     def list_runtimes(self) -> pb.ListRuntimesResponse:
-        resp: pb.ListRuntimesResponse = self.stub.ListRuntimes(pb.ListRuntimesRequest())
+        resp: pb.ListRuntimesResponse = self.stub.ListRuntimes(pb.ListRuntimesRequest(), metadata=self.metadata)
         return resp
 
 
 class AsyncClient:
-    """asyncio client (grpc.aio)."""
+    """asyncio client (grpc.aio) of one server or several, as :class:`Client`."""
 
-    def __init__(self, target: str = "127.0.0.1:50051") -> None:
-        self.channel = grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
+    def __init__(self, target: str | Sequence[str] = "127.0.0.1:50051") -> None:
+        address, options = channel_target(target)
+        self.channel = grpc.aio.insecure_channel(address, options=options)
+        self.metadata = client_metadata()
         self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
 
     async def __aenter__(self) -> AsyncClient:
@@ -181,20 +244,24 @@ class AsyncClient:
         timeout_s: float | None = None,
         **kw: Any,
     ) -> pb.ScoreResponse:
-        resp: pb.ScoreResponse = await self.stub.Score(request(language, program, tests, **kw), timeout=timeout_s)
+        resp: pb.ScoreResponse = await self.stub.Score(
+            request(language, program, tests, **kw), timeout=timeout_s, metadata=self.metadata
+        )
         return resp
 
     async def score_stream(
         self, requests: Iterable[pb.ScoreRequest] | AsyncIterator[pb.ScoreRequest], timeout_s: float | None = None
     ) -> AsyncIterator[pb.ScoreResponse]:
-        call = self.stub.ScoreStream(requests, timeout=timeout_s)
+        call = self.stub.ScoreStream(requests, timeout=timeout_s, metadata=self.metadata)
         async for resp in call:
             yield resp
 
     async def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
-        resp: pb.RegisterTestsResponse = await self.stub.RegisterTests(pb.RegisterTestsRequest(tests=list(tests)))
+        resp: pb.RegisterTestsResponse = await self.stub.RegisterTests(
+            pb.RegisterTestsRequest(tests=list(tests)), metadata=self.metadata
+        )
         return resp.tests_ref
 
     async def list_runtimes(self) -> pb.ListRuntimesResponse:
-        resp: pb.ListRuntimesResponse = await self.stub.ListRuntimes(pb.ListRuntimesRequest())
+        resp: pb.ListRuntimesResponse = await self.stub.ListRuntimes(pb.ListRuntimesRequest(), metadata=self.metadata)
         return resp

@@ -1,0 +1,234 @@
+"""A client made for RL batches.
+
+One call scores N (program, tests) samples: they go over ``ScoreStream``
+with a bounded number in flight, results come back in input order, a test
+set shared by several samples (a GRPO group) is registered once and sent by
+reference, and failures that are ours -- ``SANDBOX_ERROR`` answers, a server
+that is ``UNAVAILABLE`` -- are retried with exponential back-off. A sample
+that still has no answer is ``None``: *no reward*, never 0, so the policy is
+not trained on infrastructure noise. Deadlines and cancellation pass through
+(``timeout_s`` is the whole batch's deadline; cancelling the awaiting task
+cancels the streams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from ..client import AsyncClient, pb
+
+log = logging.getLogger("rlce.rl")
+_batches = itertools.count(1)
+_RETRY_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL}
+
+
+@dataclass
+class Sample:
+    """One program to score. ``tests`` or ``tests_ref``; limits/policy optional."""
+
+    program: str
+    tests: Sequence[pb.TestCase] = ()
+    language: str = "python"
+    limits: pb.Limits | None = None
+    policy: pb.ScoringPolicy | None = None
+    tests_ref: str = ""
+
+
+@dataclass
+class BatchStats:
+    sent: int = 0
+    retried: int = 0
+    unscored: int = 0
+    registered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _tests_key(tests: Sequence[pb.TestCase]) -> str:
+    h = hashlib.sha256()
+    for t in tests:
+        data = t.SerializeToString(deterministic=True)
+        h.update(len(data).to_bytes(8, "big") + data)
+    return h.hexdigest()
+
+
+class BatchScorer:
+    """Score batches against one server, several (a list), or ``dns:///name:port``."""
+
+    def __init__(
+        self,
+        target: str | Sequence[str] = "127.0.0.1:50051",
+        *,
+        max_inflight: int = 128,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 8.0,
+        register_min_group: int = 2,
+    ) -> None:
+        self.target = target
+        self.max_inflight = max_inflight
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.register_min_group = register_min_group
+        self.last_stats = BatchStats()
+        self._client: AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._partial: list[pb.ScoreResponse | None] = []
+
+    def _client_for_loop(self) -> AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = AsyncClient(self.target)
+            self._loop = loop
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # -- the batch -----------------------------------------------------------
+    async def score(
+        self, samples: Sequence[Sample], *, timeout_s: float | None = None
+    ) -> list[pb.ScoreResponse | None]:
+        """Responses in input order; ``None`` where no answer could be had."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await self._score(samples)
+        except TimeoutError:
+            log.warning("batch deadline of %ss reached; unanswered samples get no reward", timeout_s)
+            return self._partial
+
+    async def _score(self, samples: Sequence[Sample]) -> list[pb.ScoreResponse | None]:
+        client = self._client_for_loop()
+        stats = self.last_stats = BatchStats()
+        results: list[pb.ScoreResponse | None] = [None] * len(samples)
+        self._partial = results
+        refs = await self._register(client, samples, stats)
+        batch = next(_batches)
+        pending = list(range(len(samples)))
+        for attempt in range(self.retries + 1):
+            if not pending:
+                break
+            if attempt:
+                delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)) * (0.5 + random.random())
+                stats.retried += len(pending)
+                await asyncio.sleep(delay)
+            failed = await self._stream(client, samples, refs, pending, results, f"{batch}-{attempt}", stats)
+            pending = failed
+        stats.unscored = sum(1 for r in results if r is None)
+        return results
+
+    async def _register(self, client: AsyncClient, samples: Sequence[Sample], stats: BatchStats) -> dict[int, str]:
+        """Register each test set shared by several samples; {sample index: ref}."""
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(samples):
+            if s.tests and not s.tests_ref:
+                groups.setdefault(_tests_key(s.tests), []).append(i)
+        refs: dict[int, str] = {}
+        for members in groups.values():
+            if len(members) < self.register_min_group:
+                continue
+            try:
+                ref = await client.register_tests(samples[members[0]].tests)
+            except grpc.RpcError as exc:  # not fatal: the tests go inline
+                stats.errors.append(f"RegisterTests: {exc.code().name}")
+                continue
+            stats.registered += 1
+            for i in members:
+                refs[i] = ref
+        return refs
+
+    def _request(self, sample: Sample, ref: str, rid: str) -> pb.ScoreRequest:
+        req = pb.ScoreRequest(request_id=rid, language=sample.language, program=sample.program)
+        if ref or sample.tests_ref:
+            req.tests_ref = ref or sample.tests_ref
+        else:
+            req.tests.extend(sample.tests)
+        if sample.limits is not None:
+            req.limits.CopyFrom(sample.limits)
+        if sample.policy is not None:
+            req.policy.CopyFrom(sample.policy)
+        return req
+
+    async def _stream(
+        self,
+        client: AsyncClient,
+        samples: Sequence[Sample],
+        refs: dict[int, str],
+        pending: list[int],
+        results: list[pb.ScoreResponse | None],
+        tag: str,
+        stats: BatchStats,
+    ) -> list[int]:
+        """One ScoreStream over ``pending``; returns the indices to retry."""
+        ids = {f"{tag}-{i}": i for i in pending}
+        answered: set[int] = set()
+        retry: list[int] = []
+        slots = asyncio.Semaphore(self.max_inflight)
+
+        async def requests() -> Any:
+            for rid, i in ids.items():
+                await slots.acquire()
+                stats.sent += 1
+                yield self._request(samples[i], refs.get(i, ""), rid)
+
+        try:
+            async for resp in client.score_stream(requests()):
+                i = ids.get(resp.request_id)
+                if i is None:
+                    continue
+                slots.release()
+                answered.add(i)
+                if resp.verdict == pb.SANDBOX_ERROR:
+                    retry.append(i)
+                elif resp.verdict == pb.INVALID_REQUEST and refs.get(i) and "tests_ref" in resp.error:
+                    refs.pop(i)  # a server that does not know the set (restarted, or another replica)
+                    retry.append(i)
+                else:
+                    results[i] = resp
+        except grpc.RpcError as exc:
+            code = exc.code() if isinstance(exc, grpc.Call) else None
+            stats.errors.append(f"ScoreStream: {code.name if code else exc}")
+            if code not in _RETRY_CODES:
+                raise
+            log.warning("ScoreStream failed (%s); %d samples to retry", code, len(ids) - len(answered))
+        retry += [i for i in ids.values() if i not in answered]
+        return retry
+
+    # -- blocking use (trainers call reward functions synchronously) --------
+    def score_sync(self, samples: Sequence[Sample], *, timeout_s: float | None = None) -> list[pb.ScoreResponse | None]:
+        """``score`` from synchronous code, also where an event loop is running."""
+        results: list[pb.ScoreResponse | None] = run_sync(self.score(samples, timeout_s=timeout_s), owner=self)
+        return results
+
+
+_loops: dict[int, tuple[asyncio.AbstractEventLoop, threading.Thread]] = {}
+_loops_lock = threading.Lock()
+
+
+def run_sync(coro: Any, owner: object) -> Any:
+    """Run a coroutine to completion on a private event loop thread.
+
+    Trainers call reward functions from synchronous code that may itself sit
+    inside a running event loop (Jupyter, Ray actors); a private loop per
+    scorer works in both cases and keeps its gRPC channel alive between calls.
+    """
+    with _loops_lock:
+        entry = _loops.get(id(owner))
+        if entry is None:
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="rlce-batch", daemon=True)
+            thread.start()
+            entry = _loops[id(owner)] = (loop, thread)
+    return asyncio.run_coroutine_threadsafe(coro, entry[0]).result()

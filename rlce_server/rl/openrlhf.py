@@ -1,0 +1,132 @@
+"""OpenRLHF: a remote reward-model endpoint for ``--remote_rm_url``.
+
+    rlce openrlhf-rm --port 5000 --target sandbox-host:50051
+    # then train with: --remote_rm_url http://this-host:5000/get_reward --label_key tests
+
+OpenRLHF POSTs JSON ``{"query": [...], "prompts": [...], "labels": [...]}``
+(``query`` is prompt + response as the model saw them; ``labels`` is the
+dataset column named by ``--label_key``) and reads ``rewards`` from the
+reply; newer versions also read ``scores`` (for dynamic filtering) and
+``extra_logs`` (logged). Labels are any ground-truth shape of
+``rlce_server.rl.ground_truth`` (stdin/stdout lists, fn_name cases, assert
+lists, HumanEval test + entry_point), as JSON strings or objects.
+
+OpenRLHF has no per-sample mask either, so a sample that could not be scored
+gets the mean reward of the scored samples with the same prompt (zero
+advantage under a group baseline), and ``extra_logs.rlce_unscored`` counts
+them. A malformed body is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from rlce_server.client import pb
+from rlce_server.rl.batch import BatchScorer, Sample
+from rlce_server.rl.extract import completion_text, extract_code
+from rlce_server.rl.ground_truth import UnknownGroundTruth, tests_from
+from rlce_server.rl.rewards import Shaping, group_neutral, reward_of
+
+log = logging.getLogger("rlce.openrlhf")
+MAX_BODY = 256 << 20
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _response_of(query: str, prompt: str | None) -> str:
+    return query[len(prompt) :] if prompt and query.startswith(prompt) else query
+
+
+class RewardService:
+    def __init__(self, scorer: BatchScorer, *, language: str = "python", shaping: Shaping = Shaping()) -> None:
+        self.scorer = scorer
+        self.language = language
+        self.shaping = shaping
+
+    def rewards(self, body: dict[str, Any]) -> dict[str, Any]:
+        queries = body.get("query", body.get("queries"))
+        if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+            raise BadRequest("query: must be a list of strings")
+        prompts = body.get("prompts") or [None] * len(queries)
+        labels = body.get("labels", body.get("references"))
+        if not isinstance(prompts, list) or len(prompts) != len(queries):
+            raise BadRequest(f"prompts: must be a list of {len(queries)} strings")
+        if not isinstance(labels, list) or len(labels) != len(queries):
+            raise BadRequest(f"labels: must be a list of {len(queries)} ground truths (--label_key)")
+        samples: list[Sample] = []
+        where: list[int] = []
+        responses_text = [_response_of(q, p) for q, p in zip(queries, prompts, strict=True)]
+        for i, (text, label) in enumerate(zip(responses_text, labels, strict=True)):
+            program = extract_code(text, self.language)
+            if program is None:
+                continue
+            try:
+                tests = tests_from(label)
+            except UnknownGroundTruth as exc:
+                raise BadRequest(f"labels[{i}]: {exc}") from None
+            samples.append(Sample(program, tests, self.language))
+            where.append(i)
+        answers = self.scorer.score_sync(samples, timeout_s=600) if samples else []
+        by_index: dict[int, pb.ScoreResponse | None] = dict(zip(where, answers, strict=True))
+        raw: list[float | None] = []
+        for i, text in enumerate(responses_text):
+            if i not in by_index:
+                raw.append(self.shaping.no_code_reward)
+            else:
+                raw.append(reward_of(by_index[i], self.shaping, formatted="```" in completion_text(text)))
+        groups = [str(p) if p is not None else repr(lbl) for p, lbl in zip(prompts, labels, strict=True)]
+        rewards, scored = group_neutral(raw, groups)
+        accepted = [
+            1.0 if (r := by_index.get(i)) is not None and r.verdict == pb.ACCEPTED else 0.0 for i in range(len(queries))
+        ]
+        return {
+            "rewards": rewards,
+            "scores": rewards,
+            "extra_logs": {"rlce_accepted": accepted, "rlce_unscored": [0.0 if s else 1.0 for s in scored]},
+        }
+
+
+def make_server(service: RewardService, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, obj: dict[str, Any]) -> None:
+            data = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+            try:
+                length = int(self.headers.get("Content-Length", "0"))
+                if length <= 0 or length > MAX_BODY:
+                    raise BadRequest(f"body: Content-Length must be 1..{MAX_BODY}")
+                try:
+                    body = json.loads(self.rfile.read(length))
+                except ValueError as exc:
+                    raise BadRequest(f"body: not JSON ({exc})") from None
+                if not isinstance(body, dict):
+                    raise BadRequest("body: must be a JSON object")
+                self._send(200, service.rewards(body))
+            except BadRequest as exc:
+                self._send(400, {"error": str(exc)})
+            except Exception as exc:  # ours: say so, never a silent 0
+                log.exception("reward request failed")
+                self._send(500, {"error": f"rlce reward service failed: {exc}"})
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            log.debug("%s " + format, self.address_string(), *args)
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve(target: str | Sequence[str], host: str, port: int, language: str = "python") -> None:
+    server = make_server(RewardService(BatchScorer(target), language=language), host, port)
+    log.info("OpenRLHF reward endpoint on http://%s:%d/ (any path), scoring on %s", host, server.server_port, target)
+    server.serve_forever()

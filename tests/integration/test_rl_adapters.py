@@ -1,0 +1,246 @@
+"""Each trainer adapter called exactly as its trainer calls it, against a real
+rlce server: HumanEval canonical solutions wrapped in markdown as a chat model
+writes them earn 1, broken ones 0, and a sandbox failure injected mid-batch
+comes back as "no reward", never 0.
+
+The trainers themselves are not installed here (TRL and veRL pull in torch,
+which PyPI ships with gigabytes of CUDA libraries); the calls below mirror
+their call sites, quoted in each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import gzip
+import importlib.util
+import json
+import math
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from rlce_server.client import pb
+from rlce_server.errors import SandboxFault
+from rlce_server.rl.batch import BatchScorer, Sample
+from rlce_server.rl.ground_truth import tests_from as to_tests
+
+from .server import ServerThread
+
+ROOT = Path(__file__).resolve().parents[2]
+ALWAYS = "# RLCE_TEST_FAULT_ALWAYS\n"
+ONCE = "# RLCE_TEST_FAULT_ONCE\n"
+
+
+def humaneval() -> list[dict]:
+    with gzip.open(ROOT / "rlce_server" / "data" / "HumanEval.jsonl.gz", "rt") as fh:
+        return [json.loads(line) for line in fh]
+
+
+ROWS = humaneval()
+
+
+def chat_answer(code: str) -> str:
+    return f"Sure! Here is the implementation:\n\n```python\n{code}```\n\nIt handles the edge cases."
+
+
+def good(row: dict) -> str:
+    return row["prompt"] + row["canonical_solution"]
+
+
+def broken(row: dict) -> str:
+    return row["prompt"] + "    return None\n"
+
+
+@pytest.fixture(scope="module")
+def rl_server(images):
+    """A real server; programs carrying a marker meet an injected sandbox fault
+    (raised where a real one is, so the answer is a real SANDBOX_ERROR)."""
+    srv = ServerThread(workers=2, cache_max_bytes=0).start()
+    real = srv.app.scorer._attempt
+    seen: collections.Counter[str] = collections.Counter()
+
+    async def attempt(job, start, owner):
+        if ALWAYS in job.program:
+            raise SandboxFault("injected sandbox fault")
+        if ONCE in job.program:
+            seen[job.program] += 1
+            if seen[job.program] <= 2:  # both of the server's own attempts: one SANDBOX_ERROR answer
+                raise SandboxFault("injected sandbox fault, once")
+        return await real(job, start, owner)
+
+    srv.app.scorer._attempt = attempt
+    yield srv
+    srv.stop()
+
+
+def fast_scorer(target: str) -> BatchScorer:
+    return BatchScorer(target, retries=2, backoff_s=0.05)
+
+
+def test_batch_client_order_registration_retries_and_no_reward(rl_server):
+    scorer = fast_scorer(rl_server.target)
+    rows = ROWS[:40]
+    tests = [to_tests({"test": r["test"], "entry_point": r["entry_point"]}) for r in rows]
+    samples = []
+    for r, t in zip(rows, tests, strict=True):
+        samples += [Sample(good(r), t), Sample(broken(r), t)]  # a group of two per task: registered once
+    samples[5] = Sample(ALWAYS + samples[5].program, samples[5].tests)
+    samples[8] = Sample(ONCE + samples[8].program, samples[8].tests)
+    out = scorer.score_sync(samples)
+    assert len(out) == len(samples)
+    assert out[5] is None, "a sample whose sandbox keeps failing has no reward, not 0"
+    assert out[8] is not None and out[8].verdict == pb.ACCEPTED, "a transient fault is retried"
+    for i, resp in enumerate(out):
+        if i == 5:
+            continue
+        why = (i, pb.Verdict.Name(resp.verdict), [t.message for t in resp.tests])
+        if i % 2 == 0:
+            assert resp.verdict == pb.ACCEPTED and resp.reward == 1.0, why
+        else:  # the broken body fails (wrong answer, or a runtime error on None)
+            assert resp.verdict != pb.ACCEPTED and resp.reward == 0.0, why
+    stats = scorer.last_stats
+    assert stats.registered == len(rows) and stats.unscored == 1 and stats.retried >= 2
+
+
+def test_batch_deadline_and_cancellation_pass_through(rl_server):
+    scorer = fast_scorer(rl_server.target)
+    slow = [Sample("import time\ntime.sleep(2)\n", [to_tests(["assert True"])[0]]) for _ in range(6)]
+    out = scorer.score_sync(slow, timeout_s=0.5)
+    assert out == [None] * 6, "past the deadline: no reward, no exception"
+
+    async def cancel_midway() -> None:
+        task = asyncio.create_task(scorer.score(slow))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_midway())
+    assert (
+        scorer.score_sync(
+            [Sample(good(ROWS[0]), to_tests({"test": ROWS[0]["test"], "entry_point": ROWS[0]["entry_point"]}))]
+        )[0].verdict
+        == pb.ACCEPTED
+    )
+
+
+def test_trl_reward_function_as_grpo_trainer_calls_it(rl_server):
+    from rlce_server.rl.trl import RlceReward
+
+    reward_func = RlceReward(rl_server.target, scorer=fast_scorer(rl_server.target))
+    # a GRPO batch: two completions per prompt, conversational format
+    inputs = []
+    for r in ROWS:
+        for code in (good(r), broken(r)):
+            inputs.append({**r, "completion": [{"role": "assistant", "content": chat_answer(code)}]})
+    inputs[11]["completion"] = [{"role": "assistant", "content": chat_answer(ALWAYS + good(ROWS[5]))}]
+    # GRPOTrainer._calculate_rewards: keys = [k for k in inputs[0] if k not in ["prompt", "completion",
+    # "completion_ids"]]; reward_kwargs = {k: [example[k] for example in inputs] for k in keys};
+    # output = reward_func(prompts=prompts, completions=completions, completion_ids=..., **reward_kwargs)
+    keys = [k for k in inputs[0] if k not in ["prompt", "completion", "completion_ids"]]
+    reward_kwargs = {k: [ex[k] for ex in inputs] for k in keys}
+    prompts = [[{"role": "user", "content": ex["prompt"]}] for ex in inputs]
+    completions = [ex["completion"] for ex in inputs]
+    output = reward_func(
+        prompts=prompts, completions=completions, completion_ids=[[0]] * len(inputs), trainer_state=None,
+        **reward_kwargs,
+    )  # fmt: skip
+    assert reward_func.__name__ == "rlce_reward" and len(output) == len(inputs)
+    # TRL: [reward if reward is not None else torch.nan for reward in output]
+    as_trl = [r if r is not None else math.nan for r in output]
+    assert math.isnan(as_trl[11])
+    expected = [1.0 if i % 2 == 0 else 0.0 for i in range(len(inputs))]
+    for i, (got, want) in enumerate(zip(as_trl, expected, strict=True)):
+        if i != 11:
+            assert got == want, (i, inputs[i]["task_id"], got)
+
+
+def load_like_verl(name: str):
+    """verl.trainer.ppo.reward.get_custom_reward_fn: spec_from_file_location("custom_module", path),
+    module_from_spec, sys.modules["custom_module"] = module, exec_module, getattr(module, name)."""
+    path = ROOT / "rlce_server" / "rl" / "verl.py"
+    spec = importlib.util.spec_from_file_location("custom_module", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["custom_module"] = module
+    spec.loader.exec_module(module)
+    return getattr(module, name), module
+
+
+def test_verl_compute_score_batch_and_single(rl_server, monkeypatch):
+    monkeypatch.setenv("RLCE_TARGETS", rl_server.target)
+    batch_fn, module = load_like_verl("compute_score_batch")
+    module._scorer = fast_scorer(rl_server.target)
+    data_sources, solutions, gts, extras = [], [], [], []
+    for r in ROWS:
+        for code in (good(r), broken(r)):
+            data_sources.append("openai_humaneval")
+            solutions.append(chat_answer(code))
+            gts.append(json.dumps({"test": r["test"], "entry_point": r["entry_point"]}))
+            extras.append({"task_id": r["task_id"]})
+    solutions[20] = chat_answer(ALWAYS + good(ROWS[10]))  # task 10's good sample hits a sandbox failure
+    # BatchRewardManager: compute_score(data_sources=..., solution_strs=..., ground_truths=..., extra_infos=...)
+    results = batch_fn(data_sources=data_sources, solution_strs=solutions, ground_truths=gts, extra_infos=extras)
+    assert len(results) == len(solutions)
+    assert results[20]["rlce_scored"] is False and results[20]["rlce_verdict"] == "UNSCORED"
+    assert results[20]["score"] == results[21]["score"] == 0.0, "the group's mean: zero advantage"
+    for i, res in enumerate(results):
+        if i != 20:
+            assert res["score"] == (1.0 if i % 2 == 0 else 0.0), (i, res)
+            assert res["rlce_scored"] is True
+    # NaiveRewardManager: compute_score(data_source=..., solution_str=..., ground_truth=..., extra_info=...)
+    single, _ = load_like_verl("compute_score")
+    stdio_gt = json.dumps({"inputs": ["2 3\n", "10 -4\n"], "outputs": ["5\n", "6\n"]})
+    sol = chat_answer("a, b = map(int, input().split())\nprint(a + b)\n")
+    res = single(data_source="codecontests", solution_str=sol, ground_truth=stdio_gt, extra_info={})
+    assert res["score"] == 1.0 and res["acc"] == 1.0
+    calls_gt = {"fn_name": "add", "inputs": [[1, 2], [5, 5]], "outputs": [[3], [10]]}
+    res = single(
+        data_source="taco", solution_str=chat_answer("def add(a, b):\n    return a - b\n"), ground_truth=calls_gt
+    )
+    assert res["score"] == 0.0 and res["rlce_verdict"] == "WRONG_ANSWER"
+
+
+def test_openrlhf_remote_reward_endpoint(rl_server):
+    from rlce_server.rl.openrlhf import RewardService, make_server
+
+    http = make_server(RewardService(fast_scorer(rl_server.target)), "127.0.0.1", 0)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{http.server_port}/get_reward"
+    try:
+        queries, prompts, labels = [], [], []
+        for r in ROWS:
+            for code in (good(r), broken(r)):
+                prompt = f"<|user|>Complete:\n{r['prompt']}<|assistant|>"
+                prompts.append(prompt)
+                queries.append(prompt + chat_answer(code))
+                labels.append(json.dumps({"test": r["test"], "entry_point": r["entry_point"]}))
+        queries[40] = prompts[40] + chat_answer(ALWAYS + good(ROWS[20]))
+        # openrlhf.utils.remote_rm_utils.request_api_wrapper: requests.post(url=url, json=data,
+        # headers={"Content-Type": "application/json"}) with data = {"query": queries, "prompts": prompts,
+        # "labels": labels}; then response.json()["rewards"]
+        resp = requests.post(
+            url=url, json={"query": queries, "prompts": prompts, "labels": labels},
+            headers={"Content-Type": "application/json"}, timeout=600,
+        )  # fmt: skip
+        resp.raise_for_status()
+        body = resp.json()
+        rewards = body["rewards"]
+        assert len(rewards) == len(queries)
+        assert body["extra_logs"]["rlce_unscored"][40] == 1.0
+        assert rewards[40] == rewards[41] == 0.0  # its group (same prompt) has only the broken sample scored
+        for i, r in enumerate(rewards):
+            if i != 40:
+                assert r == (1.0 if i % 2 == 0 else 0.0), (i, r)
+        bad = requests.post(url=url, json={"query": ["x"], "prompts": ["x"]}, timeout=30)
+        assert bad.status_code == 400 and bad.json()["error"].startswith("labels:")
+        # the endpoint keeps serving after a bad request
+        again = requests.post(
+            url=url, json={"query": queries[:2], "prompts": prompts[:2], "labels": labels[:2]}, timeout=60
+        )
+        assert again.json()["rewards"] == [1.0, 0.0]
+    finally:
+        http.shutdown()
