@@ -9,12 +9,12 @@ where its runner listens; the host keeps one connection per container.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import os
 import shutil
 import socket
 import struct
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -165,18 +165,26 @@ class DockerBackend:
         self._client = client
         self._digests: dict[str, str] = {}
         self.run_dir = settings.run_dir / settings.instance_id
-        self._next_cpu = itertools.count()
+        self._cpu_lock = threading.Lock()
+        self._cpu_of: dict[str, int] = {}  # sandbox name -> the host CPU it is pinned to
         self._engine_cpus: int | None = None
 
-    def _pick_cpu(self) -> int | None:
-        """Sandboxes are spread round robin over the engine host's CPUs, one each."""
+    def _pick_cpu(self, name: str) -> int | None:
+        """Pin each sandbox to the engine host's least used CPU (one each,
+        round robin while they are equal; replacements fill the gap left)."""
         if not self.settings.pin_sandbox_cpus or self.settings.sandbox_cpus > 1:
             return None
-        if self._engine_cpus is None:
-            self._engine_cpus = int(self.client.info().get("NCPU") or 0)
-        if self._engine_cpus <= 1:
-            return None
-        return next(self._next_cpu) % self._engine_cpus
+        with self._cpu_lock:
+            if self._engine_cpus is None:
+                self._engine_cpus = int(self.client.info().get("NCPU") or 0)
+            if self._engine_cpus <= 1:
+                return None
+            used = [0] * self._engine_cpus
+            for cpu in self._cpu_of.values():
+                used[cpu] += 1
+            cpu = min(range(self._engine_cpus), key=lambda c: (used[c], (c - len(self._cpu_of)) % len(used)))
+            self._cpu_of[name] = cpu
+            return cpu
 
     @property
     def client(self) -> Any:
@@ -200,13 +208,15 @@ class DockerBackend:
         control_dir.mkdir(parents=True, mode=0o700)
         labels = {LABEL_SERVER: self.settings.instance_id, LABEL_RUNTIME: runtime, LABEL_OWNER: _owner()}
         kwargs = container_kwargs(
-            self.settings, spec, self.image_digest(runtime), control_dir, labels, name, cpu=self._pick_cpu()
+            self.settings, spec, self.image_digest(runtime), control_dir, labels, name, cpu=self._pick_cpu(name)
         )
         try:
             container = self.client.containers.create(**kwargs)
             container.start()
         except ENGINE_ERRORS as exc:
             shutil.rmtree(control_dir, ignore_errors=True)
+            with self._cpu_lock:
+                self._cpu_of.pop(name, None)
             raise EngineUnavailable(f"cannot start a {runtime} sandbox: {exc}") from None
         return DockerSandbox(runtime, container, control_dir)
 
@@ -220,6 +230,8 @@ class DockerBackend:
         return sandbox
 
     def _destroy_sync(self, sandbox: DockerSandbox) -> None:
+        with self._cpu_lock:
+            self._cpu_of.pop(sandbox.id, None)
         try:
             sandbox.container.remove(force=True)
         except docker.errors.NotFound:

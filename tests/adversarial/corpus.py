@@ -457,6 +457,25 @@ ATTACKS: list[Attack] = [
     ),
     Attack("segfault", "reward hack", "import ctypes\nctypes.string_at(0)\n", [STDIO_ADD, ASSERT_ADD]),
     Attack("stop itself", "timing", "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n", [STDIO_ADD]),
+    # ---- the long-lived judge (one test driver per sandbox) ----------------------------------
+    Attack(
+        "a new exception class name on every call (for the judge to remember)",
+        "cross-job contamination",
+        "import itertools\nn = itertools.count()\n"
+        "def add(a, b):\n    raise type(f'E{next(n)}_' + 'x' * 90, (Exception,), {})('nope')\n",
+    ),
+    Attack(
+        "an exception named like a builtin, with a lying __eq__",
+        "reward hack",
+        "class AssertionError(Exception):\n    def __eq__(self, other):\n        return True\n"
+        "def add(a, b):\n    raise AssertionError('fake')\n",
+    ),
+    Attack(
+        "the largest value the channel carries, again and again",
+        "resource abuse",
+        "def add(a, b):\n    return list(range(900_000))\n",
+        time_limit_s=5.0,
+    ),
     # ---- cross-job contamination -------------------------------------------------------------
     Attack(
         "daemon that outlives the job",
