@@ -11,6 +11,9 @@ sandboxed:
 * cold  -- the first pass right after the server reports SERVING
   (``no_cache``; the server's start-up time is printed too);
 * warm  -- the same pass again, ``no_cache``: every program really runs;
+  ``--rounds`` rounds of (bare, warm) back to back, each ratio taken between
+  neighbours and the median round reported (this VM drifts by tens of
+  percent over minutes);
 * cached -- the same pass twice with the cache on; the second is timed.
 
 Then the unary ``Score`` latency of a trivial program (idle, and with the
@@ -139,6 +142,51 @@ def sandbox_memory_mib(instance_filter: str) -> list[float]:
     return out
 
 
+TRIVIAL_PROGRAM = "def f(x):\n    return x + 1\n"
+
+
+def trainer_stream(target: str, make_reqs, stop: threading.Event) -> None:
+    """Another trainer: HumanEval on one ScoreStream, 64 in flight, until stopped."""
+    with Client(target) as c:
+        while not stop.is_set():
+            reqs = make_reqs(f"load{time.monotonic_ns()}-", True)
+            for _ in c.score_stream(r for r in reqs if not stop.is_set()):
+                pass
+
+
+def slow_clients(target: str, n: int, stop: threading.Event) -> None:
+    """n other clients, each running 50 ms jobs back to back."""
+
+    def one() -> None:
+        slow = "import time\ndef f(x):\n    time.sleep(0.05)\n    return x + 1\n"
+        with Client(target) as c:
+            while not stop.is_set():
+                c.score("python", slow, [call("f", [1], 2)], no_cache=True)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
+def latency_under_load(target: str, args: argparse.Namespace, load) -> list[float]:
+    """Unary latency of a trivial program while ``load`` keeps every sandbox busy."""
+    stop = threading.Event()
+    loader = threading.Thread(target=load, args=(stop,))
+    loader.start()
+    time.sleep(1.0)
+    out = []
+    with Client(target) as client:
+        for _ in range(min(args.latency_calls, 200)):
+            t = time.perf_counter()
+            client.score("python", TRIVIAL_PROGRAM, [call("f", [1], 2)], no_cache=True)
+            out.append(time.perf_counter() - t)
+    stop.set()
+    loader.join()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3, help="HumanEval passes per measurement")
@@ -146,6 +194,7 @@ def main() -> None:
     ap.add_argument("--sandboxes", type=int, default=None, help="rlce pool size (default: --workers)")
     ap.add_argument("--latency-calls", type=int, default=300)
     ap.add_argument("--stream-requests", type=int, default=10_000, help="requests on one stream for the RSS check")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of (bare, rlce warm) back to back")
     ap.add_argument(
         "--hardening-cost", action="store_true", help="also run rlce without the stacked seccomp filter, to price it"
     )
@@ -171,47 +220,37 @@ def main() -> None:
         instance = f"bench{os.getpid()}"
         proc, target, startup_s = start_server(args.sandboxes or args.workers, RLCE_INSTANCE_ID=instance)
     results: list[tuple[str, float, int, list[float], int, int]] = []
+    bare_runs = [bare_first_s]
+    warm_rounds: list[tuple[float, tuple[str, float, int, list[float], int, int]]] = []
     try:
         rss_start, _ = rss_kb(proc.pid)
         with Client(target) as client:
-            for label, tag, no_cache in (
-                ("rlce cold (first pass after start)", "c", True),
-                ("rlce warm (no_cache)", "w", True),
-                ("", "f", False),  # fills the cache
-                ("rlce cached", "h", False),
-            ):
-                with console.status(label or "filling the cache"):
-                    secs, ok, lat, cached = timed_stream(client, make_reqs(tag, no_cache))
-                if label:
-                    results.append((label, secs, ok, lat, cached, rss_kb(proc.pid)[0]))
+            with console.status("rlce cold"):
+                secs, ok, lat, cached = timed_stream(client, make_reqs("c", True))
+            cold = ("rlce cold (first pass after start)", secs, ok, lat, cached, rss_kb(proc.pid)[0])
+            # Rounds of (bare, rlce warm) back to back: this VM's speed drifts
+            # by tens of percent over minutes, so each ratio is taken between
+            # neighbours and the median round is reported.
+            for r in range(args.rounds):
+                with console.status(f"round {r + 1}: bare"):
+                    bare_runs.append(bare(rows, args.workers)[0])
+                with console.status(f"round {r + 1}: rlce warm"):
+                    secs, ok, lat, cached = timed_stream(client, make_reqs(f"w{r}-", True))
+                warm_rounds.append((bare_runs[-1], ("rlce warm (no_cache), median round", secs, ok, lat, cached,
+                                                    rss_kb(proc.pid)[0])))  # fmt: skip
+            with console.status("rlce cached"):
+                timed_stream(client, make_reqs("f", False))  # fills the cache
+                secs, ok, lat, cached = timed_stream(client, make_reqs("h", False))
+            cached_row = ("rlce cached", secs, ok, lat, cached, rss_kb(proc.pid)[0])
             with console.status("unary latency"):
                 trivial = [call("f", [1], 2)]
-                prog = "def f(x):\n    return x + 1\n"
                 lat_idle = []
                 for _ in range(args.latency_calls):
                     t = time.perf_counter()
-                    assert client.score("python", prog, trivial, no_cache=True).verdict == pb.ACCEPTED
+                    assert client.score("python", TRIVIAL_PROGRAM, trivial, no_cache=True).verdict == pb.ACCEPTED
                     lat_idle.append(time.perf_counter() - t)
-                stop = threading.Event()
-
-                def saturate() -> None:
-                    slow = "import time\ndef f(x):\n    time.sleep(0.05)\n    return x + 1\n"
-                    with Client(target) as c2:
-                        while not stop.is_set():
-                            c2.score("python", slow, trivial, no_cache=True)
-
-                loaders = [threading.Thread(target=saturate) for _ in range(args.workers * 2)]
-                for th in loaders:
-                    th.start()
-                time.sleep(0.5)
-                lat_busy = []
-                for _ in range(min(args.latency_calls, 200)):
-                    t = time.perf_counter()
-                    client.score("python", prog, trivial, no_cache=True)
-                    lat_busy.append(time.perf_counter() - t)
-                stop.set()
-                for th in loaders:
-                    th.join()
+                lat_stream = latency_under_load(target, args, lambda stop: trainer_stream(target, make_reqs, stop))
+                lat_busy = latency_under_load(target, args, lambda stop: slow_clients(target, args.workers * 2, stop))
             sandbox_mib = sandbox_memory_mib(f"rlce.server={instance}")
             with console.status(f"{args.stream_requests} requests on one stream"):
                 n_stream = args.stream_requests
@@ -245,12 +284,9 @@ def main() -> None:
         proc.terminate()
         proc.wait(60)
 
-    # The baseline is measured before and after rlce and averaged: this VM's
-    # speed drifts by ~10% over a minute, and a ratio should not ride on that.
-    with console.status("bare /usr/bin/python3 subprocesses, again"):
-        bare_last_s, bare_ok_last = bare(rows, args.workers)
-    bare_s = (bare_first_s + bare_last_s) / 2
-    bare_ok = min(bare_ok, bare_ok_last)
+    bare_s = statistics.median(bare_runs)
+    ratios = sorted((b / row[1], b, row) for b, row in warm_rounds)
+    _, warm_bare_s, warm_row = ratios[len(ratios) // 2]
 
     if args.hardening_cost:
         with console.status("rlce without the stacked seccomp filter"):
@@ -272,22 +308,30 @@ def main() -> None:
     for col in ("run", "passed", "cached", "wall s", "programs/s", "p50 ms", "p99 ms", "server RSS MiB", "vs bare"):
         table.add_column(col, justify="right" if col != "run" else "left")
     table.add_row(
-        f"bare /usr/bin/python3, {args.workers} at once (mean of 2 runs: {n / bare_first_s:.1f}, "
-        f"{n / bare_last_s:.1f}/s)", str(bare_ok), "-", f"{bare_s:.2f}", f"{n / bare_s:.1f}", "-", "-", "-", "1.00x",
+        f"bare /usr/bin/python3, {args.workers} at once (median of {len(bare_runs)} runs)", str(bare_ok), "-",
+        f"{bare_s:.2f}", f"{n / bare_s:.1f}", "-", "-", "-", "1.00x",
     )  # fmt: skip
-    for label, secs, ok, lat, cached, rss in results:
+    # each rlce row against the bare run next to it
+    for baseline, (label, secs, ok, lat, cached, rss) in [
+        (bare_first_s, cold), (warm_bare_s, warm_row), (bare_s, cached_row), *((bare_s, r) for r in results)
+    ]:  # fmt: skip
         table.add_row(
             label, str(ok), str(cached), f"{secs:.2f}", f"{n / secs:.1f}",
             f"{statistics.median(lat) * 1000:.0f}", f"{percentile(lat, 0.99) * 1000:.0f}",
-            f"{rss / 1024:.1f}", f"{bare_s / secs:.2f}x",
+            f"{rss / 1024:.1f}", f"{baseline / secs:.2f}x",
         )  # fmt: skip
     console.print(table)
+    console.print(
+        "rounds (bare programs/s -> rlce warm programs/s = ratio): "
+        + "; ".join(f"{n / b:.1f} -> {n / row[1]:.1f} = {b / row[1]:.2f}x" for b, row in warm_rounds)
+    )
     lat = Table(title="unary Score, trivial program (call test, no_cache)")
     for col in ("load", "calls", "p50 ms", "p99 ms"):
         lat.add_column(col, justify="right" if col != "load" else "left")
     for label, values in (
         ("idle", lat_idle),
-        (f"pool saturated ({args.workers * 2} other clients of 50 ms jobs)", lat_busy),
+        ("pool saturated by another trainer's HumanEval stream (64 in flight)", lat_stream),
+        (f"pool saturated by {args.workers * 2} other clients of 50 ms jobs", lat_busy),
     ):
         lat.add_row(
             label,

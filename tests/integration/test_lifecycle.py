@@ -83,3 +83,21 @@ def test_isolation_container_gives_each_job_a_fresh_container(images, engine):
     finally:
         srv.stop()
     assert not _containers(engine, instance)
+
+
+def test_pool_recycles_a_sandbox_after_its_job_budget(images, engine):
+    from .server import ServerThread
+
+    srv = ServerThread(workers=1, recycle_after_jobs=3).start()
+    try:
+        starts = srv.app.metrics.sandbox_starts.labels("python")
+        before = starts._value.get()
+        with Client(srv.target) as client:
+            for i in range(7):
+                resp = client.score("python", "def f(x): return x", [call("f", [i], i)], no_cache=True, timeout_s=60)
+                assert resp.verdict == pb.ACCEPTED
+        assert starts._value.get() - before == 2, "jobs 3 and 6 retired their sandbox"
+        assert srv.app.metrics.sandbox_recycles.labels("python", "recycle")._value.get() == 2
+        assert srv.app.metrics.runner_restarts.labels("python")._value.get() == 0
+    finally:
+        srv.stop()

@@ -41,6 +41,9 @@ from . import codec
 from .program_client import ProgramClient, ProgramGone, RemoteError
 
 CTL_FD = 3
+# Test code compiled by this judge, by source (code objects are immutable;
+# each test still runs in a fresh namespace).
+_COMPILED: dict[str, types.CodeType] = {}
 # Builtins that tests use to judge values: a program may never rebind these.
 _PROTECTED = frozenset(
     {
@@ -192,10 +195,15 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
     namespace["__builtins__"] = builtins
     sys.modules["__main__"] = module
     _bind(client, names, namespace)
-    try:
-        compiled = compile(code, "test.py", "exec")
-    except (SyntaxError, ValueError) as exc:
-        _report({"status": "test_error", "message": f"the test code does not compile: {exc}"})
+    compiled = _COMPILED.get(code)
+    if compiled is None:
+        try:
+            compiled = compile(code, "test.py", "exec")
+        except (SyntaxError, ValueError) as exc:
+            _report({"status": "test_error", "message": f"the test code does not compile: {exc}"})
+        if len(_COMPILED) >= 256:  # a GRPO group shares its tests: keep the recent ones
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[code] = compiled
     try:
         exec(compiled, namespace)
     except ProgramGone as exc:

@@ -98,6 +98,7 @@ class RemoteObject:
 class ProgramClient:
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self._reader = frames.FrameReader(fd)
         self.gone: str | None = None
         self._proxies: dict[int, RemoteObject] = {}
 
@@ -118,7 +119,7 @@ class ProgramClient:
         if self.gone:
             raise ProgramGone(self.gone)
         try:
-            return codec.loads(frames.read_frame(self.fd, codec.MAX_BYTES + 1024))
+            return codec.loads(self._reader.read(codec.MAX_BYTES + 1024))
         except (frames.ChannelClosed, codec.CodecError) as exc:
             self.gone = f"the program's process ended or broke the value channel ({exc})"
             raise ProgramGone(self.gone) from None

@@ -120,9 +120,10 @@ def serve(program: str) -> NoReturn:
         os._exit(1)
     handles = _Handles()
     _send({"ready": _describe(module.__dict__, handles)})
+    reader = frames.FrameReader(CHAN_FD)
     while True:
         try:
-            req = codec.loads(frames.read_frame(CHAN_FD))
+            req = codec.loads(reader.read())
         except frames.ChannelClosed:
             break
         try:
