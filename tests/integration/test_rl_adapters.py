@@ -3,9 +3,10 @@ rlce server: HumanEval canonical solutions wrapped in markdown as a chat model
 writes them earn 1, broken ones 0, and a sandbox failure injected mid-batch
 comes back as "no reward", never 0.
 
-The trainers themselves are not installed here (TRL and veRL pull in torch,
-which PyPI ships with gigabytes of CUDA libraries); the calls below mirror
-their call sites, quoted in each test.
+TRL is installed (CPU torch) and its own GRPOTrainer reward code calls the
+adapter. veRL (ray, tensordict, vLLM) and OpenRLHF (DeepSpeed) do not install
+on this CPU machine; their calls are mirrored from their sources, quoted in
+each test.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -128,35 +130,46 @@ def test_batch_deadline_and_cancellation_pass_through(rl_server):
     )
 
 
-def test_trl_reward_function_as_grpo_trainer_calls_it(rl_server):
+def test_trl_reward_function_through_grpo_trainers_own_reward_code(rl_server):
+    """TRL's real GRPOTrainer._calculate_rewards (trl pinned in the dev extra,
+    torch from the CPU wheel), on a stand-in for the trainer's state: it
+    builds the keyword arguments from the dataset columns, calls the reward
+    function, checks the count and turns None into NaN, exactly as in training."""
+    import torch
+    from accelerate import PartialState
+    from transformers import TrainerState
+    from trl import GRPOTrainer
+
+    PartialState()  # what the Trainer's Accelerator sets up (single process, CPU)
+
     from rlce_server.rl.trl import RlceReward
 
     reward_func = RlceReward(rl_server.target, scorer=fast_scorer(rl_server.target))
-    # a GRPO batch: two completions per prompt, conversational format
-    inputs = []
+    inputs = []  # a GRPO batch: two completions per prompt, conversational format
     for r in ROWS:
         for code in (good(r), broken(r)):
             inputs.append({**r, "completion": [{"role": "assistant", "content": chat_answer(code)}]})
     inputs[11]["completion"] = [{"role": "assistant", "content": chat_answer(ALWAYS + good(ROWS[5]))}]
-    # GRPOTrainer._calculate_rewards: keys = [k for k in inputs[0] if k not in ["prompt", "completion",
-    # "completion_ids"]]; reward_kwargs = {k: [example[k] for example in inputs] for k in keys};
-    # output = reward_func(prompts=prompts, completions=completions, completion_ids=..., **reward_kwargs)
-    keys = [k for k in inputs[0] if k not in ["prompt", "completion", "completion_ids"]]
-    reward_kwargs = {k: [ex[k] for ex in inputs] for k in keys}
     prompts = [[{"role": "user", "content": ex["prompt"]}] for ex in inputs]
     completions = [ex["completion"] for ex in inputs]
-    output = reward_func(
-        prompts=prompts, completions=completions, completion_ids=[[0]] * len(inputs), trainer_state=None,
-        **reward_kwargs,
-    )  # fmt: skip
-    assert reward_func.__name__ == "rlce_reward" and len(output) == len(inputs)
-    # TRL: [reward if reward is not None else torch.nan for reward in output]
-    as_trl = [r if r is not None else math.nan for r in output]
-    assert math.isnan(as_trl[11])
-    expected = [1.0 if i % 2 == 0 else 0.0 for i in range(len(inputs))]
-    for i, (got, want) in enumerate(zip(as_trl, expected, strict=True)):
+    trainer = SimpleNamespace(
+        accelerator=SimpleNamespace(device=torch.device("cpu"), is_main_process=True),
+        reward_funcs=[reward_func],
+        reward_processing_classes=[None],
+        reward_func_names=[reward_func.__name__],
+        state=TrainerState(),
+        args=SimpleNamespace(report_to=[]),
+        environments=None,
+        _log_completion_extra=lambda *a, **k: None,
+        _log_metric=lambda *a, **k: None,
+    )
+    rewards = GRPOTrainer._calculate_rewards(trainer, inputs, prompts, completions, [[0]] * len(inputs))
+    assert tuple(rewards.shape) == (len(inputs), 1)
+    got = rewards[:, 0].tolist()
+    assert math.isnan(got[11]), "no reward reaches TRL as NaN, which it leaves out of the sum"
+    for i, value in enumerate(got):
         if i != 11:
-            assert got == want, (i, inputs[i]["task_id"], got)
+            assert value == (1.0 if i % 2 == 0 else 0.0), (i, inputs[i]["task_id"], value)
 
 
 def load_like_verl(name: str):
