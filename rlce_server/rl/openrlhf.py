@@ -13,14 +13,19 @@ lists, HumanEval test + entry_point), as JSON strings or objects.
 
 OpenRLHF has no per-sample mask either, so a sample that could not be scored
 gets the mean reward of the scored samples with the same prompt (zero
-advantage under a group baseline), and ``extra_logs.rlce_unscored`` counts
-them. A malformed body is a 400 naming the field.
+advantage under a group baseline), and ``extra_logs.rlce_unscored`` flags
+them. Current OpenRLHF (0.11) posts one query per rollout, so the group is
+not in the request: the mean is then taken over the rewards this endpoint
+recently gave the same prompt (bounded memory), 0.0 if it gave none. A
+malformed body is a 400 naming the field.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,11 +48,33 @@ def _response_of(query: str, prompt: str | None) -> str:
     return query[len(prompt) :] if prompt and query.startswith(prompt) else query
 
 
+class _PromptMeans:
+    """Recent rewards per prompt (LRU), for the group of a one-query request."""
+
+    def __init__(self, max_prompts: int = 50_000) -> None:
+        self.max_prompts = max_prompts
+        self._sums: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, prompt: str, reward: float) -> None:
+        with self._lock:
+            total, n = self._sums.pop(prompt, (0.0, 0))
+            self._sums[prompt] = (total + reward, n + 1)
+            while len(self._sums) > self.max_prompts:
+                self._sums.popitem(last=False)
+
+    def mean(self, prompt: str) -> float | None:
+        with self._lock:
+            total, n = self._sums.get(prompt, (0.0, 0))
+        return total / n if n else None
+
+
 class RewardService:
     def __init__(self, scorer: BatchScorer, *, language: str = "python", shaping: Shaping = Shaping()) -> None:
         self.scorer = scorer
         self.language = language
         self.shaping = shaping
+        self.recent = _PromptMeans()
 
     def rewards(self, body: dict[str, Any]) -> dict[str, Any]:
         queries = body.get("query", body.get("queries"))
@@ -81,7 +108,19 @@ class RewardService:
             else:
                 raw.append(reward_of(by_index[i], self.shaping, formatted="```" in completion_text(text)))
         groups = [str(p) if p is not None else repr(lbl) for p, lbl in zip(prompts, labels, strict=True)]
+        for group, reward in zip(groups, raw, strict=True):
+            if reward is not None:
+                self.recent.add(group, reward)
+        # a group with nothing scored in this request: what the prompt got lately
+        for i, group in enumerate(groups):
+            if raw[i] is None and all(raw[j] is None for j, g in enumerate(groups) if g == group):
+                raw_mean = self.recent.mean(group)
+                if raw_mean is not None:
+                    groups[i] = f"{group}\0recent"
+                    raw.append(raw_mean)  # a scored stand-in of that group, dropped below
+                    groups.append(groups[i])
         rewards, scored = group_neutral(raw, groups)
+        rewards, scored = rewards[: len(queries)], scored[: len(queries)]
         accepted = [
             1.0 if (r := by_index.get(i)) is not None and r.verdict == pb.ACCEPTED else 0.0 for i in range(len(queries))
         ]

@@ -4,9 +4,10 @@ writes them earn 1, broken ones 0, and a sandbox failure injected mid-batch
 comes back as "no reward", never 0.
 
 TRL is installed (CPU torch) and its own GRPOTrainer reward code calls the
-adapter. veRL (ray, tensordict, vLLM) and OpenRLHF (DeepSpeed) do not install
-on this CPU machine; their calls are mirrored from their sources, quoted in
-each test.
+adapter. veRL and OpenRLHF are installed without their dependencies (Ray,
+DeepSpeed, vLLM do not belong on a CPU test machine) and the modules that
+matter are imported on their own: veRL's ``load_extern_object`` loads the
+reward file, OpenRLHF's ``SingleTurnAgentExecutor`` makes the HTTP calls.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import gzip
-import importlib.util
 import json
 import math
 import sys
@@ -172,21 +172,50 @@ def test_trl_reward_function_through_grpo_trainers_own_reward_code(rl_server):
             assert value == (1.0 if i % 2 == 0 else 0.0), (i, inputs[i]["task_id"], value)
 
 
-def load_like_verl(name: str):
-    """verl.trainer.ppo.reward.get_custom_reward_fn: spec_from_file_location("custom_module", path),
-    module_from_spec, sys.modules["custom_module"] = module, exec_module, getattr(module, name)."""
-    path = ROOT / "rlce_server" / "rl" / "verl.py"
-    spec = importlib.util.spec_from_file_location("custom_module", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["custom_module"] = module
-    spec.loader.exec_module(module)
-    return getattr(module, name), module
+def trainer_module(name: str):
+    """A module of an installed trainer package (``pip install --no-deps``),
+    imported without running the package's own ``__init__`` (which pulls in
+    Ray, DeepSpeed or CUDA): the parent packages are bare namespaces."""
+    import importlib.util
+    import os
+    import types
+
+    parts = name.split(".")
+    top = sys.modules.get(parts[0])
+    if getattr(top, "__rlce_bare__", False):
+        root = top.__path__[0]
+    else:
+        root = importlib.util.find_spec(parts[0]).submodule_search_locations[0]
+    for depth in range(1, len(parts)):
+        pkg = ".".join(parts[:depth])
+        if pkg not in sys.modules or not getattr(sys.modules[pkg], "__rlce_bare__", False):
+            bare = types.ModuleType(pkg)
+            bare.__path__ = [os.path.join(root, *parts[1:depth])]
+            bare.__rlce_bare__ = True
+            sys.modules[pkg] = bare
+    return importlib.import_module(name)
+
+
+def load_like_verl(name: str, reward_kwargs: dict | None = None):
+    """verl.trainer.ppo.reward.get_custom_reward_fn (verl 0.9.1): raw_fn =
+    verl.utils.import_utils.load_extern_object(module_path=path, object_name=name) -- called here for real --
+    then partial(_call_with_kwargs, raw_fn, reward_kwargs), which merges reward_kwargs into each call."""
+    import functools
+
+    import_utils = trainer_module("verl.utils.import_utils")
+    raw_fn = import_utils.load_extern_object(module_path=str(ROOT / "rlce_server" / "rl" / "verl.py"), object_name=name)
+
+    def _call_with_kwargs(raw_fn, extra_kwargs, *args, **kwargs):
+        return raw_fn(*args, **{**kwargs, **extra_kwargs})
+
+    # (the loaded module is not in sys.modules: its globals are reached through the function)
+    return functools.partial(_call_with_kwargs, raw_fn, dict(reward_kwargs or {})), raw_fn.__globals__
 
 
 def test_verl_compute_score_batch_and_single(rl_server, monkeypatch):
     monkeypatch.setenv("RLCE_TARGETS", rl_server.target)
-    batch_fn, module = load_like_verl("compute_score_batch")
-    module._scorer = fast_scorer(rl_server.target)
+    batch_fn, module_globals = load_like_verl("compute_score_batch")
+    module_globals["_scorer"] = fast_scorer(rl_server.target)
     data_sources, solutions, gts, extras = [], [], [], []
     for r in ROWS:
         for code in (good(r), broken(r)):
@@ -205,7 +234,8 @@ def test_verl_compute_score_batch_and_single(rl_server, monkeypatch):
             assert res["score"] == (1.0 if i % 2 == 0 else 0.0), (i, res)
             assert res["rlce_scored"] is True
     # NaiveRewardManager: compute_score(data_source=..., solution_str=..., ground_truth=..., extra_info=...)
-    single, _ = load_like_verl("compute_score")
+    single, single_globals = load_like_verl("compute_score")
+    single_globals["_scorer"] = fast_scorer(rl_server.target)
     stdio_gt = json.dumps({"inputs": ["2 3\n", "10 -4\n"], "outputs": ["5\n", "6\n"]})
     sol = chat_answer("a, b = map(int, input().split())\nprint(a + b)\n")
     res = single(data_source="codecontests", solution_str=sol, ground_truth=stdio_gt, extra_info={})
@@ -218,11 +248,15 @@ def test_verl_compute_score_batch_and_single(rl_server, monkeypatch):
 
 
 def test_openrlhf_remote_reward_endpoint(rl_server):
+    """OpenRLHF 0.11.2's own HTTP client, SingleTurnAgentExecutor._fetch_rewards_via_http (aiohttp,
+    {"query", "prompts", "labels"} in, the reply dict out), called for real against the endpoint."""
     from rlce_server.rl.openrlhf import RewardService, make_server
 
+    agent = trainer_module("openrlhf.utils.agent")
     http = make_server(RewardService(fast_scorer(rl_server.target)), "127.0.0.1", 0)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{http.server_port}/get_reward"
+    executor = agent.SingleTurnAgentExecutor(remote_rm_url=url)
     try:
         queries, prompts, labels = [], [], []
         for r in ROWS:
@@ -232,28 +266,23 @@ def test_openrlhf_remote_reward_endpoint(rl_server):
                 queries.append(prompt + chat_answer(code))
                 labels.append(json.dumps({"test": r["test"], "entry_point": r["entry_point"]}))
         queries[40] = prompts[40] + chat_answer(ALWAYS + good(ROWS[20]))
-        # openrlhf.utils.remote_rm_utils.request_api_wrapper: requests.post(url=url, json=data,
-        # headers={"Content-Type": "application/json"}) with data = {"query": queries, "prompts": prompts,
-        # "labels": labels}; then response.json()["rewards"]
-        resp = requests.post(
-            url=url, json={"query": queries, "prompts": prompts, "labels": labels},
-            headers={"Content-Type": "application/json"}, timeout=600,
-        )  # fmt: skip
-        resp.raise_for_status()
-        body = resp.json()
+        (body,) = asyncio.run(executor._fetch_rewards_via_http(queries, prompts, labels))
         rewards = body["rewards"]
-        assert len(rewards) == len(queries)
+        assert len(rewards) == len(queries) and body["scores"] == rewards
         assert body["extra_logs"]["rlce_unscored"][40] == 1.0
         assert rewards[40] == rewards[41] == 0.0  # its group (same prompt) has only the broken sample scored
         for i, r in enumerate(rewards):
             if i != 40:
                 assert r == (1.0 if i % 2 == 0 else 0.0), (i, r)
+        # how rollouts call it: one query at a time; the unscored one gets what its prompt got lately
+        (one,) = asyncio.run(executor._fetch_rewards_via_http([queries[40]], [prompts[40]], [labels[40]]))
+        assert one["extra_logs"]["rlce_unscored"] == [1.0] and one["rewards"] == [0.0]
+        (one,) = asyncio.run(executor._fetch_rewards_via_http([queries[2]], [prompts[2]], [labels[2]]))
+        assert one["rewards"] == [1.0] and one["extra_logs"]["rlce_unscored"] == [0.0]
+        # a malformed body is a 400 naming the field, and the endpoint keeps serving
         bad = requests.post(url=url, json={"query": ["x"], "prompts": ["x"]}, timeout=30)
         assert bad.status_code == 400 and bad.json()["error"].startswith("labels:")
-        # the endpoint keeps serving after a bad request
-        again = requests.post(
-            url=url, json={"query": queries[:2], "prompts": prompts[:2], "labels": labels[:2]}, timeout=60
-        )
-        assert again.json()["rewards"] == [1.0, 0.0]
+        (again,) = asyncio.run(executor._fetch_rewards_via_http(queries[:2], prompts[:2], labels[:2]))
+        assert again["rewards"] == [1.0, 0.0]
     finally:
         http.shutdown()
