@@ -194,7 +194,7 @@ def main() -> None:
     ap.add_argument("--sandboxes", type=int, default=None, help="rlce pool size (default: --workers)")
     ap.add_argument("--latency-calls", type=int, default=300)
     ap.add_argument("--stream-requests", type=int, default=10_000, help="requests on one stream for the RSS check")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of (bare, rlce warm) back to back")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of (bare, rlce warm) back to back")
     ap.add_argument(
         "--hardening-cost", action="store_true", help="also run rlce without the stacked seccomp filter, to price it"
     )
