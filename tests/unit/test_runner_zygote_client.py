@@ -19,3 +19,11 @@ def test_pump_with_a_passed_deadline_waits_briefly_instead_of_raising():
     theirs.close()
     with pytest.raises(SandboxBroken):
         z.pump(1)
+
+
+def test_judge_imports_only_side_effect_free_stdlib_modules_for_a_program():
+    from rlce_server.sandbox.rlce_runner.driver import _importable
+
+    assert _importable("math") and _importable("collections.abc") and _importable("heapq")
+    assert not _importable("antigravity") and not _importable("this") and not _importable("webbrowser")
+    assert not _importable("definitely_not_stdlib_xyz")

@@ -131,6 +131,25 @@ def _summary(exc: BaseException) -> str:
     return (f"{name}: {text}" if text else name)[:1500] + where
 
 
+# Stdlib modules whose import does something (opens a browser, prints, touches
+# the terminal or the interpreter's start-up hooks): never imported on a
+# program's say-so into the long-lived judge.
+_NO_IMPORT = frozenset(
+    {"antigravity", "this", "webbrowser", "turtle", "turtledemo", "tkinter", "idlelib", "readline", "rlcompleter",
+     "site", "sitecustomize", "usercustomize", "pydoc", "pdb", "code", "__hello__", "__phello__", "lib2to3",
+     "ensurepip", "venv", "pip"}
+)  # fmt: skip
+
+
+def _importable(module: str) -> bool:
+    """A module the program imported may be bound for the test by name: one the
+    judge already has, or a side-effect-free standard library module."""
+    if module in sys.modules:
+        return True
+    top = module.partition(".")[0]
+    return top in sys.stdlib_module_names and top not in _NO_IMPORT
+
+
 def _bind(client: ProgramClient, names: list[Any], namespace: dict[str, Any]) -> None:
     for entry in names:
         if not isinstance(entry, dict):
@@ -142,7 +161,7 @@ def _bind(client: ProgramClient, names: list[Any], namespace: dict[str, Any]) ->
         if hasattr(builtins, name) and kind != "ref":
             continue  # only the program's own functions may take a builtin's name
         try:
-            if kind == "module" and isinstance(entry.get("m"), str):
+            if kind == "module" and isinstance(entry.get("m"), str) and _importable(entry["m"]):
                 namespace[name] = importlib.import_module(entry["m"])
             elif kind == "value":
                 namespace[name] = codec.decode(entry.get("v"))
