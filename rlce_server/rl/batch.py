@@ -81,21 +81,25 @@ class BatchScorer:
         self.max_backoff_s = max_backoff_s
         self.register_min_group = register_min_group
         self.last_stats = BatchStats()
-        self._client: AsyncClient | None = None
+        # A list of servers: one channel each, so that a batch is split over
+        # all of them (one stream per server, tests registered on each); a
+        # single target or dns:/// is one channel (gRPC round robin per call).
+        self._addresses = [target] if isinstance(target, str) else list(target)
+        self._clients: list[AsyncClient] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._partial: list[pb.ScoreResponse | None] = []
 
-    def _client_for_loop(self) -> AsyncClient:
+    def _clients_for_loop(self) -> list[AsyncClient]:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = AsyncClient(self.target)
+        if not self._clients or self._loop is not loop:
+            self._clients = [AsyncClient(address) for address in self._addresses]
             self._loop = loop
-        return self._client
+        return self._clients
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        for client in self._clients:
+            await client.close()
+        self._clients = []
 
     # -- the batch -----------------------------------------------------------
     async def score(
@@ -110,13 +114,14 @@ class BatchScorer:
             return self._partial
 
     async def _score(self, samples: Sequence[Sample]) -> list[pb.ScoreResponse | None]:
-        client = self._client_for_loop()
+        clients = self._clients_for_loop()
         stats = self.last_stats = BatchStats()
         results: list[pb.ScoreResponse | None] = [None] * len(samples)
         self._partial = results
-        refs = await self._register(client, samples, stats)
+        refs = await asyncio.gather(*(self._register(c, samples, stats) for c in clients))
         batch = next(_batches)
         pending = list(range(len(samples)))
+        down: set[int] = set()  # servers whose stream failed as UNAVAILABLE in this batch
         for attempt in range(self.retries + 1):
             if not pending:
                 break
@@ -124,8 +129,22 @@ class BatchScorer:
                 delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)) * (0.5 + random.random())
                 stats.retried += len(pending)
                 await asyncio.sleep(delay)
-            failed = await self._stream(client, samples, refs, pending, results, f"{batch}-{attempt}", stats)
-            pending = failed
+            # spread over the servers that answered; a retry goes to the next one
+            live = [k for k in range(len(clients)) if k not in down] or list(range(len(clients)))
+            shares: dict[int, list[int]] = {k: [] for k in live}
+            for n, i in enumerate(pending):
+                shares[live[(n + attempt) % len(live)]].append(i)
+            outcomes = await asyncio.gather(
+                *(
+                    self._stream(clients[k], samples, refs[k], share, results, f"{batch}-{attempt}-{k}", stats)
+                    for k, share in shares.items()
+                    if share
+                )
+            )
+            for k, (_, reachable) in zip([k for k, share in shares.items() if share], outcomes, strict=True):
+                if not reachable:
+                    down.add(k)
+            pending = sorted(i for failed, _ in outcomes for i in failed)
         stats.unscored = sum(1 for r in results if r is None)
         return results
 
@@ -141,9 +160,10 @@ class BatchScorer:
                 continue
             try:
                 ref = await client.register_tests(samples[members[0]].tests)
-            except grpc.RpcError as exc:  # not fatal: the tests go inline
-                stats.errors.append(f"RegisterTests: {exc.code().name}")
-                continue
+            except grpc.RpcError as exc:  # not fatal: the tests go inline (and this server may be down)
+                code = exc.code() if callable(getattr(exc, "code", None)) else None
+                stats.errors.append(f"RegisterTests: {code.name if code else exc}")
+                break
             stats.registered += 1
             for i in members:
                 refs[i] = ref
@@ -170,9 +190,11 @@ class BatchScorer:
         results: list[pb.ScoreResponse | None],
         tag: str,
         stats: BatchStats,
-    ) -> list[int]:
-        """One ScoreStream over ``pending``; returns the indices to retry."""
+    ) -> tuple[list[int], bool]:
+        """One ScoreStream over ``pending``: the indices to retry, and whether
+        the server was reachable."""
         ids = {f"{tag}-{i}": i for i in pending}
+        reachable = True
         answered: set[int] = set()
         retry: list[int] = []
         slots = asyncio.Semaphore(self.max_inflight)
@@ -198,13 +220,14 @@ class BatchScorer:
                 else:
                     results[i] = resp
         except grpc.RpcError as exc:
-            code = exc.code() if isinstance(exc, grpc.Call) else None
+            code = exc.code() if callable(getattr(exc, "code", None)) else None  # aio errors are not grpc.Call
             stats.errors.append(f"ScoreStream: {code.name if code else exc}")
             if code not in _RETRY_CODES:
                 raise
+            reachable = code is not grpc.StatusCode.UNAVAILABLE
             log.warning("ScoreStream failed (%s); %d samples to retry", code, len(ids) - len(answered))
         retry += [i for i in ids.values() if i not in answered]
-        return retry
+        return retry, reachable
 
     # -- blocking use (trainers call reward functions synchronously) --------
     def score_sync(self, samples: Sequence[Sample], *, timeout_s: float | None = None) -> list[pb.ScoreResponse | None]:

@@ -286,3 +286,31 @@ def test_openrlhf_remote_reward_endpoint(rl_server):
         assert again["rewards"] == [1.0, 0.0]
     finally:
         http.shutdown()
+
+
+def test_batch_is_spread_over_several_servers_and_survives_one_going_away(images):
+    a = ServerThread(workers=1, cache_max_bytes=0).start()
+    b = ServerThread(workers=1, cache_max_bytes=0).start()
+    stopped = False
+    try:
+        scorer = BatchScorer([a.target, b.target], retries=2, backoff_s=0.05)
+        rows = ROWS[:10]
+        samples = []
+        for r in rows:
+            tests = to_tests({"test": r["test"], "entry_point": r["entry_point"]})
+            samples += [Sample(good(r), tests), Sample(broken(r), tests)]
+        out = scorer.score_sync(samples)
+        assert [resp.reward for resp in out] == [1.0, 0.0] * len(rows)
+        for srv in (a, b):  # each server scored a share, with the test sets registered on it
+            assert srv.app.metrics.requests.labels("ScoreStream", "OK")._value.get() == 1
+            assert srv.app.metrics.requests.labels("RegisterTests", "OK")._value.get() == len(rows)
+        a.stop()
+        stopped = True
+        out = scorer.score_sync(samples)  # a's share fails over to b
+        assert [resp.reward for resp in out] == [1.0, 0.0] * len(rows)
+        assert scorer.last_stats.unscored == 0 and any("ScoreStream" in e or "RegisterTests" in e
+                                                       for e in scorer.last_stats.errors)  # fmt: skip
+    finally:
+        if not stopped:
+            a.stop()
+        b.stop()
