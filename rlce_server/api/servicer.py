@@ -72,16 +72,20 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         if self.cache is None or job.no_cache:
             return convert.to_response(await self.scorer.score(job, admit_or_fail=admit_or_fail, owner=owner))
 
+        own: list[pb.ScoreResponse] = []  # this request's own run, if it made one
+
         async def run() -> tuple[bytes, bool]:
             result = await self.scorer.score(job, admit_or_fail=admit_or_fail, owner=owner)
-            return convert.to_response(result).SerializeToString(), result.verdict is not Verdict.SANDBOX_ERROR
+            own.append(convert.to_response(result))
+            return own[0].SerializeToString(), result.verdict is not Verdict.SANDBOX_ERROR
 
         key = cache_key(job, self.scorer.digests.get(job.language, ""))
-        data, cached = await self.cache.get_or_run(key, job.language, run)
+        data, _ = await self.cache.get_or_run(key, job.language, run)
+        if own:  # ran here (as the leader, or after a failed one): no copy, and not "cached"
+            return own[0]
         response = pb.ScoreResponse.FromString(data)
-        if cached:
-            response.cached = True
-            response.request_id = job.request_id
+        response.cached = True
+        response.request_id = job.request_id
         return response
 
     async def Score(self, request: pb.ScoreRequest, context: grpc.aio.ServicerContext) -> pb.ScoreResponse:

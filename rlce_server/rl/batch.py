@@ -53,6 +53,12 @@ class BatchStats:
     errors: list[str] = field(default_factory=list)
 
 
+def _code(exc: grpc.RpcError) -> grpc.StatusCode | None:
+    """The status of a failed call (aio errors are not ``grpc.Call``)."""
+    code = getattr(exc, "code", None)
+    return code() if callable(code) else None
+
+
 def _tests_key(tests: Sequence[pb.TestCase]) -> str:
     h = hashlib.sha256()
     for t in tests:
@@ -88,6 +94,8 @@ class BatchScorer:
         self._clients: list[AsyncClient] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._partial: list[pb.ScoreResponse | None] = []
+        self._sync_loop: asyncio.AbstractEventLoop | None = None
+        self._sync_lock = threading.Lock()
 
     def _clients_for_loop(self) -> list[AsyncClient]:
         loop = asyncio.get_running_loop()
@@ -161,7 +169,7 @@ class BatchScorer:
             try:
                 ref = await client.register_tests(samples[members[0]].tests)
             except grpc.RpcError as exc:  # not fatal: the tests go inline (and this server may be down)
-                code = exc.code() if callable(getattr(exc, "code", None)) else None
+                code = _code(exc)
                 stats.errors.append(f"RegisterTests: {code.name if code else exc}")
                 break
             stats.registered += 1
@@ -220,7 +228,7 @@ class BatchScorer:
                 else:
                     results[i] = resp
         except grpc.RpcError as exc:
-            code = exc.code() if callable(getattr(exc, "code", None)) else None  # aio errors are not grpc.Call
+            code = _code(exc)
             stats.errors.append(f"ScoreStream: {code.name if code else exc}")
             if code not in _RETRY_CODES:
                 raise
@@ -231,27 +239,16 @@ class BatchScorer:
 
     # -- blocking use (trainers call reward functions synchronously) --------
     def score_sync(self, samples: Sequence[Sample], *, timeout_s: float | None = None) -> list[pb.ScoreResponse | None]:
-        """``score`` from synchronous code, also where an event loop is running."""
-        results: list[pb.ScoreResponse | None] = run_sync(self.score(samples, timeout_s=timeout_s), owner=self)
-        return results
+        """``score`` from synchronous code, also where an event loop is running.
 
-
-_loops: dict[int, tuple[asyncio.AbstractEventLoop, threading.Thread]] = {}
-_loops_lock = threading.Lock()
-
-
-def run_sync(coro: Any, owner: object) -> Any:
-    """Run a coroutine to completion on a private event loop thread.
-
-    Trainers call reward functions from synchronous code that may itself sit
-    inside a running event loop (Jupyter, Ray actors); a private loop per
-    scorer works in both cases and keeps its gRPC channel alive between calls.
-    """
-    with _loops_lock:
-        entry = _loops.get(id(owner))
-        if entry is None:
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=loop.run_forever, name="rlce-batch", daemon=True)
-            thread.start()
-            entry = _loops[id(owner)] = (loop, thread)
-    return asyncio.run_coroutine_threadsafe(coro, entry[0]).result()
+        Trainers call reward functions from synchronous code that may itself
+        sit inside a running event loop (Jupyter, Ray actors); a private loop
+        thread per scorer works in both cases and keeps its gRPC channels
+        alive between calls.
+        """
+        with self._sync_lock:
+            if self._sync_loop is None:
+                self._sync_loop = asyncio.new_event_loop()
+                threading.Thread(target=self._sync_loop.run_forever, name="rlce-batch", daemon=True).start()
+        future = asyncio.run_coroutine_threadsafe(self.score(samples, timeout_s=timeout_s), self._sync_loop)
+        return future.result()

@@ -31,10 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from rlce_server.client import pb
-from rlce_server.rl.batch import BatchScorer, Sample
-from rlce_server.rl.extract import completion_text, extract_code
+from rlce_server.rl.batch import BatchScorer
 from rlce_server.rl.ground_truth import UnknownGroundTruth, tests_from
-from rlce_server.rl.rewards import Shaping, group_neutral, reward_of
+from rlce_server.rl.rewards import Shaping, group_neutral, score_completions
 
 log = logging.getLogger("rlce.openrlhf")
 MAX_BODY = 256 << 20
@@ -86,44 +85,24 @@ class RewardService:
             raise BadRequest(f"prompts: must be a list of {len(queries)} strings")
         if not isinstance(labels, list) or len(labels) != len(queries):
             raise BadRequest(f"labels: must be a list of {len(queries)} ground truths (--label_key)")
-        samples: list[Sample] = []
-        where: list[int] = []
-        responses_text = [_response_of(q, p) for q, p in zip(queries, prompts, strict=True)]
-        for i, (text, label) in enumerate(zip(responses_text, labels, strict=True)):
-            program = extract_code(text, self.language)
-            if program is None:
-                continue
+        texts = [_response_of(q, p) for q, p in zip(queries, prompts, strict=True)]
+
+        def tests_of(i: int) -> list[pb.TestCase]:
             try:
-                tests = tests_from(label)
+                return tests_from(labels[i])
             except UnknownGroundTruth as exc:
                 raise BadRequest(f"labels[{i}]: {exc}") from None
-            samples.append(Sample(program, tests, self.language))
-            where.append(i)
-        answers = self.scorer.score_sync(samples, timeout_s=600) if samples else []
-        by_index: dict[int, pb.ScoreResponse | None] = dict(zip(where, answers, strict=True))
-        raw: list[float | None] = []
-        for i, text in enumerate(responses_text):
-            if i not in by_index:
-                raw.append(self.shaping.no_code_reward)
-            else:
-                raw.append(reward_of(by_index[i], self.shaping, formatted="```" in completion_text(text)))
+
+        raw, answers = score_completions(
+            self.scorer, texts, tests_of, language=self.language, shaping=self.shaping, timeout_s=600
+        )
         groups = [str(p) if p is not None else repr(lbl) for p, lbl in zip(prompts, labels, strict=True)]
         for group, reward in zip(groups, raw, strict=True):
             if reward is not None:
                 self.recent.add(group, reward)
-        # a group with nothing scored in this request: what the prompt got lately
-        for i, group in enumerate(groups):
-            if raw[i] is None and all(raw[j] is None for j, g in enumerate(groups) if g == group):
-                raw_mean = self.recent.mean(group)
-                if raw_mean is not None:
-                    groups[i] = f"{group}\0recent"
-                    raw.append(raw_mean)  # a scored stand-in of that group, dropped below
-                    groups.append(groups[i])
-        rewards, scored = group_neutral(raw, groups)
-        rewards, scored = rewards[: len(queries)], scored[: len(queries)]
-        accepted = [
-            1.0 if (r := by_index.get(i)) is not None and r.verdict == pb.ACCEPTED else 0.0 for i in range(len(queries))
-        ]
+        # one query per request (OpenRLHF 0.11): a group unscored here gets what its prompt got lately
+        rewards, scored = group_neutral(raw, groups, self.recent.mean)
+        accepted = [1.0 if r is not None and r.verdict == pb.ACCEPTED else 0.0 for r in answers]
         return {
             "rewards": rewards,
             "scores": rewards,

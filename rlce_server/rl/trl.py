@@ -26,10 +26,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..client import pb
-from .batch import BatchScorer, Sample
-from .extract import completion_text, extract_code
+from .batch import BatchScorer
 from .ground_truth import UnknownGroundTruth, tests_from
-from .rewards import Shaping, reward_of
+from .rewards import Shaping, score_completions
 
 _COLUMNS = ("tests", "input_output", "ground_truth")
 
@@ -76,21 +75,14 @@ class RlceReward:
     def __call__(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **columns: Any
     ) -> list[float | None]:
-        programs = [extract_code(c, self.language) for c in completions]
-        samples: list[Sample] = []
-        where: list[int] = []
-        for i, program in enumerate(programs):
-            if program is None:
-                continue
-            samples.append(
-                Sample(program, self._tests(i, columns), self.language, limits=self.limits, policy=self.policy)
-            )
-            where.append(i)
-        responses = self.scorer.score_sync(samples, timeout_s=self.timeout_s) if samples else []
-        out: list[float | None] = [self.shaping.no_code_reward] * len(completions)
-        self.last_responses = [None] * len(completions)
-        for i, resp in zip(where, responses, strict=True):
-            fenced = "```" in completion_text(completions[i])
-            out[i] = reward_of(resp, self.shaping, formatted=fenced)
-            self.last_responses[i] = resp
-        return out
+        rewards, self.last_responses = score_completions(
+            self.scorer,
+            completions,
+            lambda i: self._tests(i, columns),
+            language=self.language,
+            shaping=self.shaping,
+            timeout_s=self.timeout_s,
+            limits=self.limits,
+            policy=self.policy,
+        )
+        return rewards

@@ -33,10 +33,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rlce_server.client import pb
-from rlce_server.rl.batch import BatchScorer, Sample
-from rlce_server.rl.extract import completion_text, extract_code
+from rlce_server.rl.batch import BatchScorer
 from rlce_server.rl.ground_truth import tests_from
-from rlce_server.rl.rewards import Shaping, group_neutral, reward_of
+from rlce_server.rl.rewards import Shaping, group_neutral, score_completions
 
 _scorer: BatchScorer | None = None
 
@@ -57,14 +56,11 @@ def _shaping(kwargs: dict[str, Any]) -> Shaping:
     return Shaping(**fields)
 
 
-def _sample(solution_str: str, ground_truth: Any, extra_info: Any, language: str) -> Sample | None:
-    program = extract_code(solution_str, language)
-    if program is None:
-        return None
+def _tests(ground_truth: Any, extra_info: Any) -> list[pb.TestCase]:
     entry = extra_info.get("entry_point") if isinstance(extra_info, dict) else None
     if isinstance(extra_info, dict) and extra_info.get("test") and entry:
         ground_truth = {"test": extra_info["test"], "entry_point": entry}
-    return Sample(program, tests_from(ground_truth, entry_point=entry), language)
+    return tests_from(ground_truth, entry_point=entry)
 
 
 def _result(score: float, resp: pb.ScoreResponse | None, scored: bool) -> dict[str, Any]:
@@ -80,28 +76,17 @@ def compute_score_batch(
     extra_infos: Sequence[Any] | None = None,
     **kwargs: Any,
 ) -> list[dict[str, Any]]:
-    language = os.environ.get("RLCE_LANGUAGE", "python")
-    shaping = _shaping(kwargs)
     extras = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
-    samples: list[Sample] = []
-    where: list[int] = []
-    for i, (sol, gt, extra) in enumerate(zip(solution_strs, ground_truths, extras, strict=True)):
-        sample = _sample(sol, gt, extra, language)
-        if sample is not None:
-            samples.append(sample)
-            where.append(i)
-    timeout = float(os.environ.get("RLCE_TIMEOUT_S", "600"))
-    responses = _get_scorer().score_sync(samples, timeout_s=timeout) if samples else []
-    by_index: dict[int, pb.ScoreResponse | None] = dict(zip(where, responses, strict=True))
-    rewards: list[float | None] = []
-    for i, sol in enumerate(solution_strs):
-        if i not in by_index:
-            rewards.append(shaping.no_code_reward)  # no code: the model's failure, a real reward
-            continue
-        rewards.append(reward_of(by_index[i], shaping, formatted="```" in completion_text(sol)))
-    groups = [repr(gt) for gt in ground_truths]
-    filled, scored = group_neutral(rewards, groups)
-    return [_result(r, by_index.get(i), scored[i]) for i, r in enumerate(filled)]
+    rewards, responses = score_completions(
+        _get_scorer(),
+        solution_strs,
+        lambda i: _tests(ground_truths[i], extras[i]),
+        language=os.environ.get("RLCE_LANGUAGE", "python"),
+        shaping=_shaping(kwargs),
+        timeout_s=float(os.environ.get("RLCE_TIMEOUT_S", "600")),
+    )
+    filled, scored = group_neutral(rewards, [repr(gt) for gt in ground_truths])
+    return [_result(r, responses[i], scored[i]) for i, r in enumerate(filled)]
 
 
 def compute_score(

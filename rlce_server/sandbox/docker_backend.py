@@ -170,8 +170,8 @@ class DockerBackend:
         self._engine_cpus: int | None = None
 
     def _pick_cpu(self, name: str) -> int | None:
-        """Pin each sandbox to the engine host's least used CPU (one each,
-        round robin while they are equal; replacements fill the gap left)."""
+        """Pin each sandbox to the engine host's least used CPU (so one each
+        while there are CPUs to spare; replacements fill the gap left)."""
         if not self.settings.pin_sandbox_cpus or self.settings.sandbox_cpus > 1:
             return None
         with self._cpu_lock:
@@ -182,7 +182,7 @@ class DockerBackend:
             used = [0] * self._engine_cpus
             for cpu in self._cpu_of.values():
                 used[cpu] += 1
-            cpu = min(range(self._engine_cpus), key=lambda c: (used[c], (c - len(self._cpu_of)) % len(used)))
+            cpu = min(range(self._engine_cpus), key=used.__getitem__)  # the lowest of the least used
             self._cpu_of[name] = cpu
             return cpu
 

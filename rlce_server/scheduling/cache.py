@@ -79,7 +79,7 @@ class RedisStore:
 
 
 class _Flight:
-    def __init__(self, task: asyncio.Task[tuple[bytes, bool]]) -> None:
+    def __init__(self, task: asyncio.Task[tuple[bytes, bool, bool]]) -> None:
         self.task = task
         self.waiters = 0
 
@@ -136,17 +136,25 @@ class ResultCache:
             log.warning("shared cache set failed: %s", exc)
             self.metrics.cache_errors.inc()
 
-    async def _fill(self, key: str, run: Run) -> tuple[bytes, bool]:
+    async def _fill(self, key: str, language: str, run: Run) -> tuple[bytes, bool, bool]:
+        """One flight: the shared tier, else a run. (answer, cacheable, from the shared tier)"""
+        value = await self._shared_get(key)
+        if value is not None:
+            self.metrics.cache_hits.labels(language, "shared").inc()
+            self._local_put(key, value)
+            return value, True, True
+        self.metrics.cache_misses.labels(language).inc()
         value, cacheable = await run()
         if cacheable:
             self._local_put(key, value)
             await self._shared_put(key, value)
-        return value, cacheable
+        return value, cacheable, False
 
     async def get_or_run(self, key: str, language: str, run: Run) -> tuple[bytes, bool]:
         """The answer for ``key`` and whether it came from the cache (or a
         coalesced run). ``run`` returns the serialised answer and whether it
-        may be cached."""
+        may be cached. One flight per key at a time: identical requests that
+        arrive meanwhile wait for it (one Redis lookup, one run)."""
         value = self._local_get(key)
         if value is not None:
             self.metrics.cache_hits.labels(language, "local").inc()
@@ -155,24 +163,14 @@ class ResultCache:
         if flight is not None:
             self.metrics.cache_hits.labels(language, "coalesced").inc()
             return await self._follow(flight, run), True
-        value = await self._shared_get(key)
-        if value is not None:
-            self.metrics.cache_hits.labels(language, "shared").inc()
-            self._local_put(key, value)
-            return value, True
-        flight = self._flights.get(key)  # another request may have started it meanwhile
-        if flight is not None:
-            self.metrics.cache_hits.labels(language, "coalesced").inc()
-            return await self._follow(flight, run), True
-        self.metrics.cache_misses.labels(language).inc()
-        task = asyncio.get_running_loop().create_task(self._fill(key, run))
+        task = asyncio.get_running_loop().create_task(self._fill(key, language, run))
         flight = _Flight(task)
         self._flights[key] = flight
         task.add_done_callback(lambda _: self._flights.pop(key, None) if self._flights.get(key) is flight else None)
-        value, _ = await self._wait(flight)
-        return value, False
+        value, _, shared = await self._wait(flight)
+        return value, shared
 
-    async def _wait(self, flight: _Flight) -> tuple[bytes, bool]:
+    async def _wait(self, flight: _Flight) -> tuple[bytes, bool, bool]:
         """Wait for a shared run; the last waiter to leave cancels it."""
         flight.waiters += 1
         try:
@@ -186,11 +184,9 @@ class ResultCache:
 
     async def _follow(self, flight: _Flight, run: Run) -> bytes:
         try:
-            value, cacheable = await self._wait(flight)
-        except asyncio.CancelledError:
-            raise
+            value, cacheable, _ = await self._wait(flight)
         except Exception:  # the leader's own failure (overload, say) is not ours: run
-            value, cacheable = await run()
+            value, _ = await run()
             return value
         if not cacheable:  # a sandbox failure: not shared with other requests
             value, _ = await run()

@@ -41,11 +41,9 @@ class Pool:
         self.idle: deque[Sandbox] = deque()
         self.waiters: dict[int, tuple[str, asyncio.Future[Sandbox]]] = {}
         self.running: Counter[str] = Counter()
-        self._owner_of: dict[int, str] = {}
+        self._leases: dict[int, tuple[str, float]] = {}  # id(sandbox) -> (owner, when lent)
         self._usage: dict[str, tuple[float, float]] = {}  # owner -> (decayed sandbox-seconds, as of when)
-        self._lent_at: dict[int, float] = {}
         self._seq = itertools.count()
-        self.busy = 0
         self.live = 0
         self.version = ""
         self._tasks: set[asyncio.Task[None]] = set()
@@ -90,6 +88,10 @@ class Pool:
         task.add_done_callback(self._tasks.discard)
 
     @property
+    def busy(self) -> int:
+        return len(self._leases)
+
+    @property
     def starved(self) -> bool:
         """No sandbox exists and none can be made now: the engine is down, or
         creating one failed several times in a row."""
@@ -123,10 +125,8 @@ class Pool:
                 del self._usage[old]
 
     def _lent(self, sandbox: Sandbox, owner: str) -> None:
-        self._lent_at[id(sandbox)] = time.monotonic()
-        self.busy += 1
+        self._leases[id(sandbox)] = (owner, time.monotonic())
         self.running[owner] += 1
-        self._owner_of[id(sandbox)] = owner
 
     async def lease(self, owner: str = "") -> Sandbox:
         """A sandbox for ``owner``; fails fast (SandboxFault) while the pool is
@@ -170,9 +170,8 @@ class Pool:
 
     def give_back(self, sandbox: Sandbox, *, reusable: bool, reason: str = "broken") -> None:
         """Return a leased sandbox: to the next waiter, or off to be replaced."""
-        self.busy -= 1
-        owner = self._owner_of.pop(id(sandbox), "")
-        self._charge(owner, time.monotonic() - self._lent_at.pop(id(sandbox), time.monotonic()))
+        owner, lent_at = self._leases.pop(id(sandbox))
+        self._charge(owner, time.monotonic() - lent_at)
         self.running[owner] -= 1
         if self.running[owner] <= 0:
             del self.running[owner]

@@ -9,22 +9,28 @@ from rlce_server.sandbox.fake import FakeBackend, facts
 from rlce_server.scheduling.pool import Pool
 
 
+async def one_sandbox_pool() -> Pool:
+    pool = Pool(FakeBackend(lambda m: facts()), "python", 1, 100, Metrics(CollectorRegistry()))
+    await pool.start()
+    return pool
+
+
+async def lease_and_return(pool: Pool, owner: str, order: list[str], tag: str) -> None:
+    sb = await pool.lease(owner)
+    order.append(tag)
+    await asyncio.sleep(0)
+    pool.give_back(sb, reusable=True)
+
+
 def test_a_new_owner_is_served_before_a_busy_owners_backlog():
     async def go():
-        pool = Pool(FakeBackend(lambda m: facts()), "python", 1, 100, Metrics(CollectorRegistry()))
-        await pool.start()
+        pool = await one_sandbox_pool()
         order = []
         first = await pool.lease("big")
 
-        async def one(owner, tag):
-            sb = await pool.lease(owner)
-            order.append(tag)
-            await asyncio.sleep(0)
-            pool.give_back(sb, reusable=True)
-
-        backlog = [asyncio.create_task(one("big", f"big{i}")) for i in range(5)]
+        backlog = [asyncio.create_task(lease_and_return(pool, "big", order, f"big{i}")) for i in range(5)]
         await asyncio.sleep(0.01)
-        small = asyncio.create_task(one("small", "small"))
+        small = asyncio.create_task(lease_and_return(pool, "small", order, "small"))
         await asyncio.sleep(0.01)
         pool.give_back(first, reusable=True)
         await asyncio.gather(*backlog, small)
@@ -38,8 +44,7 @@ def test_a_new_owner_is_served_before_a_busy_owners_backlog():
 
 def test_cancelled_waiter_does_not_lose_the_sandbox():
     async def go():
-        pool = Pool(FakeBackend(lambda m: facts()), "python", 1, 100, Metrics(CollectorRegistry()))
-        await pool.start()
+        pool = await one_sandbox_pool()
         held = await pool.lease("a")
         waiter = asyncio.create_task(pool.lease("b"))
         await asyncio.sleep(0.01)
@@ -56,21 +61,15 @@ def test_cancelled_waiter_does_not_lose_the_sandbox():
 
 def test_owner_with_less_recent_sandbox_time_goes_first():
     async def go():
-        pool = Pool(FakeBackend(lambda m: facts()), "python", 1, 100, Metrics(CollectorRegistry()))
-        await pool.start()
+        pool = await one_sandbox_pool()
         pool._charge("heavy", 5.0)
         pool._charge("light", 0.5)
         held = await pool.lease("other")
         order = []
 
-        async def one(owner):
-            sb = await pool.lease(owner)
-            order.append(owner)
-            pool.give_back(sb, reusable=True)
-
-        tasks = [asyncio.create_task(one("heavy"))]
+        tasks = [asyncio.create_task(lease_and_return(pool, "heavy", order, "heavy"))]
         await asyncio.sleep(0.01)
-        tasks.append(asyncio.create_task(one("light")))
+        tasks.append(asyncio.create_task(lease_and_return(pool, "light", order, "light")))
         await asyncio.sleep(0.01)
         pool.give_back(held, reusable=True)
         await asyncio.gather(*tasks)

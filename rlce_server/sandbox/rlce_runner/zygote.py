@@ -272,9 +272,6 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
                 fh.write("1000")
         except OSError:
             pass
-        if "env" in req:  # otherwise the zygote's own, set once at start
-            os.environ.clear()
-            os.environ.update(req["env"])
         os.chdir(req.get("cwd", "/"))
         os.umask(0o077)
         _apply_limits(req.get("limits", {}))
