@@ -35,16 +35,8 @@ log = logging.getLogger("rlce.app")
 SERVICE = "rlce.v1.Scorer"
 
 
-def selftest_job(spec: RuntimeSpec, settings: Settings) -> Job:
-    tests = []
-    for i, t in enumerate(spec.selftest_tests):
-        if t.kind == "stdio":
-            s: Any = StdioSpec(t.stdin.encode(), t.expected_stdout.encode(), match=OutputMatch.EXACT)
-        elif t.kind == "call":
-            s = CallSpec(entry_point=t.entry_point, args_json=t.args_json, expected_json=t.expected_json)
-        else:
-            s = AssertSpec(code=t.code)
-        tests.append(TestCase(name=f"selftest-{i}", weight=1.0, spec=s))
+def selftest_jobs(spec: RuntimeSpec, settings: Settings) -> list[Job]:
+    """The runtime's self-tests as jobs: one per program file they use."""
     from .domain import Limits
 
     d = settings.limits
@@ -55,13 +47,25 @@ def selftest_job(spec: RuntimeSpec, settings: Settings) -> Job:
         d.output_limit_bytes,
         d.total_time_limit_s,
     )
-    return Job(
-        request_id=f"selftest-{spec.name}",
-        language=spec.name,
-        program=spec.selftest_program(),
-        tests=tuple(tests),
-        limits=limits,
-    )
+    by_program: dict[str, list[TestCase]] = {}
+    for i, t in enumerate(spec.selftest_tests):
+        if t.kind == "stdio":
+            s: Any = StdioSpec(t.stdin.encode(), t.expected_stdout.encode(), match=OutputMatch.EXACT)
+        elif t.kind == "call":
+            s = CallSpec(entry_point=t.entry_point, args_json=t.args_json, expected_json=t.expected_json)
+        else:
+            s = AssertSpec(code=t.code)
+        by_program.setdefault(t.program or spec.selftest, []).append(TestCase(name=f"selftest-{i}", weight=1.0, spec=s))
+    return [
+        Job(
+            request_id=f"selftest-{spec.name}-{n}",
+            language=spec.name,
+            program=(spec.folder / program).read_text(),
+            tests=tuple(tests),
+            limits=limits,
+        )
+        for n, (program, tests) in enumerate(by_program.items())
+    ]
 
 
 def _reader(pool: Pool, attr: str) -> Callable[[], int]:
@@ -96,7 +100,7 @@ class App:
         for name, pool in self.pools.items():
             self.metrics.watch_pool(name, _reader(pool, "live"), _reader(pool, "busy"))
         self.digests: dict[str, str] = {}
-        self.scorer = Scorer(settings, self.pools, self.digests, self.metrics)
+        self.scorer = Scorer(settings, self.pools, self.digests, self.metrics, self.specs)
         self.cache: ResultCache | None = None
         if settings.cache_max_bytes > 0:
             shared = RedisStore(settings.cache_redis_url, settings.cache_ttl_s) if settings.cache_redis_url else None
@@ -140,11 +144,14 @@ class App:
             self._metrics_server, _ = start_http_server(s.metrics_port, addr=s.host, registry=self.registry)
             self.metrics_port = self._metrics_server.server_port
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
-        for spec in self.specs.values():
-            result = await self.scorer.score(selftest_job(spec, s), admit_or_fail=False)
+        jobs = [job for spec in self.specs.values() for job in selftest_jobs(spec, s)]
+        results = await asyncio.gather(*(self.scorer.score(job, admit_or_fail=False) for job in jobs))
+        for job, result in zip(jobs, results):
             if result.verdict is not Verdict.ACCEPTED:
                 details = [(t.name, t.verdict.name, t.message) for t in result.tests]
-                raise SandboxFault(f"self-test of {spec.name} failed: {result.verdict.name} {result.error} {details}")
+                raise SandboxFault(
+                    f"self-test of {job.language} failed: {result.verdict.name} {result.error} {details}"
+                )
         await self._set_health(True)
         self._watcher = asyncio.get_running_loop().create_task(self._watch())
         log.info("serving on %s:%d (%d workers per runtime: %s)", s.host, self.port, s.workers, ", ".join(self.specs))

@@ -7,8 +7,9 @@ Problems (one row per task):
   ``test`` already calls ``check`` are used as they are.
 * HumanEval-X in another language (``task_id`` like ``CPP/0``, ``Go/0``; no
   ``check`` call): the program is ``prompt + completion`` and one assertion
-  test carries the benchmark's ``test`` text, which that language's runtime
-  runs in its own test style; the language comes from the task id.
+  test carries the benchmark's ``test`` text (with what it needs of the
+  declaration, ``humaneval_x``), which that language's runtime runs in its
+  own test style; the language comes from the task id.
 * MBPP full (``code, test_list, test_setup_code``) and sanitized MBPP
   (``test_list, test_imports``): one assertion test per assert (partial
   credit shows; a sample passes when all pass). Sample ids ``Mbpp/N``
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
+from . import humaneval_x
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
 # HumanEval-X task id prefix -> rlce runtime name
@@ -110,8 +112,8 @@ def load_problems(path: Path) -> dict[str, Problem]:
                 str(row["task_id"]),
                 "humaneval",
                 language=lang,
-                prompt=row["prompt"],
-                tests=[pb.TestCase(name="test", assertion=pb.AssertTest(code=row["test"]))],
+                prompt=humaneval_x.prompt(row),
+                tests=[pb.TestCase(name="test", assertion=pb.AssertTest(code=humaneval_x.assertion_test(lang, row)))],
             )
         elif "test_list" in row:
             setup = row.get("test_setup_code", "") or ""

@@ -44,6 +44,24 @@ def _driver_verdict(record: dict[str, Any]) -> tuple[Verdict, str]:
     return Verdict.RUNTIME_ERROR, f"test did not run to its end: {message}"
 
 
+def _exec_assert_verdict(facts: dict[str, Any], out: TestOutcome, stderr: bytes) -> tuple[Verdict, str]:
+    """A compiled runtime's assertion test: the harness's nonce is the only proof.
+
+    Exit status 0 alone proves nothing (a constructor can ``_exit(0)`` before
+    the test ran); the runner's nonce comes back only from the harness, after
+    the test's main returned, so a pass needs it *and* a clean exit.
+    """
+    last = _last_line(stderr)
+    if facts.get("record_ok") and out.exit_code == 0 and not out.signal:
+        return Verdict.ACCEPTED, ""
+    if facts.get("assert_failed"):
+        return Verdict.WRONG_ANSWER, last or "an assertion failed"
+    if out.exit_code == 0 and not out.signal:
+        return Verdict.WRONG_ANSWER, "the program ended with status 0 before the test ran to its end"
+    how = f"killed by signal {out.signal}" if out.signal else f"exit code {out.exit_code}"
+    return Verdict.RUNTIME_ERROR, how + (f": {last}" if last else "")
+
+
 def grade(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestOutcome:
     if raw.get("setup_failed"):
         raise SandboxFault("a sandbox process failed during set-up, before the program ran")
@@ -90,6 +108,9 @@ def grade(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestOutcome:
             out.verdict, out.message = (Verdict.ACCEPTED, "") if ok else (Verdict.WRONG_ANSWER, why)
         return out
 
+    if "exec_assert" in raw:
+        out.verdict, out.message = _exec_assert_verdict(raw["exec_assert"], out, stderr)
+        return out
     record = raw.get("driver")
     if not isinstance(record, dict):
         raise SandboxFault("the test driver left no record")

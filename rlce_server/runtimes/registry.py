@@ -19,6 +19,47 @@ class SandboxShape(BaseModel):
     work_dir_mb: int = Field(64, ge=1)
     tmp_mb: int = Field(32, ge=1)
     pids: int = Field(128, ge=8)
+    artifact_cache_mb: int = Field(64, ge=1)
+
+
+class CompileLimits(BaseModel):
+    """Limits of one build (all its steps together), separate from the tests' limits."""
+
+    model_config = ConfigDict(frozen=True)
+
+    time_s: float = Field(30.0, gt=0)
+    cpu_s: float = Field(30.0, gt=0)
+    memory_mb: int = Field(2048, ge=64)
+    output_bytes: int = Field(16384, ge=256)
+
+
+class BuildSpec(BaseModel):
+    """How a compiled runtime builds and runs one kind of test.
+
+    ``files`` maps a file name in the build directory to its content: the
+    string ``"program"`` or ``"test"`` (the request's program, the test's
+    code), or ``{runtime = "name"}`` for a file of the runtime's folder.
+    ``steps`` run in order (argv lists; ``{dir}`` is the build directory);
+    ``outputs`` are kept; ``run`` is the test's argv (``{build}`` is where
+    the outputs are). ``record``: the harness hands back the runner's nonce
+    after the test ran to its end -- the only evidence of a pass.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    files: dict[str, str | dict[str, str]]
+    steps: list[list[str]] = []
+    outputs: list[str]
+    run: list[str]
+    env: dict[str, str] = {}
+    run_env: dict[str, str] = {}
+    record: bool = False
+    # how a failed assertion ends (anything else that fails is a runtime error)
+    assert_exit_codes: list[int] = []
+    assert_signals: list[int] = []
+    # address space allowed above the request's memory limit (JVM and V8 reserve
+    # far more than they use; ``{memory_mb}`` in ``run`` caps their heap instead)
+    address_space_extra_mb: int = Field(0, ge=0)
 
 
 class SelfTest(BaseModel):
@@ -33,6 +74,8 @@ class SelfTest(BaseModel):
     args_json: str = "[]"
     expected_json: str = "null"
     code: str = ""
+    # a file of the runtime's folder; default: the runtime's ``selftest``
+    program: str = ""
 
 
 class RuntimeSpec(BaseModel):
@@ -47,6 +90,9 @@ class RuntimeSpec(BaseModel):
     selftest: str
     selftest_tests: list[SelfTest] = []
     sandbox: SandboxShape = SandboxShape()
+    compile: CompileLimits = CompileLimits()
+    # exec runtimes: one build per test kind ("stdio", "assertion")
+    build: dict[str, BuildSpec] = {}
     folder: Path
 
     def selftest_program(self) -> str:
@@ -61,5 +107,9 @@ def load_runtimes(images_dir: Path) -> dict[str, RuntimeSpec]:
         spec = RuntimeSpec(folder=toml_path.parent, **data)
         if spec.name != toml_path.parent.name:
             raise ValueError(f"{toml_path}: name {spec.name!r} must equal its folder name")
+        if spec.executor == "exec":
+            missing = [k for k in spec.test_kinds if k not in spec.build]
+            if missing:
+                raise ValueError(f"{toml_path}: test kinds {missing} have no [build.<kind>] table")
         specs[spec.name] = spec
     return specs

@@ -98,7 +98,7 @@ class DockerSandbox:
         hello = await self._call({"op": "hello"}, timeout_s)
         if not hello.get("ok") or hello.get("leftovers"):
             raise SandboxFault(f"runner in {self.id} is not clean: {hello}")
-        self.version = str(hello.get("python", ""))
+        self.version = str(hello.get("toolchain") or hello.get("python", ""))
 
     def _status(self) -> str:
         try:

@@ -82,6 +82,8 @@ def container_kwargs(
             # root-owned and sticky, like /tmp: the runner can see that it is empty
             "/w": f"rw,nosuid,nodev,size={shape.work_dir_mb}m,nr_inodes=4096,mode=1777",
             "/tmp": f"rw,nosuid,nodev,noexec,size={shape.tmp_mb}m,nr_inodes=2048,mode=1777",
+            # compiled artifacts: written by the runner (root) only, read and run by the candidate
+            "/c": f"rw,exec,nosuid,nodev,size={shape.artifact_cache_mb}m,nr_inodes=4096,mode=0755",
         },
         "volumes": {str(control_dir): {"bind": CONTROL_DIR_IN_CONTAINER, "mode": "rw"}},
         "environment": {
@@ -91,6 +93,8 @@ def container_kwargs(
             "RLCE_CANDIDATE_UID": str(candidate_uid),
             "RLCE_JUDGE_UID": str(candidate_uid + 1),
             "RLCE_NPROC": str(max(8, shape.pids // 2)),
+            # room for one more build's outputs above the cache's budget
+            "RLCE_ARTIFACT_CACHE_MB": str(max(1, shape.artifact_cache_mb * 3 // 4)),
         },
         "hostname": "sandbox",
         "log_config": {"type": "none", "config": {}},

@@ -19,7 +19,9 @@ from ..domain import AssertSpec, CallSpec, Job, ScoreResult, StdioSpec, TestOutc
 from ..errors import Overloaded, SandboxFault
 from ..graders import grade
 from ..metrics import Metrics
+from ..runtimes import RuntimeSpec
 from ..sandbox.backend import Sandbox
+from . import builds
 from .pool import Pool
 
 log = logging.getLogger("rlce.scorer")
@@ -49,8 +51,16 @@ def _runner_message(job: Job, index: int, time_s: float) -> dict[str, Any]:
 
 
 class Scorer:
-    def __init__(self, settings: Settings, pools: dict[str, Pool], digests: dict[str, str], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pools: dict[str, Pool],
+        digests: dict[str, str],
+        metrics: Metrics,
+        specs: dict[str, RuntimeSpec] | None = None,
+    ) -> None:
         self.settings = settings
+        self.specs = specs or {}
         self.pools = pools
         self.digests = digests
         self.metrics = metrics
@@ -116,8 +126,9 @@ class Scorer:
         queue_s = leased - start
         self.metrics.queue_wait.labels(job.language).observe(queue_s)
         clean = False
+        compiled = builds.Builds(self.specs.get(job.language), job)
         try:
-            outcomes = await self._run_tests(sandbox, job, start)
+            outcomes = await self._run_tests(sandbox, job, start, compiled)
             clean = await sandbox.reset(self.settings.runner_reply_margin_s)
             for kind, count in sandbox.last_removed.items():
                 if count:
@@ -134,6 +145,8 @@ class Scorer:
             verdict = Verdict.COMPILE_ERROR
         passed = sum(1 for o in outcomes if o.verdict is Verdict.ACCEPTED)
         compile_msg = next((o.message for o in outcomes if o.verdict is Verdict.COMPILE_ERROR), "")
+        if compiled.built_s:
+            self.metrics.compile_duration.labels(job.language).observe(compiled.built_s)
         return ScoreResult(
             request_id=job.request_id,
             verdict=verdict,
@@ -144,12 +157,16 @@ class Scorer:
             queue_s=queue_s,
             run_s=run_s,
             compile_ok=not compile_msg,
-            compile_output=compile_msg,
+            compile_output=compiled.output or compile_msg,
+            compile_time_s=compiled.built_s,
         )
 
-    async def _run_tests(self, sandbox: Sandbox, job: Job, start: float) -> list[TestOutcome]:
+    async def _run_tests(self, sandbox: Sandbox, job: Job, start: float, compiled: builds.Builds) -> list[TestOutcome]:
         outcomes: list[TestOutcome] = []
-        deadline = start + job.limits.total_time_limit_s
+        # The request's total time limit covers its tests, from the moment it
+        # has a sandbox: never the queue (a long stream must not time out its
+        # own tail) nor its builds (they have their own limits).
+        deadline = time.monotonic() + job.limits.total_time_limit_s
         stop = dead = False
         for i, test in enumerate(job.tests):
             if stop:
@@ -166,8 +183,19 @@ class Scorer:
                 )
                 continue
             time_s = min(job.limits.time_limit_s, left)
+            msg = _runner_message(job, i, time_s)
+            if compiled.spec is not None:
+                before = time.monotonic()
+                broken = await compiled.ensure(sandbox, i, self.settings.runner_reply_margin_s)
+                deadline += time.monotonic() - before
+                if broken is not None:
+                    outcomes.append(broken)
+                    self.metrics.test_verdicts.labels(job.language, broken.verdict.name).inc()
+                    stop = True
+                    continue
+                msg = compiled.run_message(i, msg)
             try:
-                raw = await sandbox.run(_runner_message(job, i, time_s), time_s + self.settings.runner_reply_margin_s)
+                raw = await sandbox.run(msg, time_s + self.settings.runner_reply_margin_s)
             except SandboxFault:
                 # The only way a program can end its container is the OOM killer: its verdict.
                 if not await asyncio.to_thread(sandbox.oom_killed):
@@ -176,7 +204,7 @@ class Scorer:
                 dead = True
             if raw.get("leftover_processes"):
                 self.metrics.leftovers.labels(job.language, "processes").inc(raw["leftover_processes"])
-            outcome = grade(test, raw, job.limits)
+            outcome = grade(test, compiled.annotate(i, raw), job.limits)
             outcomes.append(outcome)
             self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
             if outcome.verdict in _LIMIT_VERDICTS:

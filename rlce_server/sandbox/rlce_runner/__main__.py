@@ -1,7 +1,8 @@
 """Entry point of a sandbox container: ``python3 -I -B -m rlce_runner``.
 
 The runtime spec baked into the image (``/opt/rlce/runtime/runtime.toml``)
-names the modules the zygote pre-imports for this language.
+names the modules the zygote pre-imports for this language and the command
+that prints its toolchain's version.
 """
 
 import tomllib
@@ -10,8 +11,8 @@ from .runner import main
 
 try:
     with open("/opt/rlce/runtime/runtime.toml", "rb") as fh:
-        _preload = list(tomllib.load(fh).get("preload", []))
+        _spec = tomllib.load(fh)
 except OSError:
-    _preload = []
+    _spec = {}
 
-main(_preload)
+main(list(_spec.get("preload", [])), list(_spec.get("version_command", [])))

@@ -19,6 +19,7 @@ import base64
 import errno
 import json
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import frames
+from . import builds, frames
 from .zygote import PR_SET_DUMPABLE, prctl
 
 # Each container gets its own uids from the host (random in a large range), so
@@ -49,6 +50,8 @@ JUDGE_MEMORY_BYTES = 2 << 30
 JUDGE_SETTLE_S = 1.0
 JUDGE_MAX_TESTS = 500  # then a fresh judge: bounds whatever tests leave in it
 PROGRAM_EXIT_GRACE_S = 0.2
+TOOLCHAIN = ""
+ARTIFACT_CACHE_BYTES = int(os.environ.get("RLCE_ARTIFACT_CACHE_MB", "48")) << 20
 # The container's RLCE_SECCOMP=0 turns the stacked filter off (for benchmarks of its cost).
 EXTRA_SECCOMP = os.environ.get("RLCE_SECCOMP", "1") != "0"
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp"}
@@ -184,6 +187,7 @@ class Runner:
         self.idle_tasks = 2 if _tasks_in_container() == 2 else None
         self.judge: tuple[str, socket.socket] | None = None
         self.judge_tests = 0
+        self.artifacts = builds.ArtifactCache(ARTIFACT_CACHE_BYTES)
 
     # -- one test ---------------------------------------------------------
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -194,7 +198,7 @@ class Runner:
         proc_limits = {
             "nproc": NPROC,
             "cpu_s": float(limits["cpu_s"]),
-            "address_space_bytes": int(limits["memory_mb"]) * 1024 * 1024,
+            "address_space_bytes": int(limits.get("address_space_mb", limits["memory_mb"])) * 1024 * 1024,
             "file_size_bytes": int(limits.get("file_size_bytes", 16 << 20)),
         }
         close_after: list[int] = []
@@ -216,20 +220,36 @@ class Runner:
             return w
 
         oom_before = _oom_kills()
-        stdin_data = base64.b64decode(job.get("stdin", "")) if mode == "stdio" else b""
-        program = job["program"].encode("utf-8", "surrogateescape")
+        stdin_data = base64.b64decode(job.get("stdin", "")) if mode in ("stdio", "exec") else b""
+        nonce = b""
+        if mode == "exec":
+            # A compiled runtime's program (and, for assertions, its test and
+            # harness) runs as one exec'd process: the build's argv.
+            place = builds.artifact_dir(job["build"])
+            argv = builds.expand(job["argv"], build=place)
+            payload = json.dumps({"argv": argv, "env": job.get("env", {})}).encode()
+        else:
+            payload = job["program"].encode("utf-8", "surrogateescape")
         prog_fds = [
             pipe_to_child(stdin_data),
             pipe_from_child("stdout", out_cap),
             pipe_from_child("stderr", out_cap),
-            pipe_to_child(program),
+            pipe_to_child(payload),
             pipe_from_child("ready", 16),
         ]
+        if mode == "exec" and job.get("record"):
+            # The harness reads this nonce (fd 3) before any program code runs
+            # and writes it back (fd 4) only after the test's main returned.
+            nonce = secrets.token_hex(16).encode()
+            # pipes owned by the candidate uid: a JVM can only reach them as /proc/self/fd/N
+            with builds.files_as(CANDIDATE_UID):
+                prog_fds += [pipe_to_child(nonce), pipe_from_child("record", 256)]
         started = time.monotonic()
-        judged = mode != "stdio"
+        judged = mode not in ("stdio", "exec")
         try:
             if not judged:
-                prog_id = self.zygote.spawn("script", CANDIDATE_UID, prog_fds, cwd=WORK_DIR, limits=proc_limits)
+                role = "exec" if mode == "exec" else "script"
+                prog_id = self.zygote.spawn(role, CANDIDATE_UID, prog_fds, cwd=WORK_DIR, limits=proc_limits)
             else:
                 judge_sock = self._judge()
                 # the value channel: one end for the program, one for the judge
@@ -296,6 +316,8 @@ class Runner:
             s = streams[name]
             result[name] = base64.b64encode(bytes(s.data)).decode()
             result[name + "_bytes"] = s.total
+        if nonce:
+            result["record_ok"] = bytes(streams["record"].data) == nonce
         if judged:
             raw = bytes(streams["result"].data)
             try:
@@ -310,6 +332,113 @@ class Runner:
             elif record.pop("retire", False) or self.judge_tests >= JUDGE_MAX_TESTS:
                 self._drop_judge()
         return result
+
+    # -- builds (compiled runtimes) ---------------------------------------
+    def build(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Run a build's steps unless its outputs are cached; facts, not verdicts."""
+        key = builds.check_key(req["key"])
+        if self.artifacts.has(key):
+            return {"ok": True, "cached": True, "output": "", "wall_s": 0.0, "cpu_s": 0.0}
+        limits = req["limits"]
+        cap = int(limits["output_bytes"])
+        proc_limits = {
+            "nproc": NPROC,
+            "cpu_s": float(limits["cpu_s"]),
+            "address_space_bytes": int(limits["memory_mb"]) * 1024 * 1024,
+            "file_size_bytes": int(limits.get("file_size_bytes", 256 << 20)),
+        }
+        build_dir = builds.make_build_dir(WORK_DIR, CANDIDATE_UID)
+        builds.write_inputs(build_dir, req["files"], CANDIDATE_UID)
+        env = {k: builds.expand([v], dir=build_dir)[0] for k, v in req.get("env", {}).items()}
+        output = bytearray()
+        wall = cpu = 0.0
+        deadline = time.monotonic() + float(limits["time_s"])
+        try:
+            for argv in req["steps"]:
+                step = self._step(builds.expand(argv, dir=build_dir), env, build_dir, proc_limits, deadline, cap)
+                output += step["output"]
+                wall += step["wall_s"]
+                cpu += step["cpu_s"]
+                if step["failed"]:
+                    return {
+                        "ok": False,
+                        "output": bytes(output[-cap:]).decode("utf-8", "replace"),
+                        "reason": step["failed"],
+                        "wall_s": wall,
+                        "cpu_s": cpu,
+                    }
+            try:
+                self.artifacts.store(key, build_dir, list(req["outputs"]), CANDIDATE_UID)
+            except builds.MissingOutput as exc:
+                return {"ok": False, "output": str(exc), "reason": "output", "wall_s": wall, "cpu_s": cpu}
+        finally:
+            self.stop_uids()
+            builds.remove_build_dir(build_dir, CANDIDATE_UID)
+        return {
+            "ok": True,
+            "cached": False,
+            "output": bytes(output[-cap:]).decode("utf-8", "replace"),
+            "wall_s": wall,
+            "cpu_s": cpu,
+        }
+
+    def _step(
+        self, argv: list[str], env: dict[str, str], cwd: str, limits: dict[str, Any], deadline: float, cap: int
+    ) -> dict[str, Any]:
+        """One build step as its own process; ``failed`` says why it did not succeed."""
+        writers: dict[int, bytes] = {}
+        streams: dict[str, _Stream] = {}
+        close_after: list[int] = []
+        fds = []
+        for name, data in (("stdin", b""), ("stdout", None), ("stderr", None), ("payload", b""), ("ready", None)):
+            r, w = _pipe()
+            if data is None:
+                os.set_blocking(r, False)
+                streams[name] = _Stream(r, cap if name != "ready" else 16)
+                fds.append(w)
+                close_after.append(w)
+            else:
+                if name == "payload":
+                    data = json.dumps({"argv": argv, "env": env}).encode()
+                os.set_blocking(w, False)
+                writers[w] = data
+                fds.append(r)
+                close_after.append(r)
+        started = time.monotonic()
+        try:
+            pid_id = self.zygote.spawn("exec", CANDIDATE_UID, fds, cwd=cwd, limits=limits)
+        finally:
+            for fd in close_after:
+                os.close(fd)
+        for w, data in list(writers.items()):
+            if not data:
+                os.close(w)
+                del writers[w]
+        outcome = self._pump(writers, streams, deadline, lambda: pid_id in self.zygote.exited, set())
+        wall = time.monotonic() - started
+        self.stop_uids()
+        rec = self.zygote.wait(pid_id, KILL_WAIT_S)
+        self._drain(streams)
+        for w in writers:
+            os.close(w)
+        for st in streams.values():
+            os.close(st.fd)
+        if not streams["ready"].data:
+            raise SandboxBroken(f"a build step failed during set-up: {bytes(streams['stderr'].data[-500:])!r}")
+        status = rec["status"]
+        failed = ""
+        if outcome == "timeout":
+            failed = "time"
+        elif os.WIFSIGNALED(status):
+            failed = f"signal {os.WTERMSIG(status)}"
+        elif os.WEXITSTATUS(status) != 0:
+            failed = f"exit code {os.WEXITSTATUS(status)}"
+        return {
+            "output": bytes(streams["stdout"].data) + bytes(streams["stderr"].data),
+            "failed": failed,
+            "wall_s": wall,
+            "cpu_s": rec["cpu_s"],
+        }
 
     def _settle(self, stream: _Stream, finished: Callable[[], bool]) -> str:
         return self._pump({}, {"result": stream}, time.monotonic() + JUDGE_SETTLE_S, finished, set())
@@ -547,10 +676,13 @@ def serve_host(runner: Runner, listener: socket.socket) -> None:
                         "ok": True,
                         "version": VERSION,
                         "python": sys.version.split()[0],
+                        "toolchain": TOOLCHAIN,
                         "leftovers": runner.leftovers(),
                     }
                 elif op == "run":
                     reply = {"ok": True, "result": runner.run(req)}
+                elif op == "build":
+                    reply = {"ok": True, "result": runner.build(req)}
                 elif op == "reset":
                     reply = runner.reset()
                 else:
@@ -570,8 +702,24 @@ def serve_host(runner: Runner, listener: socket.socket) -> None:
         runner.reset()
 
 
-def main(preload: list[str]) -> None:
+def toolchain_version(argv: list[str]) -> str:
+    """The runtime's own version line (``version_command``), once at start-up."""
+    import subprocess
+
+    if not argv:
+        return sys.version.split()[0]
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=60, env=ENV, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    lines = (done.stdout or done.stderr).decode("utf-8", "replace").strip().splitlines()
+    return lines[0][:200] if lines else "unknown"
+
+
+def main(preload: list[str], version_command: list[str] | None = None) -> None:
+    global TOOLCHAIN
     prctl(PR_SET_DUMPABLE, 0)
+    TOOLCHAIN = toolchain_version(version_command or [])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()

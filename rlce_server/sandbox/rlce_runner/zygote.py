@@ -23,6 +23,7 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import sys
@@ -272,10 +273,10 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
                 fh.write("1000")
         except OSError:
             pass
-        os.chdir(req.get("cwd", "/"))
         os.umask(0o077)
         _apply_limits(req.get("limits", {}))
         _drop_privileges(int(req["uid"]), int(req["gid"]))
+        os.chdir(req.get("cwd", "/"))  # as the child's uid: a build directory is the candidate's, 0700
         if role == "kill":
             _kill_uid(int(req["uid"]))
         if role == "wipe":
@@ -283,6 +284,15 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.
         payload = _read_all(3).decode("utf-8", "surrogateescape")
         os.close(3)
+        if role == "exec":
+            # resolved before "ready": a runtime whose tool is missing is our fault
+            spec = json.loads(payload)
+            argv = [str(a) for a in spec["argv"]]
+            found = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=os.environ.get("PATH"))
+            if found is None:
+                raise FileNotFoundError(f"{argv[0]} is not installed in this image")
+            path: str = found
+            exec_env = {**os.environ, **{str(k): str(v) for k, v in spec.get("env", {}).items()}}
         extras = len(fds) - 5
         for i in range(extras):
             os.dup2(5 + i, 20 + i, inheritable=False)
@@ -291,7 +301,8 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         os.write(4, b"R")
         os.close(4)
         for i in range(extras):
-            os.dup2(20 + i, 3 + i, inheritable=False)
+            # an exec'd program keeps them (its harness reads fd 3, writes fd 4)
+            os.dup2(20 + i, 3 + i, inheritable=role == "exec")
             os.close(20 + i)
         if role == "script":
             _run_script(payload)
@@ -304,8 +315,7 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
 
             serve_tests()
         if role == "exec":
-            argv = json.loads(payload)
-            os.execve(argv[0], argv, dict(os.environ))
+            os.execve(path, argv, exec_env)
     except BaseException as exc:  # set-up failed before any candidate code ran
         try:
             os.write(2, f"rlce sandbox set-up failed: {exc!r}\n".encode())
