@@ -12,9 +12,14 @@
 const fs = require('fs');
 const vm = require('vm');
 
+// Taken before any program code runs: a program may replace process.reallyExit
+// or fs.writeSync, never these references.
+const reallyExit = process.reallyExit.bind(process);
+const { writeSync, closeSync } = fs;
+
 const nonce = fs.readFileSync(3);
-fs.closeSync(3);
-if (nonce.length !== 32) process.reallyExit(111); // someone read it first
+closeSync(3);
+if (nonce.length !== 32) reallyExit(111); // someone read it first
 
 class AssertionFailed extends Error {}
 const strictAssert = function assert(value, ...message) {
@@ -42,13 +47,23 @@ globalThis.require = require; // as in a CommonJS main module
 
 const [programPath, testPath] = process.argv.slice(2);
 const source = fs.readFileSync(programPath, 'utf8') + '\n;\n' + fs.readFileSync(testPath, 'utf8');
+let passed = false;
 try {
   vm.runInThisContext(source, { filename: 'main.js' });
+  passed = true;
 } catch (err) {
+  let shown = String(err);
   try {
-    process.stderr.write(String((err && err.stack) || err) + '\n');
+    const at = /main\.js:(\d+)/.exec(String(err && err.stack)) || [];
+    shown = `${(err && err.stack) || err}\n${err && err.name}: ${err && err.message}` + (at[1] ? ` (main.js line ${at[1]})` : '');
   } catch (_) {}
-  process.reallyExit(err instanceof AssertionFailed ? 3 : 4);
+  try {
+    writeSync(2, shown + '\n');
+  } catch (_) {}
+  reallyExit(err instanceof AssertionFailed ? 3 : 4);
 }
-fs.writeSync(4, nonce);
-fs.closeSync(4);
+// The only way here: the program and the test ran to their end.
+if (passed) {
+  writeSync(4, nonce);
+  closeSync(4);
+}
