@@ -44,14 +44,19 @@ def images(engine: Any) -> dict[str, str]:
     return build(Settings(), ["python"], client=engine)
 
 
-@pytest.fixture(scope="session")
-def server(images: dict[str, str], engine: Any) -> Iterator[ServerThread]:
-    srv = ServerThread().start()
+def serving(engine: Any, **overrides: Any) -> Iterator[ServerThread]:
+    """A real server for a fixture's lifetime; no container of it may outlive it."""
+    srv = ServerThread(**overrides).start()
     yield srv
     instance = srv.settings.instance_id
     srv.stop()
     left = engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"})
     assert not left, f"containers leaked: {[c.name for c in left]}"
+
+
+@pytest.fixture(scope="session")
+def server(images: dict[str, str], engine: Any) -> Iterator[ServerThread]:
+    yield from serving(engine)
 
 
 @pytest.fixture()

@@ -4,7 +4,8 @@ Docker's default profile still allows, among others, ``ptrace``,
 ``process_vm_readv``/``writev`` (reading another process's memory where uids
 allow), ``personality``, ``io_uring`` and ``userfaultfd`` (common kernel
 exploit primitives), ``perf_event_open``, and 32-bit system calls on x86_64.
-A candidate needs none of them. Every test process installs this filter
+A candidate needs none of them; nor ``tee``, which would let a compiled
+program copy the harness's nonce pipe without emptying it. Every test process installs this filter
 before it drops its privileges; filters stack, so the result is always at
 least as tight as Docker's profile (or whatever profile the operator set).
 
@@ -44,7 +45,7 @@ DENIED = (
     "name_to_handle_at", "move_pages", "migrate_pages", "quotactl", "fanotify_init", "sethostname",
     "setdomainname", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "fsopen",
     "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "pidfd_getfd",
-    "process_madvise",
+    "process_madvise", "tee",
 )  # fmt: skip
 
 _X86_64 = {
@@ -57,7 +58,7 @@ _X86_64 = {
     "quotactl": 179, "fanotify_init": 300, "sethostname": 170, "setdomainname": 171, "settimeofday": 164,
     "clock_settime": 227, "clock_adjtime": 305, "adjtimex": 159, "vhangup": 153, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "move_mount": 429, "open_tree": 428, "mount_setattr": 442, "pidfd_getfd": 438,
-    "process_madvise": 440, "clone": 56, "clone3": 435,
+    "process_madvise": 440, "tee": 276, "clone": 56, "clone3": 435,
 }  # fmt: skip
 _AARCH64 = {
     "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "personality": 92, "unshare": 97,
@@ -69,7 +70,7 @@ _AARCH64 = {
     "quotactl": 60, "fanotify_init": 262, "sethostname": 161, "setdomainname": 162, "settimeofday": 170,
     "clock_settime": 112, "clock_adjtime": 266, "adjtimex": 171, "vhangup": 58, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "move_mount": 429, "open_tree": 428, "mount_setattr": 442, "pidfd_getfd": 438,
-    "process_madvise": 440, "clone": 220, "clone3": 435,
+    "process_madvise": 440, "tee": 77, "clone": 220, "clone3": 435,
 }  # fmt: skip
 _ARCHES = {"x86_64": (0xC000003E, _X86_64), "aarch64": (0xC00000B7, _AARCH64)}
 
