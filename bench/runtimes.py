@@ -116,7 +116,7 @@ def main() -> None:
     settings = Settings()
     specs = load_runtimes(settings.images_dir)
     engine = docker.from_env(timeout=600)
-    console = Console()
+    console = Console(width=200)
     table = Table(title="HumanEval-X canonical solutions, 2 cores")
     for col in (
         "runtime",
