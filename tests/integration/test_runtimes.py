@@ -187,3 +187,39 @@ def test_call_tests_are_refused_with_the_field_named(client: Client) -> None:
         client.score_request(pb.ScoreRequest(language="cpp", program="int f(){return 1;}", tests=[call]))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "tests[0].call" in str(err.value.details())
+
+
+@pytest.mark.parametrize(
+    ("language", "program"),
+    [
+        ("cpp", '#include "/dev/zero"\nint main() {}\n'),
+        ("rust", 'const X: &[u8] = include_bytes!("/dev/zero");\nfn main() {}\n'),
+    ],
+)
+def test_a_build_past_its_memory_limit_is_a_compile_error(client: Client, language: str, program: str) -> None:
+    x = one(client, pb.ScoreRequest(language=language, program=program, tests=[stdio("", "")]))
+    assert x.verdict == pb.COMPILE_ERROR and x.reward == 0.0
+    assert "memory" in x.compile.output
+    # the sandbox is fine for the next request
+    again = one(client, pb.ScoreRequest(language=language, program=STDIO_SUM[language], tests=[stdio("1 2", "3")]))
+    assert again.verdict == pb.ACCEPTED
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_rlce_eval_reads_humaneval_x_samples(polyglot: ServerThread, tmp_path: Path, language: str) -> None:
+    """`rlce eval` over HumanEval-X completions: canonical bodies pass, empty bodies do not."""
+    import json
+
+    from .test_eval import run_eval
+
+    rows, problems = humaneval_x(LANGUAGES[language])
+    tasks = [t for t in list(problems)[:4] if t not in KNOWN_FAILURES]
+    samples = tmp_path / "samples.jsonl"
+    with samples.open("w") as fh:
+        for tid in tasks:
+            fh.write(json.dumps({"task_id": tid, "completion": rows[tid]["canonical_solution"]}) + "\n")
+            fh.write(json.dumps({"task_id": tid, "completion": "}\n"}) + "\n")
+    problems_file = sorted((DATASETS / "humaneval-x" / LANGUAGES[language]).rglob("*.jsonl.gz"))[0]
+    stdout, results = run_eval(polyglot, tmp_path, str(problems_file), samples)
+    assert len(results) == 2 * len(tasks)
+    assert f"pass@1: 0.5000 ({len(tasks)}/{2 * len(tasks)})" in stdout
