@@ -39,15 +39,22 @@ class Builds:
         self.spec = spec if spec is not None and spec.executor == "exec" else None
         self.job = job
         self.results: dict[str, dict[str, Any]] = {}
+        self._plans: dict[tuple[str, str], tuple[str, BuildSpec, dict[str, Any]]] = {}
         self.built_s = 0.0
         self.output = ""
 
     def _plan(self, index: int) -> tuple[str, BuildSpec, dict[str, Any]]:
-        assert self.spec is not None
+        """Test ``index``'s build: key, spec and runner message. Digested once per
+        distinct build (all stdio tests of a request share one), not per call."""
         test = self.job.tests[index].spec
-        kind = kind_of(test)
+        which = (kind_of(test), test.code if isinstance(test, AssertSpec) else "")
+        if which not in self._plans:
+            self._plans[which] = self._make_plan(*which)
+        return self._plans[which]
+
+    def _make_plan(self, kind: str, code: str) -> tuple[str, BuildSpec, dict[str, Any]]:
+        assert self.spec is not None
         bspec = self.spec.build[kind]
-        code = test.code if isinstance(test, AssertSpec) else ""
         files: dict[str, Any] = {}
         for name, source in bspec.files.items():
             if source == "program":

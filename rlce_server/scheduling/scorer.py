@@ -128,7 +128,7 @@ class Scorer:
         clean = False
         compiled = builds.Builds(self.specs.get(job.language), job)
         try:
-            outcomes = await self._run_tests(sandbox, job, start, compiled)
+            outcomes = await self._run_tests(sandbox, job, compiled)
             clean = await sandbox.reset(self.settings.runner_reply_margin_s)
             for kind, count in sandbox.last_removed.items():
                 if count:
@@ -161,7 +161,7 @@ class Scorer:
             compile_time_s=compiled.built_s,
         )
 
-    async def _run_tests(self, sandbox: Sandbox, job: Job, start: float, compiled: builds.Builds) -> list[TestOutcome]:
+    async def _run_tests(self, sandbox: Sandbox, job: Job, compiled: builds.Builds) -> list[TestOutcome]:
         outcomes: list[TestOutcome] = []
         # The request's total time limit covers its tests, from the moment it
         # has a sandbox: never the queue (a long stream must not time out its

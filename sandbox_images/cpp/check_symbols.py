@@ -5,10 +5,14 @@ operators never reach it; at link time, though, a program could still
 *define* a symbol the test uses and take its place: ``__assert_fail`` (so a
 failed assert returns), ``exit``, ``write``, a libstdc++ function, or an
 explicit specialisation of a standard template that the test instantiates
-(weak in test.o, strong in program.o: the strong one wins). So any strong
-global symbol of the program that the C/C++ runtime exports, that lies in
-namespace std or __gnu_cxx, that the test defines, or that is an ifunc
-(resolvers run before the harness) fails the build.
+(weak in test.o, strong in program.o: the strong one wins). So the build
+fails on any C function of the runtime the program defines, weak or strong
+(a definition in the executable beats the shared library's either way), and
+on any strong global symbol that libstdc++ exports, that lies in namespace
+std or __gnu_cxx, that the test defines, or that is an ifunc (resolvers run
+before the harness). Weak C++ symbols stay allowed: every program emits
+them for the std templates it instantiates, and the test's copies, linked
+first, win.
 
 Usage: check_symbols.py program.o test.o
 """
@@ -38,8 +42,14 @@ def main() -> int:
     for name, kind in sorted(program.items()):
         if kind == "i":
             bad.append((name, "is an ifunc"))
-        elif kind in "wWvV" or kind.islower():
-            continue  # weak or local: never replaces the test's or the runtime's copy
+        elif kind.islower() and kind not in "uvw":
+            continue  # local: replaces nothing
+        elif name in reserved and not name.startswith("_Z"):
+            # A C function of the runtime: even a weak definition in the executable
+            # wins over the shared library's (a weak __assert_fail would return).
+            bad.append((name, "is defined by the C/C++ runtime"))
+        elif kind in "wWvV":
+            continue  # weak C++ (template instantiations): the test's copy, linked first, wins
         elif name == "main":
             continue  # two mains fail the link by themselves
         elif name in test:

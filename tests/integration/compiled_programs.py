@@ -28,6 +28,12 @@ CPP_HACKS = {
         "CPP/0",
         WRONG0 + 'extern "C" void __assert_fail(const char*, const char*, unsigned int, const char*) { }\n',
     ),
+    # a weak definition in the executable still beats libc's
+    "weak_assert_fail": (
+        "CPP/0",
+        WRONG0
+        + 'extern "C" __attribute__((weak)) void __assert_fail(const char*, const char*, unsigned int, const char*) { }\n',
+    ),
     "abort_override": ("CPP/0", WRONG0 + 'extern "C" void abort() { }\n'),
     "define_main": ("CPP/0", WRONG0 + "int main(){ return 0; }\n"),
     "lying_operator_eq": (

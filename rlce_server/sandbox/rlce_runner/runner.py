@@ -166,6 +166,50 @@ def _pipe() -> tuple[int, int]:
     return os.pipe2(os.O_CLOEXEC)
 
 
+class _Pipes:
+    """The pipes of one spawned process: bytes the runner feeds it, streams it reads back."""
+
+    def __init__(self) -> None:
+        self.writers: dict[int, bytes] = {}
+        self.streams: dict[str, _Stream] = {}
+        self.child_ends: list[int] = []  # closed here once the child has them
+
+    def to_child(self, data: bytes) -> int:
+        r, w = _pipe()
+        self.child_ends.append(r)
+        os.set_blocking(w, False)
+        self.writers[w] = data
+        return r
+
+    def from_child(self, name: str, cap: int) -> int:
+        r, w = _pipe()
+        self.child_ends.append(w)
+        os.set_blocking(r, False)
+        self.streams[name] = _Stream(r, cap)
+        return w
+
+    def close_child_ends(self) -> None:
+        for fd in self.child_ends:
+            os.close(fd)
+        self.child_ends.clear()
+
+    def close(self) -> None:
+        for w in self.writers:
+            os.close(w)
+        for st in self.streams.values():
+            os.close(st.fd)
+
+
+def _proc_limits(limits: dict[str, Any], memory_key: str, file_size: int) -> dict[str, Any]:
+    """A test's or a build step's limits as the zygote applies them."""
+    return {
+        "nproc": NPROC,
+        "cpu_s": float(limits["cpu_s"]),
+        "address_space_bytes": int(limits.get(memory_key, limits["memory_mb"])) * 1024 * 1024,
+        "file_size_bytes": int(limits.get("file_size_bytes", file_size)),
+    }
+
+
 def _tasks_in_container() -> int | None:
     """Tasks in this container's pids cgroup (one file read), None if unknown."""
     for path in ("/sys/fs/cgroup/pids/pids.current", "/sys/fs/cgroup/pids.current"):
@@ -195,29 +239,9 @@ class Runner:
         limits = job["limits"]
         time_s = float(limits["time_s"])
         out_cap = int(limits["output_bytes"])
-        proc_limits = {
-            "nproc": NPROC,
-            "cpu_s": float(limits["cpu_s"]),
-            "address_space_bytes": int(limits.get("address_space_mb", limits["memory_mb"])) * 1024 * 1024,
-            "file_size_bytes": int(limits.get("file_size_bytes", 16 << 20)),
-        }
-        close_after: list[int] = []
-        writers: dict[int, bytes] = {}
-        streams: dict[str, _Stream] = {}
-
-        def pipe_to_child(data: bytes) -> int:
-            r, w = _pipe()
-            close_after.append(r)
-            os.set_blocking(w, False)
-            writers[w] = data
-            return r
-
-        def pipe_from_child(name: str, cap: int) -> int:
-            r, w = _pipe()
-            close_after.append(w)
-            os.set_blocking(r, False)
-            streams[name] = _Stream(r, cap)
-            return w
+        proc_limits = _proc_limits(limits, "address_space_mb", 16 << 20)
+        pipes = _Pipes()
+        streams = pipes.streams
 
         oom_before = _oom_kills()
         stdin_data = base64.b64decode(job.get("stdin", "")) if mode in ("stdio", "exec") else b""
@@ -231,11 +255,11 @@ class Runner:
         else:
             payload = job["program"].encode("utf-8", "surrogateescape")
         prog_fds = [
-            pipe_to_child(stdin_data),
-            pipe_from_child("stdout", out_cap),
-            pipe_from_child("stderr", out_cap),
-            pipe_to_child(payload),
-            pipe_from_child("ready", 16),
+            pipes.to_child(stdin_data),
+            pipes.from_child("stdout", out_cap),
+            pipes.from_child("stderr", out_cap),
+            pipes.to_child(payload),
+            pipes.from_child("ready", 16),
         ]
         if mode == "exec" and job.get("record"):
             # The harness reads this nonce (fd 3) before any program code runs
@@ -243,7 +267,7 @@ class Runner:
             nonce = secrets.token_hex(16).encode()
             # pipes owned by the candidate uid: a JVM can only reach them as /proc/self/fd/N
             with builds.files_as(CANDIDATE_UID):
-                prog_fds += [pipe_to_child(nonce), pipe_from_child("record", 256)]
+                prog_fds += [pipes.to_child(nonce), pipes.from_child("record", 256)]
         started = time.monotonic()
         judged = mode not in ("stdio", "exec")
         try:
@@ -255,7 +279,7 @@ class Runner:
                 # the value channel: one end for the program, one for the judge
                 prog_end, drv_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
                 chan_prog, chan_drv = prog_end.detach(), drv_end.detach()
-                close_after += [chan_prog, chan_drv]
+                pipes.child_ends += [chan_prog, chan_drv]
                 prog_id = self.zygote.spawn(
                     "program", CANDIDATE_UID, prog_fds + [chan_prog], cwd=WORK_DIR, limits=proc_limits
                 )
@@ -265,23 +289,22 @@ class Runner:
                 else:
                     boot["code"] = job["code"]
                 test_fds = [
-                    pipe_to_child(json.dumps(boot).encode()),
+                    pipes.to_child(json.dumps(boot).encode()),
                     chan_drv,
-                    pipe_from_child("result", RESULT_CAP),
+                    pipes.from_child("result", RESULT_CAP),
                 ]
                 try:
                     socket.send_fds(judge_sock, [b"T"], test_fds)
                 except OSError as exc:
                     raise SandboxBroken(f"the judge is gone: {exc}") from None
         finally:
-            for fd in close_after:
-                os.close(fd)
+            pipes.close_child_ends()
         if judged:
             result_stream = streams["result"]
             finished = lambda: not result_stream.open  # noqa: E731  (the judge closed the record)
         else:
             finished = lambda: prog_id in self.zygote.exited  # noqa: E731
-        outcome = self._pump(writers, streams, started + time_s, finished, {"stdout", "stderr"})
+        outcome = self._pump(pipes.writers, streams, started + time_s, finished, {"stdout", "stderr"})
         ended = time.monotonic()
         if judged and outcome == "exited":
             # The program server sees the channel close and exits by itself.
@@ -294,10 +317,7 @@ class Runner:
             self._drop_judge()
         wall = ended - started
         self._drain(streams)
-        for w in list(writers):
-            os.close(w)
-        for s in streams.values():
-            os.close(s.fd)
+        pipes.close()
         status = prog_rec["status"]
         result: dict[str, Any] = {
             "outcome": outcome,
@@ -341,12 +361,7 @@ class Runner:
             return {"ok": True, "cached": True, "output": "", "wall_s": 0.0, "cpu_s": 0.0}
         limits = req["limits"]
         cap = int(limits["output_bytes"])
-        proc_limits = {
-            "nproc": NPROC,
-            "cpu_s": float(limits["cpu_s"]),
-            "address_space_bytes": int(limits["memory_mb"]) * 1024 * 1024,
-            "file_size_bytes": int(limits.get("file_size_bytes", 256 << 20)),
-        }
+        proc_limits = _proc_limits(limits, "memory_mb", 256 << 20)
         build_dir = builds.make_build_dir(WORK_DIR, CANDIDATE_UID)
         builds.write_inputs(build_dir, req["files"], CANDIDATE_UID)
         env = {k: builds.expand([v], dir=build_dir)[0] for k, v in req.get("env", {}).items()}
@@ -386,43 +401,27 @@ class Runner:
         self, argv: list[str], env: dict[str, str], cwd: str, limits: dict[str, Any], deadline: float, cap: int
     ) -> dict[str, Any]:
         """One build step as its own process; ``failed`` says why it did not succeed."""
-        writers: dict[int, bytes] = {}
-        streams: dict[str, _Stream] = {}
-        close_after: list[int] = []
-        fds = []
-        for name, data in (("stdin", b""), ("stdout", None), ("stderr", None), ("payload", b""), ("ready", None)):
-            r, w = _pipe()
-            if data is None:
-                os.set_blocking(r, False)
-                streams[name] = _Stream(r, cap if name != "ready" else 16)
-                fds.append(w)
-                close_after.append(w)
-            else:
-                if name == "payload":
-                    data = json.dumps({"argv": argv, "env": env}).encode()
-                os.set_blocking(w, False)
-                writers[w] = data
-                fds.append(r)
-                close_after.append(r)
+        pipes = _Pipes()
+        payload = json.dumps({"argv": argv, "env": env}).encode()
+        fds = [
+            pipes.to_child(b""),
+            pipes.from_child("stdout", cap),
+            pipes.from_child("stderr", cap),
+            pipes.to_child(payload),
+            pipes.from_child("ready", 16),
+        ]
         started = time.monotonic()
         try:
             pid_id = self.zygote.spawn("exec", CANDIDATE_UID, fds, cwd=cwd, limits=limits)
         finally:
-            for fd in close_after:
-                os.close(fd)
-        for w, data in list(writers.items()):
-            if not data:
-                os.close(w)
-                del writers[w]
-        outcome = self._pump(writers, streams, deadline, lambda: pid_id in self.zygote.exited, set())
+            pipes.close_child_ends()
+        outcome = self._pump(pipes.writers, pipes.streams, deadline, lambda: pid_id in self.zygote.exited, set())
         wall = time.monotonic() - started
         self.stop_uids()
         rec = self.zygote.wait(pid_id, KILL_WAIT_S)
+        streams = pipes.streams
         self._drain(streams)
-        for w in writers:
-            os.close(w)
-        for st in streams.values():
-            os.close(st.fd)
+        pipes.close()
         if not streams["ready"].data:
             raise SandboxBroken(f"a build step failed during set-up: {bytes(streams['stderr'].data[-500:])!r}")
         status = rec["status"]
