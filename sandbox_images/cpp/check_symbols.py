@@ -48,8 +48,8 @@ def main() -> int:
             # A C function of the runtime: even a weak definition in the executable
             # wins over the shared library's (a weak __assert_fail would return).
             bad.append((name, "is defined by the C/C++ runtime"))
-        elif kind in "wWvV":
-            continue  # weak C++ (template instantiations): the test's copy, linked first, wins
+        elif kind in "wWvVu":
+            continue  # weak or unique C++ (template and inline-variable instances): the test's copy, linked first, wins
         elif name == "main":
             continue  # two mains fail the link by themselves
         elif name in test:
