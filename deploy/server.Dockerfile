@@ -17,9 +17,9 @@ COPY sandbox_images ./sandbox_images
 # then no network is needed here; otherwise straight from PyPI.
 COPY deploy /src/deploy
 RUN if ls /src/deploy/wheels/*.whl >/dev/null 2>&1; then \
-      /opt/rlce/bin/pip install --no-cache-dir --no-index --find-links /src/deploy/wheels "rlce[redis]"; \
+      /opt/rlce/bin/pip install --no-cache-dir --no-index --find-links /src/deploy/wheels "rlce[server,redis]"; \
     else \
-      /opt/rlce/bin/pip install --no-cache-dir "/src[redis]"; \
+      /opt/rlce/bin/pip install --no-cache-dir "/src[server,redis]"; \
     fi \
  && rm -rf /src/deploy
 ENV PATH=/opt/rlce/bin:$PATH \

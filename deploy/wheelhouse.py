@@ -26,7 +26,8 @@ TAGS = ("manylinux2014", "manylinux_2_17", "manylinux_2_28", "manylinux_2_34")
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = list(meta["dependencies"]) + list(meta["optional-dependencies"]["redis"])
+    extras = meta["optional-dependencies"]
+    reqs = list(meta["dependencies"]) + list(extras["server"]) + list(extras["redis"])
     # pip evaluates environment markers for the running interpreter, not for
     # --python-version: redis needs this on bookworm's 3.11.2 (< 3.11.3)
     reqs.append("async-timeout>=4.0.3")

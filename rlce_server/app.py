@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from .api.interceptor import MetricsInterceptor
-from .api.servicer import ScorerServicer, servicer_names
+from .api.servicer import ScorerServicer
 from .config import Settings
 from .domain import AssertSpec, CallSpec, Job, OutputMatch, StdioSpec, TestCase, Verdict
 from .errors import SandboxFault
@@ -30,23 +30,14 @@ from .sandbox.backend import Backend
 from .scheduling.cache import RedisStore, ResultCache
 from .scheduling.pool import Pool
 from .scheduling.scorer import Scorer
+from .service import SERVICE_NAME
 
 log = logging.getLogger("rlce.app")
-SERVICE = "rlce.v1.Scorer"
 
 
 def selftest_jobs(spec: RuntimeSpec, settings: Settings) -> list[Job]:
     """The runtime's self-tests as jobs: one per program file they use."""
-    from .domain import Limits
-
-    d = settings.limits
-    limits = Limits(
-        d.time_limit_s,
-        d.cpu_time_limit_s or d.time_limit_s,
-        d.memory_limit_mb,
-        d.output_limit_bytes,
-        d.total_time_limit_s,
-    )
+    limits = settings.limits.defaults()
     by_program: dict[str, list[TestCase]] = {}
     for i, t in enumerate(spec.selftest_tests):
         if t.kind == "stdio":
@@ -100,7 +91,8 @@ class App:
         for name, pool in self.pools.items():
             self.metrics.watch_pool(name, _reader(pool, "live"), _reader(pool, "busy"))
         self.digests: dict[str, str] = {}
-        self.scorer = Scorer(settings, self.pools, self.digests, self.metrics, self.specs)
+        selftests = {name: selftest_jobs(spec, settings)[0] for name, spec in self.specs.items()}
+        self.scorer = Scorer(settings, self.pools, self.digests, self.metrics, self.specs, selftests)
         self.cache: ResultCache | None = None
         if settings.cache_max_bytes > 0:
             shared = RedisStore(settings.cache_redis_url, settings.cache_ttl_s) if settings.cache_redis_url else None
@@ -116,7 +108,7 @@ class App:
     async def start(self) -> None:
         s = self.settings
         await self.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
-        await self.health.set(SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
         removed = await self.backend.remove_leftovers(own=False)
         if removed:
             log.info("removed %d containers left by earlier servers", removed)
@@ -133,9 +125,7 @@ class App:
         servicer = ScorerServicer(s, self.scorer, self.specs, self.metrics, self.cache)
         pb_grpc.add_ScorerServicer_to_server(servicer, self.server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [*servicer_names(), health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
-        )
+        reflection.enable_server_reflection([SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
         self.port = self.server.add_insecure_port(f"{s.host}:{s.port}")
         if self.port == 0:
             raise OSError(f"cannot listen on {s.host}:{s.port}")
@@ -145,7 +135,7 @@ class App:
             self.metrics_port = self._metrics_server.server_port
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
         jobs = [job for spec in self.specs.values() for job in selftest_jobs(spec, s)]
-        results = await asyncio.gather(*(self.scorer.score(job, admit_or_fail=False) for job in jobs))
+        results = await asyncio.gather(*(self.scorer.score(job) for job in jobs))
         for job, result in zip(jobs, results):
             if result.verdict is not Verdict.ACCEPTED:
                 details = [(t.name, t.verdict.name, t.message) for t in result.tests]
@@ -160,7 +150,7 @@ class App:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         self.serving = serving
         await self.health.set("", status)
-        await self.health.set(SERVICE, status)
+        await self.health.set(SERVICE_NAME, status)
 
     async def _watch(self) -> None:
         """NOT_SERVING while the engine does not answer or a pool has no live

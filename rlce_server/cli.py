@@ -1,7 +1,12 @@
-"""The ``rlce`` command: serve, score, images build, demo.
+"""The ``rlce`` command: serve, score, eval, images build, demo.
 
 Every flag also has an ``RLCE_*`` environment variable (see config.py);
 flags win. Flags left unset do not override the environment.
+
+Errors speak to people: one line on stderr naming the file, field or
+address and what to do, and a non-zero exit; the traceback only with
+``--log-level DEBUG``. The server's dependencies are imported only by the
+commands that need them, so ``rlce score`` runs on a client-only install.
 """
 
 from __future__ import annotations
@@ -9,16 +14,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import grpc
 
 from . import logs
-from .config import Settings
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+EXIT_USAGE = 2  # the user can fix it: a file, a flag, an address
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A failure the user can fix; the message says what and how."""
 
 
 def _settings(args: argparse.Namespace, keys: list[str]) -> Settings:
+    from .config import Settings
+
     overrides: dict[str, Any] = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return Settings(**overrides)
 
@@ -48,15 +68,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file (the {what})") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+
+
+def _tests_file(path: str) -> list[Any]:
+    """TestCase messages from a JSON file: a list, or ``{"tests": [...]}``, in proto JSON form."""
+    from google.protobuf import json_format
+
+    from .client import pb
+
+    try:
+        data = json.loads(_read(path, "tests file"))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    items = data.get("tests") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise CliError(f'{path}: expected a JSON list of tests, or {{"tests": [...]}}')
+    tests = []
+    for i, item in enumerate(items):
+        try:
+            tests.append(json_format.ParseDict(item, pb.TestCase()))
+        except json_format.ParseError as exc:
+            raise CliError(f"{path}: test {i}: {exc}") from None
+    return tests
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from google.protobuf import json_format
 
     from .client import Client, pb
 
-    program = Path(args.program).read_text()
-    data = json.loads(Path(args.tests).read_text())
-    items = data["tests"] if isinstance(data, dict) else data
-    tests = [json_format.ParseDict(t, pb.TestCase()) for t in items]
+    program = _read(args.program, "program")
+    tests = _tests_file(args.tests)
     with Client(args.target) as client:
         resp = client.score(args.language, program, tests, timeout_s=args.timeout)
     print(json_format.MessageToJson(resp, always_print_fields_with_no_presence=True))
@@ -64,6 +113,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_images_build(args: argparse.Namespace) -> int:
+    from .config import Settings
     from .images import build
 
     for name, image_id in build(Settings(), args.runtimes or None).items():
@@ -74,7 +124,10 @@ def cmd_images_build(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation.command import run
 
-    ks = [int(k) for k in args.k.split(",") if k.strip()]
+    try:
+        ks = [int(k) for k in args.k.split(",") if k.strip()]
+    except ValueError:
+        raise CliError(f"--k: {args.k!r} is not a comma-separated list of whole numbers") from None
     return run(
         Path(args.problems),
         Path(args.samples),
@@ -169,8 +222,53 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def explain(exc: BaseException, args: argparse.Namespace) -> tuple[str, int]:
+    """One line for a person, and the exit code, for what went wrong."""
+    if isinstance(exc, CliError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, grpc.RpcError):
+        code = exc.code() if callable(getattr(exc, "code", None)) else None
+        details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+        target = getattr(args, "target", None) or "the server"
+        if code is grpc.StatusCode.UNAVAILABLE:
+            hint = "start one with `rlce serve`"
+            if args.command == "eval":
+                hint += ", or leave out --target to score with a local pool"
+            return f"no rlce server answers at {target} ({details}); {hint}", EXIT_USAGE
+        if code is grpc.StatusCode.INVALID_ARGUMENT:
+            return f"the server refused the request: {details}", EXIT_USAGE
+        if code is grpc.StatusCode.UNAUTHENTICATED:
+            return f"the server at {target} wants a token: {details} (set RLCE_TOKEN)", EXIT_USAGE
+        name = code.name if code is not None else "an error"
+        return f"the server at {target} answered {name}: {details}", EXIT_FAILED
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return f"`rlce {args.command}` needs {exc.name}: pip install 'rlce[server]'", EXIT_USAGE
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename}: no such file", EXIT_USAGE
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror}", EXIT_USAGE
+    module = type(exc).__module__
+    if module.startswith("docker") or type(exc).__name__ == "EngineUnavailable":
+        return f"no Docker engine answers ({str(exc)[:300]}); start one with scripts/ensure-docker", EXIT_FAILED
+    if module.startswith("pydantic"):
+        first = str(exc).splitlines()
+        return f"invalid settings: {' '.join(first[1:3]) if len(first) > 2 else exc}", EXIT_USAGE
+    if isinstance(exc, ValueError | LookupError) or type(exc).__name__ == "EvalError":
+        return str(exc), EXIT_USAGE
+    return f"internal error: {exc!r} (run with --log-level DEBUG for the traceback)", EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logs.configure(args.log_level, args.log_format)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        message, code = explain(exc, args)
+        print(f"rlce: {message}", file=sys.stderr)
+        return code
     return result

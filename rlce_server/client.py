@@ -26,14 +26,16 @@ import grpc
 
 from ._proto.rlce.v1 import scorer_pb2 as pb
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
+from .service import SERVICE_NAME
 
 __all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio", "wait_serving"]
 
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
-SERVICE = "rlce.v1.Scorer"
 # Round robin over every resolved address, skipping those whose health
 # check for the Scorer service is not SERVING.
-_BALANCED = json.dumps({"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": SERVICE}})
+_BALANCED = json.dumps(
+    {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": SERVICE_NAME}}
+)
 
 
 def _resolve(target: str) -> tuple[str, str]:

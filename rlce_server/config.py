@@ -16,31 +16,74 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .domain import Limits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def default_wall_s(time_limit_s: float) -> float:
+    """The wall-clock backstop of a CPU-time limit (API.md): 2 * time_limit_s + 1."""
+    return 2 * time_limit_s + 1
+
+
 class LimitSettings(BaseModel):
-    """Per-test defaults, and the caps no request may exceed."""
+    """Per-test defaults, the caps no request may exceed, and the floors it may not go under."""
 
     model_config = ConfigDict(frozen=True)
 
-    time_limit_s: float = Field(5.0, gt=0)
-    cpu_time_limit_s: float | None = Field(None, gt=0, description="None: same as time_limit_s")
+    time_limit_s: float = Field(5.0, gt=0, description="CPU seconds of the program's process tree")
+    wall_time_limit_s: float | None = Field(None, gt=0, description="None: 2 * time_limit_s + 1")
     memory_limit_mb: int = Field(512, ge=16)
     output_limit_bytes: int = Field(1 << 20, ge=1024)
     total_time_limit_s: float = Field(60.0, gt=0)
 
     max_time_limit_s: float = Field(60.0, gt=0)
-    max_cpu_time_limit_s: float = Field(60.0, gt=0)
+    max_wall_time_limit_s: float = Field(121.0, gt=0)
     max_memory_limit_mb: int = Field(4096, ge=16)
     max_output_limit_bytes: int = Field(16 << 20, ge=1024)
     max_total_time_limit_s: float = Field(600.0, gt=0)
+
+    # Below these a sandboxed process cannot even start its interpreter; a request
+    # asking for less is refused (INVALID_ARGUMENT), never run into our own failure.
+    min_time_limit_s: float = Field(0.01, gt=0)
+    min_memory_limit_mb: int = Field(16, ge=1)
+    min_output_limit_bytes: int = Field(1024, ge=1)
+
+    def defaults(self) -> Limits:
+        """What a request gets for every limit it leaves unset."""
+        return Limits(
+            time_limit_s=self.time_limit_s,
+            wall_time_limit_s=self.wall_time_limit_s or default_wall_s(self.time_limit_s),
+            memory_limit_mb=self.memory_limit_mb,
+            output_limit_bytes=self.output_limit_bytes,
+            total_time_limit_s=self.total_time_limit_s,
+        )
+
+    def caps(self) -> Limits:
+        """What no request may exceed."""
+        return Limits(
+            time_limit_s=self.max_time_limit_s,
+            wall_time_limit_s=self.max_wall_time_limit_s,
+            memory_limit_mb=self.max_memory_limit_mb,
+            output_limit_bytes=self.max_output_limit_bytes,
+            total_time_limit_s=self.max_total_time_limit_s,
+        )
+
+    def floors(self) -> Limits:
+        """What no request may go under."""
+        return Limits(
+            time_limit_s=self.min_time_limit_s,
+            wall_time_limit_s=self.min_time_limit_s,
+            memory_limit_mb=self.min_memory_limit_mb,
+            output_limit_bytes=self.min_output_limit_bytes,
+            total_time_limit_s=self.min_time_limit_s,
+        )
 
     @model_validator(mode="after")
     def _defaults_within_caps(self) -> LimitSettings:
         pairs = [
             ("time_limit_s", self.time_limit_s, self.max_time_limit_s),
-            ("cpu_time_limit_s", self.cpu_time_limit_s or self.time_limit_s, self.max_cpu_time_limit_s),
+            ("wall_time_limit_s", self.defaults().wall_time_limit_s, self.max_wall_time_limit_s),
             ("memory_limit_mb", self.memory_limit_mb, self.max_memory_limit_mb),
             ("output_limit_bytes", self.output_limit_bytes, self.max_output_limit_bytes),
             ("total_time_limit_s", self.total_time_limit_s, self.max_total_time_limit_s),
@@ -88,6 +131,7 @@ class Settings(BaseSettings):
     max_tests: int = Field(1000, ge=1)
     max_program_bytes: int = Field(1 << 20, ge=1)
     registered_tests_max: int = Field(4096, ge=1)
+    registered_tests_max_bytes: int = Field(256 << 20, ge=1 << 20)
     runner_reply_margin_s: float = Field(15.0, gt=0)
     grace_s: float = Field(10.0, ge=0)
     health_check_interval_s: float = Field(1.0, gt=0)

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from .evaluation.formats import Sample, load_problems
 from .evaluation.report import html_report, pass_lines
-from .evaluation.runner import SampleResult, evaluate
+from .evaluation.scoring import SampleResult, evaluate
 from .local import local_server
 
 HACKS: dict[str, Callable[[str, str], str]] = {

@@ -22,6 +22,16 @@ class Verdict(enum.IntEnum):
     SANDBOX_ERROR = 10
 
 
+class TestKind(enum.Enum):
+    """The test kinds, named as the proto's ``TestCase.kind`` oneof and runtime.toml's ``test_kinds``."""
+
+    __test__ = False  # not a pytest class
+
+    STDIO = "stdio"
+    CALL = "call"
+    ASSERTION = "assertion"
+
+
 class OutputMatch(enum.Enum):
     EXACT = "exact"
     TRIM = "trim"
@@ -36,11 +46,13 @@ class RewardMode(enum.Enum):
 
 @dataclass(frozen=True)
 class Limits:
-    time_limit_s: float
-    cpu_time_limit_s: float
-    memory_limit_mb: int
-    output_limit_bytes: int
-    total_time_limit_s: float
+    """One test's limits (the request's, once defaults and caps are applied)."""
+
+    time_limit_s: float  # CPU seconds over the program's whole process tree: decides TLE
+    wall_time_limit_s: float  # the wall-clock backstop
+    memory_limit_mb: int  # summed over the process tree, its tmpfs files included
+    output_limit_bytes: int  # per stream
+    total_time_limit_s: float  # the whole request, wall clock
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class StdioSpec:
     expected_stdout: bytes
     match: OutputMatch = OutputMatch.TOKENS
     float_tolerance: float = 0.0
+    kind = TestKind.STDIO
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,13 @@ class CallSpec:
     args_json: str
     expected_json: str
     float_tolerance: float = 0.0
+    kind = TestKind.CALL
 
 
 @dataclass(frozen=True)
 class AssertSpec:
     code: str
+    kind = TestKind.ASSERTION
 
 
 TestSpec = StdioSpec | CallSpec | AssertSpec

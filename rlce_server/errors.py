@@ -2,7 +2,6 @@
 
     RlceError
     ├── InvalidRequest      the caller's fault: INVALID_ARGUMENT / INVALID_REQUEST
-    ├── Overloaded          the queue is full: RESOURCE_EXHAUSTED
     └── SandboxFault        ours: retried once on a fresh sandbox, then SANDBOX_ERROR
         └── EngineUnavailable  the container engine does not answer
 
@@ -23,10 +22,6 @@ class InvalidRequest(RlceError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
-
-
-class Overloaded(RlceError):
-    """More work is queued than the server accepts."""
 
 
 class SandboxFault(RlceError):

@@ -56,7 +56,7 @@ def build(settings: Settings, runtimes: list[str] | None = None, client: Any = N
     names = runtimes or sorted(specs)
     unknown = [n for n in names if n not in specs]
     if unknown:
-        raise SystemExit(f"unknown runtimes {unknown}; known: {sorted(specs)}")
+        raise ValueError(f"unknown runtimes {unknown}; known: {sorted(specs)}")
     base = ensure_base(client, settings)
     built = {}
     for name in names:

@@ -74,6 +74,12 @@ class Metrics:
             ["runtime"],
             registry=registry,
         )
+        self.hacks = Counter(
+            "rlce_hacks_total",
+            "What the sandbox stopped, by kind (reward hacking showing in training)",
+            ["language", "kind"],
+            registry=registry,
+        )
         self.compile_duration = Histogram(
             "rlce_scoring_compile_duration_seconds",
             "Compile step per job (runtimes with one; Python has none)",

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
-from ..config import Settings
+from ..config import Settings, default_wall_s
 from ..domain import (
     AssertSpec,
     CallSpec,
@@ -40,6 +40,7 @@ _REWARD = {
     pb.ALL_OR_NOTHING: RewardMode.ALL_OR_NOTHING,
 }
 MAX_NAME = 256
+MAX_WEIGHT = 1e6  # a thousand tests of this weight still sum to a finite reward denominator
 
 
 def _tolerance(field: str, value: float) -> float:
@@ -59,8 +60,8 @@ def convert_test(tc: pb.TestCase, field: str) -> TestCase:
     if len(tc.name) > MAX_NAME:
         raise InvalidRequest(f"{field}.name", f"is longer than {MAX_NAME} characters")
     weight = tc.weight
-    if not math.isfinite(weight) or weight < 0:
-        raise InvalidRequest(f"{field}.weight", f"must be a finite number >= 0, got {weight}")
+    if not math.isfinite(weight) or weight < 0 or weight > MAX_WEIGHT:
+        raise InvalidRequest(f"{field}.weight", f"must be a number from 0 to {MAX_WEIGHT:g}, got {weight}")
     kind = tc.WhichOneof("kind")
     spec: TestSpec
     if kind is None:
@@ -106,31 +107,73 @@ def convert_tests(tests: Sequence[pb.TestCase], settings: Settings, field: str =
     return tuple(convert_test(tc, f"{field}[{i}]") for i, tc in enumerate(tests))
 
 
-def _limit(field: str, value: float, default: float, cap: float) -> float:
+def _limit(field: str, value: float, default: float, floor: float, cap: float) -> float:
     if value == 0:
         return default
     if not math.isfinite(value) or value < 0:
         raise InvalidRequest(f"limits.{field}", f"must be a positive number, got {value}")
     if value > cap:
         raise InvalidRequest(f"limits.{field}", f"{value} exceeds the server's maximum {cap}")
+    if value < floor:
+        raise InvalidRequest(f"limits.{field}", f"{value} is below the server's minimum {floor}")
     return value
 
 
-def convert_limits(req: pb.ScoreRequest, settings: Settings) -> Limits:
-    d = settings.limits
-    lim = req.limits
-    time_s = _limit("time_limit_s", lim.time_limit_s, d.time_limit_s, d.max_time_limit_s)
-    cpu_default = d.cpu_time_limit_s or time_s
+def convert_limits(lim: pb.Limits, settings: Settings) -> Limits:
+    """The request's limits with the server's defaults, caps and floors.
+
+    ``time_limit_s`` is CPU time (API.md); ``cpu_time_limit_s`` means the same
+    when ``time_limit_s`` is unset (both set: the tighter one). The wall-clock
+    backstop defaults to 2 * time_limit_s + 1 of the request's own time limit.
+    """
+    d, cap, floor = settings.limits.defaults(), settings.limits.caps(), settings.limits.floors()
+    time_s = _limit("time_limit_s", lim.time_limit_s, d.time_limit_s, floor.time_limit_s, cap.time_limit_s)
+    if lim.cpu_time_limit_s:
+        cpu_s = _limit("cpu_time_limit_s", lim.cpu_time_limit_s, 0, floor.time_limit_s, cap.time_limit_s)
+        time_s = min(time_s, cpu_s) if lim.time_limit_s else cpu_s
+    own_wall = default_wall_s(time_s) if (lim.time_limit_s or lim.cpu_time_limit_s) else d.wall_time_limit_s
+    wall_s = _limit(
+        "wall_time_limit_s",
+        lim.wall_time_limit_s,
+        min(own_wall, cap.wall_time_limit_s),
+        floor.wall_time_limit_s,
+        cap.wall_time_limit_s,
+    )
     return Limits(
         time_limit_s=time_s,
-        cpu_time_limit_s=_limit("cpu_time_limit_s", lim.cpu_time_limit_s, cpu_default, d.max_cpu_time_limit_s),
-        memory_limit_mb=int(_limit("memory_limit_mb", lim.memory_limit_mb, d.memory_limit_mb, d.max_memory_limit_mb)),
+        wall_time_limit_s=wall_s,
+        memory_limit_mb=int(
+            _limit(
+                "memory_limit_mb", lim.memory_limit_mb, d.memory_limit_mb, floor.memory_limit_mb, cap.memory_limit_mb
+            )
+        ),
         output_limit_bytes=int(
-            _limit("output_limit_bytes", lim.output_limit_bytes, d.output_limit_bytes, d.max_output_limit_bytes)
+            _limit(
+                "output_limit_bytes",
+                lim.output_limit_bytes,
+                d.output_limit_bytes,
+                floor.output_limit_bytes,
+                cap.output_limit_bytes,
+            )
         ),
         total_time_limit_s=_limit(
-            "total_time_limit_s", lim.total_time_limit_s, d.total_time_limit_s, d.max_total_time_limit_s
+            "total_time_limit_s",
+            lim.total_time_limit_s,
+            d.total_time_limit_s,
+            floor.total_time_limit_s,
+            cap.total_time_limit_s,
         ),
+    )
+
+
+def limits_to_proto(limits: Limits) -> pb.Limits:
+    return pb.Limits(
+        time_limit_s=limits.time_limit_s,
+        cpu_time_limit_s=limits.time_limit_s,
+        wall_time_limit_s=limits.wall_time_limit_s,
+        memory_limit_mb=limits.memory_limit_mb,
+        output_limit_bytes=limits.output_limit_bytes,
+        total_time_limit_s=limits.total_time_limit_s,
     )
 
 
@@ -165,7 +208,7 @@ def convert_request(
         tests = convert_tests(req.tests, settings)
     kinds = runtimes[req.language]
     for i, t in enumerate(tests):
-        kind = {StdioSpec: "stdio", CallSpec: "call", AssertSpec: "assertion"}[type(t.spec)]
+        kind = t.spec.kind.value
         if kind not in kinds:
             raise InvalidRequest(f"tests[{i}].{kind}", f"runtime {req.language!r} does not support {kind} tests")
     policy = req.policy
@@ -176,11 +219,21 @@ def convert_request(
         language=req.language,
         program=req.program,
         tests=tests,
-        limits=convert_limits(req, settings),
+        limits=convert_limits(req.limits, settings),
         reward_mode=_REWARD[policy.reward_mode],
         stop_on_first_failure=policy.stop_on_first_failure,
         no_cache=policy.no_cache,
     )
+
+
+def _text(value: str) -> str:
+    """A string protobuf will serialise: text that came out of a sandbox may hold
+    lone surrogates (an exception message), which would make the response fail."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def to_response(result: ScoreResult) -> pb.ScoreResponse:
@@ -192,7 +245,7 @@ def to_response(result: ScoreResult) -> pb.ScoreResponse:
         total=result.total,
         tests=[
             pb.TestResult(
-                name=o.name,
+                name=_text(o.name),
                 verdict=int(o.verdict),  # type: ignore[arg-type]
                 wall_time_s=o.wall_time_s,
                 cpu_time_s=o.cpu_time_s,
@@ -201,24 +254,31 @@ def to_response(result: ScoreResult) -> pb.ScoreResponse:
                 signal=o.signal,
                 stdout=o.stdout,
                 stderr=o.stderr,
-                message=o.message,
+                message=_text(o.message),
             )
             for o in result.tests
         ],
-        compile=pb.CompileResult(ok=result.compile_ok, output=result.compile_output, time_s=result.compile_time_s),
+        compile=pb.CompileResult(
+            ok=result.compile_ok, output=_text(result.compile_output), time_s=result.compile_time_s
+        ),
         timing=pb.Timing(queue_s=result.queue_s, run_s=result.run_s, total_s=result.total_s),
         cached=result.cached,
         runtime=result.runtime,
-        error=result.error,
+        error=_text(result.error),
     )
 
 
 def invalid_response(request_id: str, error: str, total: int = 0) -> pb.ScoreResponse:
-    return pb.ScoreResponse(request_id=request_id, verdict=pb.INVALID_REQUEST, reward=0.0, total=total, error=error)
+    return pb.ScoreResponse(
+        request_id=request_id, verdict=pb.INVALID_REQUEST, reward=0.0, total=total, error=_text(error)
+    )
 
 
 def internal_error_response(request_id: str, total: int, exc: BaseException) -> pb.ScoreResponse:
     """Ours and unexpected: SANDBOX_ERROR ("retry later"), never a verdict or UNKNOWN."""
     return pb.ScoreResponse(
-        request_id=request_id, verdict=pb.SANDBOX_ERROR, total=total, error=f"internal error, retry later: {exc!r}"
+        request_id=request_id,
+        verdict=pb.SANDBOX_ERROR,
+        total=total,
+        error=_text(f"internal error, retry later: {exc!r}"),
     )

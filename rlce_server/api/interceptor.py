@@ -17,8 +17,7 @@ from typing import Any
 import grpc
 
 from ..metrics import Metrics
-
-SERVICE = "rlce.v1.Scorer"
+from ..service import SERVICE_NAME
 
 
 def _status(context: grpc.aio.ServicerContext, default: grpc.StatusCode) -> grpc.StatusCode:
@@ -41,7 +40,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
         service, _, rpc = details.method.lstrip("/").rpartition("/")
-        if handler is None or service != SERVICE:
+        if handler is None or service != SERVICE_NAME:
             return handler
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(

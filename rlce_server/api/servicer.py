@@ -23,18 +23,19 @@ from .._proto.rlce.v1 import scorer_pb2 as pb
 from .._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from ..config import Settings
 from ..domain import Job, TestCase, Verdict
-from ..errors import InvalidRequest, Overloaded
+from ..errors import InvalidRequest
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
+from ..scheduling.admission import Admission
 from ..scheduling.cache import ResultCache, cache_key
 from ..scheduling.scorer import Scorer
 from . import convert
-from .test_store import TestStore, tests_digest
+from .registered_tests import RegisteredTests, tests_digest
 
 log = logging.getLogger("rlce.api")
 
 
-def _owner(context: grpc.aio.ServicerContext) -> str:
+def _client(context: grpc.aio.ServicerContext) -> str:
     """Whom a request belongs to, for fair sharing: the client's id if it
     sent one (``rlce-client-id``), else its connection."""
     for key, value in context.invocation_metadata() or ():
@@ -59,7 +60,8 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         self.specs = specs
         self.metrics = metrics
         self.kinds = {name: list(spec.test_kinds) for name, spec in specs.items()}
-        self.store = TestStore(settings.registered_tests_max)
+        self.store = RegisteredTests(settings.registered_tests_max, settings.registered_tests_max_bytes)
+        self.admission = Admission(settings.queue_size)
 
     def _job(self, request: pb.ScoreRequest) -> Job:
         size = request.ByteSize()
@@ -67,15 +69,15 @@ class ScorerServicer(pb_grpc.ScorerServicer):
             raise InvalidRequest("request", f"is {size} bytes; at most {self.settings.max_request_bytes} are allowed")
         return convert.convert_request(request, self.settings, self.kinds, self.store.get)
 
-    async def _scored(self, job: Job, *, admit_or_fail: bool, owner: str) -> pb.ScoreResponse:
+    async def _scored(self, job: Job, *, owner: str) -> pb.ScoreResponse:
         """Score through the result cache unless the request opts out."""
         if self.cache is None or job.no_cache:
-            return convert.to_response(await self.scorer.score(job, admit_or_fail=admit_or_fail, owner=owner))
+            return convert.to_response(await self.scorer.score(job, owner=owner))
 
         own: list[pb.ScoreResponse] = []  # this request's own run, if it made one
 
         async def run() -> tuple[bytes, bool]:
-            result = await self.scorer.score(job, admit_or_fail=admit_or_fail, owner=owner)
+            result = await self.scorer.score(job, owner=owner)
             own.append(convert.to_response(result))
             return own[0].SerializeToString(), result.verdict is not Verdict.SANDBOX_ERROR
 
@@ -89,19 +91,24 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         return response
 
     async def Score(self, request: pb.ScoreRequest, context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
+        client = _client(context)
+        if not self.admission.try_enter(client):
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"more than {self.settings.queue_size} requests are in and this client has its share; retry later",
+            )
         self.metrics.inflight.inc()
         try:
             job = self._job(request)
-            return await self._scored(job, admit_or_fail=True, owner=_owner(context))
+            return await self._scored(job, owner=client)
         except InvalidRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except Overloaded as exc:
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except Exception as exc:  # ours, unexpected: answer SANDBOX_ERROR, never UNKNOWN
             log.exception("request failed inside rlce", extra={"request_id": request.request_id})
             return convert.internal_error_response(request.request_id, len(request.tests), exc)
         finally:
             self.metrics.inflight.dec()
+            self.admission.leave(client)
         raise AssertionError("unreachable")
 
     async def _answer(self, request: pb.ScoreRequest, owner: str) -> pb.ScoreResponse:
@@ -110,7 +117,7 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         except InvalidRequest as exc:
             return convert.invalid_response(request.request_id, str(exc), len(request.tests))
         try:
-            return await self._scored(job, admit_or_fail=False, owner=owner)
+            return await self._scored(job, owner=owner)
         except Exception as exc:  # never leave a stream request unanswered
             log.exception("request failed inside rlce", extra={"request_id": job.request_id})
             return convert.internal_error_response(job.request_id, len(job.tests), exc)
@@ -121,7 +128,8 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         out: asyncio.Queue[pb.ScoreResponse | None] = asyncio.Queue()
         slots = asyncio.Semaphore(self.settings.stream_inflight)
         tasks: set[asyncio.Task[None]] = set()
-        owner = f"{_owner(context)}/stream:{next(self._streams)}"  # sandboxes are shared fairly between streams
+        client = _client(context)
+        owner = f"{client}/stream:{next(self._streams)}"  # sandboxes are shared fairly between streams
 
         async def one(req: pb.ScoreRequest) -> None:
             self.metrics.inflight.inc()
@@ -129,12 +137,14 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                 out.put_nowait(await self._answer(req, owner))
             finally:
                 self.metrics.inflight.dec()
+                self.admission.leave(client)
                 slots.release()
 
         async def read() -> None:
             try:
                 async for req in request_iterator:
                     await slots.acquire()
+                    await self.admission.enter(client)  # back-pressure: the stream's client has its share
                     task = asyncio.get_running_loop().create_task(one(req))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
@@ -159,21 +169,8 @@ class ScorerServicer(pb_grpc.ScorerServicer):
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
-        d = self.settings.limits
-        defaults = pb.Limits(
-            time_limit_s=d.time_limit_s,
-            cpu_time_limit_s=d.cpu_time_limit_s or d.time_limit_s,
-            memory_limit_mb=d.memory_limit_mb,
-            output_limit_bytes=d.output_limit_bytes,
-            total_time_limit_s=d.total_time_limit_s,
-        )
-        caps = pb.Limits(
-            time_limit_s=d.max_time_limit_s,
-            cpu_time_limit_s=d.max_cpu_time_limit_s,
-            memory_limit_mb=d.max_memory_limit_mb,
-            output_limit_bytes=d.max_output_limit_bytes,
-            total_time_limit_s=d.max_total_time_limit_s,
-        )
+        defaults = convert.limits_to_proto(self.settings.limits.defaults())
+        caps = convert.limits_to_proto(self.settings.limits.caps())
         runtimes = []
         for name, spec in self.specs.items():
             if name not in self.scorer.pools:
@@ -196,15 +193,16 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         self, request: pb.RegisterTestsRequest, context: grpc.aio.ServicerContext
     ) -> pb.RegisterTestsResponse:
         try:
+            size = request.ByteSize()
+            if size > self.settings.max_request_bytes:
+                raise InvalidRequest(
+                    "request", f"is {size} bytes; at most {self.settings.max_request_bytes} are allowed"
+                )
             if not request.tests:
                 raise InvalidRequest("tests", "at least one test is required")
             tests: tuple[TestCase, ...] = convert.convert_tests(request.tests, self.settings)
         except InvalidRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         ref = tests_digest(request.tests)
-        self.store.put(ref, tests)
+        self.store.put(ref, tests, size)
         return pb.RegisterTestsResponse(tests_ref=ref)
-
-
-def servicer_names() -> list[str]:
-    return [pb.DESCRIPTOR.services_by_name["Scorer"].full_name]

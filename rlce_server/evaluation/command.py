@@ -11,7 +11,7 @@ from rich.console import Console
 from .._proto.rlce.v1 import scorer_pb2 as pb
 from .formats import Problem, Sample, load_problems, load_samples
 from .report import html_report, print_summary, write_jsonl
-from .runner import SampleResult, evaluate
+from .scoring import EvalError, SampleResult, evaluate
 
 
 async def _score(
@@ -46,11 +46,11 @@ def run(
     languages = {p.language for p in problems.values()}
     if language == "auto":
         if len(languages) != 1:
-            raise SystemExit(f"{problems_path}: tasks in several languages {sorted(languages)}; pass --language")
+            raise EvalError(f"{problems_path}: tasks in several languages {sorted(languages)}; pass --language")
         language = languages.pop()
     samples = load_samples(samples_path, problems)
     if not samples:
-        raise SystemExit(f"{samples_path}: no samples")
+        raise EvalError(f"{samples_path}: no samples")
     console.print(f"{len(samples)} samples for {len({s.task_id for s in samples})} of {len(problems)} tasks")
     t0 = time.monotonic()
     results = asyncio.run(_score(target, console, language, time_limit_s, problems, samples))

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .passk import mean_pass_at_k
-from .runner import SampleResult
+from .scoring import SampleResult
 
 VERDICT_COLOURS = {
     "ACCEPTED": "#2e7d32", "WRONG_ANSWER": "#c62828", "RUNTIME_ERROR": "#ef6c00",

@@ -1,4 +1,4 @@
-"""Reward policies: how per-test outcomes reduce to one reward in [0, 1]."""
+"""Reward policies, and the overall verdict: how per-test outcomes reduce to one answer."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ POLICIES = {RewardMode.PARTIAL: partial, RewardMode.ALL_OR_NOTHING: all_or_nothi
 
 
 def overall_verdict(outcomes: Sequence[TestOutcome]) -> Verdict:
-    """ACCEPTED only if all passed; else the first failing test's verdict."""
+    """The one place the request's verdict is decided: COMPILE_ERROR if the
+    program did not build for some test; else ACCEPTED only if all passed;
+    else the first failing test's verdict (SKIPPED if only skips are left)."""
+    if any(o.verdict is Verdict.COMPILE_ERROR for o in outcomes):
+        return Verdict.COMPILE_ERROR
     for o in outcomes:
         if o.verdict is not Verdict.ACCEPTED and o.verdict is not Verdict.SKIPPED:
             return o.verdict

@@ -19,7 +19,7 @@ import itertools
 import logging
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,7 @@ class BatchScorer:
         self._partial: list[pb.ScoreResponse | None] = []
         self._sync_loop: asyncio.AbstractEventLoop | None = None
         self._sync_lock = threading.Lock()
+        self._on_answer: Callable[[int, pb.ScoreResponse], None] | None = None
 
     def _clients_for_loop(self) -> list[AsyncClient]:
         loop = asyncio.get_running_loop()
@@ -111,9 +112,15 @@ class BatchScorer:
 
     # -- the batch -----------------------------------------------------------
     async def score(
-        self, samples: Sequence[Sample], *, timeout_s: float | None = None
+        self,
+        samples: Sequence[Sample],
+        *,
+        timeout_s: float | None = None,
+        on_answer: Callable[[int, pb.ScoreResponse], None] | None = None,
     ) -> list[pb.ScoreResponse | None]:
-        """Responses in input order; ``None`` where no answer could be had."""
+        """Responses in input order; ``None`` where no answer could be had.
+        ``on_answer(index, response)`` is called as each final answer arrives (progress bars)."""
+        self._on_answer = on_answer
         try:
             async with asyncio.timeout(timeout_s):
                 return await self._score(samples)
@@ -227,6 +234,8 @@ class BatchScorer:
                     retry.append(i)
                 else:
                     results[i] = resp
+                    if self._on_answer is not None:
+                        self._on_answer(i, resp)
         except grpc.RpcError as exc:
             code = _code(exc)
             stats.errors.append(f"ScoreStream: {code.name if code else exc}")

@@ -33,7 +33,7 @@ from typing import Any
 from rlce_server.client import pb
 from rlce_server.rl.batch import BatchScorer
 from rlce_server.rl.ground_truth import UnknownGroundTruth, tests_from
-from rlce_server.rl.rewards import Shaping, group_neutral, score_completions
+from rlce_server.rl.shaping import Shaping, group_neutral, score_completions
 
 log = logging.getLogger("rlce.openrlhf")
 MAX_BODY = 256 << 20

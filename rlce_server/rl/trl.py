@@ -28,7 +28,7 @@ from typing import Any
 from ..client import pb
 from .batch import BatchScorer
 from .ground_truth import UnknownGroundTruth, tests_from
-from .rewards import Shaping, score_completions
+from .shaping import Shaping, score_completions
 
 _COLUMNS = ("tests", "input_output", "ground_truth")
 

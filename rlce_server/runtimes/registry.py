@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class SandboxShape(BaseModel):
@@ -33,16 +33,20 @@ class CompileLimits(BaseModel):
     output_bytes: int = Field(16384, ge=256)
 
 
-class BuildSpec(BaseModel):
-    """How a compiled runtime builds and runs one kind of test.
+FILE_SOURCES = ("program", "test", "test_digest", "report:program", "report:test")
 
-    ``files`` maps a file name in the build directory to its content: the
-    string ``"program"`` or ``"test"`` (the request's program, the test's
-    code), or ``{runtime = "name"}`` for a file of the runtime's folder.
-    ``steps`` run in order (argv lists; ``{dir}`` is the build directory);
-    ``outputs`` are kept; ``run`` is the test's argv (``{build}`` is where
-    the outputs are). ``record``: the harness hands back the runner's nonce
-    after the test ran to its end -- the only evidence of a pass.
+
+class BuildSpec(BaseModel):
+    """How a compiled runtime builds and runs one kind of test (or one side of a split test).
+
+    ``files`` maps a file name in the build directory to its content: one of
+    ``FILE_SOURCES`` (the request's program, the test's code, the test's
+    SHA-256, the other build's report) or ``{runtime = "name"}`` for a file of
+    the runtime's folder. ``steps`` run in order (argv lists; ``{dir}`` is the
+    build directory); ``outputs`` are kept; ``report`` is a small file sent
+    back to the host; ``run`` is the process's argv (``{build}`` is where the
+    outputs are). ``record``: an in-process harness hands back the runner's
+    nonce after the test ran to its end -- the only evidence of a pass.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -60,6 +64,43 @@ class BuildSpec(BaseModel):
     # address space allowed above the request's memory limit (JVM and V8 reserve
     # far more than they use; ``{memory_mb}`` in ``run`` caps their heap instead)
     address_space_extra_mb: int = Field(0, ge=0)
+    report: str = ""
+
+    @field_validator("files")
+    @classmethod
+    def _known_sources(cls, files: dict[str, str | dict[str, str]]) -> dict[str, str | dict[str, str]]:
+        for name, source in files.items():
+            if isinstance(source, dict):
+                if set(source) != {"runtime"}:
+                    raise ValueError(f'file {name}: a table source must be {{runtime = "file"}}')
+            elif source not in FILE_SOURCES:
+                raise ValueError(f"file {name}: source {source!r} is not one of {FILE_SOURCES}")
+        return files
+
+
+class SplitBuildSpec(BaseModel):
+    """An assertion test out of the program's process (docs/SPLIT_TESTS.md):
+    the program's build (candidate uid) and the test's build (test uid)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    program: BuildSpec
+    test: BuildSpec
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> SplitBuildSpec:
+        if "report:test" in self.program.files.values() and "report:program" in self.test.files.values():
+            raise ValueError("the program and test builds cannot each need the other's report")
+        if "test" in self.program.files.values():
+            raise ValueError("the program's build must never see the test")
+        if "program" in self.test.files.values():
+            raise ValueError("the test's build must never see the program's code")
+        return self
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """Which build runs first: the one whose report the other takes."""
+        return ("test", "program") if "report:test" in self.program.files.values() else ("program", "test")
 
 
 class SelfTest(BaseModel):
@@ -92,11 +133,8 @@ class RuntimeSpec(BaseModel):
     sandbox: SandboxShape = SandboxShape()
     compile: CompileLimits = CompileLimits()
     # exec runtimes: one build per test kind ("stdio", "assertion")
-    build: dict[str, BuildSpec] = {}
+    build: dict[str, BuildSpec | SplitBuildSpec] = {}
     folder: Path
-
-    def selftest_program(self) -> str:
-        return (self.folder / self.selftest).read_text()
 
 
 def load_runtimes(images_dir: Path) -> dict[str, RuntimeSpec]:

@@ -7,7 +7,9 @@ stand-in for unit tests of the scheduler, graders and rewards.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+
+from .rlce_runner.protocol import Build, BuildFacts, RunFacts, RunRequest
 
 
 class Sandbox(Protocol):
@@ -15,9 +17,14 @@ class Sandbox(Protocol):
     runtime: str
     jobs_run: int
     version: str
+    last_reply_bytes: int  # the size of the last reply: large ones are graded off the event loop
 
-    async def run(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    async def run(self, request: RunRequest, timeout_s: float) -> RunFacts:
         """Run one test; return the runner's raw facts. Raises SandboxFault."""
+        ...
+
+    async def build(self, request: Build, timeout_s: float) -> BuildFacts:
+        """Build (or find cached) one build's outputs. Raises SandboxFault."""
         ...
 
     async def reset(self, timeout_s: float) -> bool:

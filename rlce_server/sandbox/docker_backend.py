@@ -13,12 +13,11 @@ import json
 import os
 import shutil
 import socket
-import struct
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
@@ -28,6 +27,8 @@ from ..config import Settings
 from ..errors import EngineUnavailable, SandboxFault
 from ..runtimes import RuntimeSpec
 from .hardening import container_kwargs
+from .rlce_runner import protocol
+from .rlce_runner.protocol import FRAME_HEADER, MAX_FRAME_BYTES
 
 # What the docker SDK raises when the engine is unreachable is not always a
 # DockerException (requests' ConnectionError leaks through): all are engine faults.
@@ -59,8 +60,9 @@ def _owner_is_dead(owner: str) -> bool:
     return False
 
 
-_HEADER = struct.Struct(">I")
-_MAX_REPLY = 64 * 1024 * 1024
+R = TypeVar("R")
+# Replies larger than this are decoded in a worker thread, not on the event loop.
+DECODE_INLINE_BYTES = 256 * 1024
 
 
 class DockerSandbox:
@@ -74,11 +76,12 @@ class DockerSandbox:
         self.jobs_run = 0
         self.version = ""
         self.last_removed: dict[str, int] = {}
+        self.last_reply_bytes = 0
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
     async def connect(self, timeout_s: float) -> None:
-        sock_path = self.control_dir / "runner.sock"
+        sock_path = self.control_dir / protocol.SOCKET_NAME
         deadline = time.monotonic() + timeout_s
         next_check = time.monotonic() + 0.5
         while True:
@@ -95,10 +98,12 @@ class DockerSandbox:
                     if status not in ("created", "running"):
                         raise SandboxFault(f"container {self.id} is {status} before its runner started") from None
                 await asyncio.sleep(0.02)
-        hello = await self._call({"op": "hello"}, timeout_s)
-        if not hello.get("ok") or hello.get("leftovers"):
-            raise SandboxFault(f"runner in {self.id} is not clean: {hello}")
-        self.version = str(hello.get("toolchain") or hello.get("python", ""))
+        hello = await self._call(protocol.Hello(), protocol.HelloReply, timeout_s)
+        if hello.version != protocol.PROTOCOL_VERSION:
+            raise SandboxFault(f"runner in {self.id} speaks protocol {hello.version}; rebuild the images")
+        if hello.leftovers:
+            raise SandboxFault(f"runner in {self.id} is not clean: {hello.leftovers}")
+        self.version = hello.toolchain or hello.python
 
     def _status(self) -> str:
         try:
@@ -107,42 +112,59 @@ class DockerSandbox:
         except ENGINE_ERRORS as exc:
             return f"unknown ({exc})"
 
-    async def _call(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    async def _call(self, msg: protocol.Request, reply_type: type[R], timeout_s: float) -> R:
+        """One request frame out, one typed reply in; every failure is a SandboxFault."""
         if self._writer is None or self._reader is None:
             raise SandboxFault(f"sandbox {self.id} is not connected")
-        payload = json.dumps(msg, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        payload = json.dumps(protocol.dump(msg), separators=(",", ":")).encode("utf-8", "surrogatepass")
         try:
-            self._writer.write(_HEADER.pack(len(payload)) + payload)
+            self._writer.write(FRAME_HEADER.pack(len(payload)) + payload)
             async with asyncio.timeout(timeout_s):
                 await self._writer.drain()
-                (size,) = _HEADER.unpack(await self._reader.readexactly(_HEADER.size))
-                if size > _MAX_REPLY:
+                (size,) = FRAME_HEADER.unpack(await self._reader.readexactly(FRAME_HEADER.size))
+                if size > MAX_FRAME_BYTES:
                     raise SandboxFault(f"runner reply of {size} bytes is too large")
-                reply: dict[str, Any] = json.loads(await self._reader.readexactly(size))
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                raw = await self._reader.readexactly(size)
+                self.last_reply_bytes = size
+        except (OSError, asyncio.IncompleteReadError) as exc:
             raise SandboxFault(f"lost the runner of {self.id}: {exc!r}") from None
         except TimeoutError:
             raise SandboxFault(f"runner of {self.id} did not answer within {timeout_s:.1f}s") from None
-        if reply.get("broken"):
-            raise SandboxFault(f"runner of {self.id} broke: {reply['broken']}")
-        return reply
+        if size > DECODE_INLINE_BYTES:
+            return await asyncio.to_thread(self._decode, raw, reply_type)
+        return self._decode(raw, reply_type)
 
-    async def run(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        reply = await self._call(msg, timeout_s)
-        if not reply.get("ok") or "result" not in reply:
-            raise SandboxFault(f"runner of {self.id} refused a test: {reply.get('error')}")
-        result: dict[str, Any] = reply["result"]
-        return result
+    def _decode(self, raw: bytes, reply_type: type[R]) -> R:
+        try:
+            reply = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise SandboxFault(f"malformed reply from the runner of {self.id}: {exc}") from None
+        if not isinstance(reply, dict) or not reply.get("ok"):
+            what = reply.get("broken") or reply.get("error") if isinstance(reply, dict) else reply
+            raise SandboxFault(f"runner of {self.id} failed: {str(what)[:500]}")
+        try:
+            return protocol.load(reply_type, reply.get("result"), reply_type.__name__)
+        except protocol.ProtocolError as exc:
+            raise SandboxFault(f"malformed reply from the runner of {self.id}: {exc}") from None
+
+    async def run(self, request: protocol.RunRequest, timeout_s: float) -> protocol.RunFacts:
+        return await self._call(request, protocol.RunFacts, timeout_s)
+
+    async def build(self, request: protocol.Build, timeout_s: float) -> protocol.BuildFacts:
+        return await self._call(request, protocol.BuildFacts, timeout_s)
 
     async def reset(self, timeout_s: float) -> bool:
         self.jobs_run += 1
         try:
-            reply = await self._call({"op": "reset"}, timeout_s)
+            reply = await self._call(protocol.Reset(), protocol.ResetReply, timeout_s)
         except SandboxFault:
             return False
-        removed = reply.get("removed")
-        self.last_removed = removed if isinstance(removed, dict) else {}
-        return bool(reply.get("ok"))
+        self.last_removed = {
+            "processes": reply.removed.processes,
+            "files": reply.removed.files,
+            "ipc": reply.removed.ipc,
+        }
+        return reply.clean
 
     def oom_killed(self) -> bool:
         """Did the kernel's OOM killer end this container (a candidate's doing)?"""

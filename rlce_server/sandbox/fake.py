@@ -1,39 +1,30 @@
 """A stand-in backend for unit tests of the scheduler, graders and rewards.
 
-``FakeSandbox.run`` answers from a script (a function of the runner message)
-instead of running anything; it can also raise SandboxFault to test the
-retry-once rule. Never used outside tests.
+``FakeSandbox.run`` answers from a script (a function of the typed run
+request) instead of running anything; it can also raise SandboxFault to test
+the retry-once rule. Never used outside tests.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import SandboxFault
+from .rlce_runner.protocol import Build, BuildFacts, Outcome, ProcessFacts, RunFacts, RunRequest
 
-Script = Callable[[dict[str, Any]], dict[str, Any]]
+Script = Callable[[RunRequest], RunFacts]
 _ids = itertools.count(1)
 
 
-def facts(stdout: bytes = b"", **kw: Any) -> dict[str, Any]:
-    """Raw runner facts for a clean exit, overridable field by field."""
-    base: dict[str, Any] = {
-        "outcome": "exited",
-        "exit_code": 0,
-        "signal": 0,
-        "wall_s": 0.001,
-        "cpu_s": 0.001,
-        "maxrss_kb": 100,
-        "oom_killed": False,
-        "setup_failed": False,
-        "stdout": base64.b64encode(stdout).decode(),
-        "stderr": "",
-    }
+def facts(stdout: bytes = b"", **kw: Any) -> RunFacts:
+    """Runner facts for a clean exit; ``program`` fields and RunFacts fields overridable."""
+    process: dict[str, Any] = {"stdout": stdout, "stdout_bytes": len(stdout), "cpu_s": 0.001, "maxrss_kb": 100}
+    process.update({k: kw.pop(k) for k in list(kw) if k in ProcessFacts.__dataclass_fields__})
+    base: dict[str, Any] = {"outcome": Outcome.EXITED, "wall_s": 0.001, "program": ProcessFacts(**process)}
     base.update(kw)
-    return base
+    return RunFacts(**base)
 
 
 class FakeSandbox:
@@ -46,12 +37,16 @@ class FakeSandbox:
         self.faults = faults
         self.runs = 0
         self.destroyed = False
+        self.last_reply_bytes = 0
 
-    async def run(self, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    async def run(self, request: RunRequest, timeout_s: float) -> RunFacts:
         self.runs += 1
         if self.faults and self.faults.pop(0):
             raise SandboxFault(f"{self.id}: injected fault")
-        return self.script(msg)
+        return self.script(request)
+
+    async def build(self, request: Build, timeout_s: float) -> BuildFacts:
+        return BuildFacts(ok=True)
 
     async def reset(self, timeout_s: float) -> bool:
         self.jobs_run += 1

@@ -13,7 +13,7 @@ A reviewer reads this file to know the container's shape:
 * optional: another OCI runtime (gVisor's ``runsc``) and a seccomp profile
 
 Inside, the runner (uid 0, 2 capabilities) runs programs and test drivers
-under two uids of their own, random per container (so per-uid limits such as
+under two uids of their own (the candidate's, the tests'), random per container (so per-uid limits such as
 RLIMIT_NPROC are per sandbox); see docs/SECURITY.md.
 """
 
@@ -25,8 +25,8 @@ from typing import Any
 
 from ..config import Settings
 from ..runtimes import RuntimeSpec
+from .rlce_runner import protocol
 
-CONTROL_DIR_IN_CONTAINER = "/rlce/ctl"
 ALLOWED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
@@ -35,7 +35,7 @@ UID_SPAN = 1 << 24
 
 
 def sandbox_uid() -> int:
-    """An even uid in a large range no host account uses; +1 is the judge's."""
+    """An even uid in a large range no host account uses; +1 is the tests'."""
     return UID_BASE + 2 * secrets.randbelow(UID_SPAN // 2)
 
 
@@ -51,9 +51,9 @@ def container_kwargs(
     """Keyword arguments for docker-py ``containers.create``.
 
     ``cpu`` pins the sandbox to one host CPU. A test is two processes talking
-    over a socket (program and judge); on one CPU each call is a local
+    over a socket (program and test driver); on one CPU each call is a local
     context switch, across CPUs a cross-CPU wake-up, which measured 2.3x the
-    CPU per call on the development VM (bench/throughput.py).
+    CPU per call where it was measured (docs/PERFORMANCE.md).
     """
     candidate_uid = sandbox_uid()
     memory_mb = settings.limits.max_memory_limit_mb + settings.sandbox_memory_headroom_mb
@@ -85,16 +85,16 @@ def container_kwargs(
             # compiled artifacts: written by the runner (root) only, read and run by the candidate
             "/c": f"rw,exec,nosuid,nodev,size={shape.artifact_cache_mb}m,nr_inodes=4096,mode=0755",
         },
-        "volumes": {str(control_dir): {"bind": CONTROL_DIR_IN_CONTAINER, "mode": "rw"}},
+        "volumes": {str(control_dir): {"bind": protocol.CONTROL_DIR, "mode": "rw"}},
         "environment": {
             **ALLOWED_ENV,
-            "RLCE_SECCOMP": "1" if settings.extra_seccomp else "0",
-            # uids of this sandbox's program and test driver: random, unique per container
-            "RLCE_CANDIDATE_UID": str(candidate_uid),
-            "RLCE_JUDGE_UID": str(candidate_uid + 1),
-            "RLCE_NPROC": str(max(8, shape.pids // 2)),
+            protocol.ENV_SECCOMP: "1" if settings.extra_seccomp else "0",
+            # uids of this sandbox's program and its tests: random, unique per container
+            protocol.ENV_CANDIDATE_UID: str(candidate_uid),
+            protocol.ENV_TEST_UID: str(candidate_uid + 1),
+            protocol.ENV_NPROC: str(max(8, shape.pids // 2)),
             # room for one more build's outputs above the cache's budget
-            "RLCE_ARTIFACT_CACHE_MB": str(max(1, shape.artifact_cache_mb * 3 // 4)),
+            protocol.ENV_ARTIFACT_CACHE_MB: str(max(1, shape.artifact_cache_mb * 3 // 4)),
         },
         "hostname": "sandbox",
         "log_config": {"type": "none", "config": {}},

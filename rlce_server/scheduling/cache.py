@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from ..domain import Job
+from ..metrics import Metrics
 
 log = logging.getLogger("rlce.cache")
 
@@ -90,7 +91,7 @@ Run = Callable[[], Awaitable[tuple[bytes, bool]]]
 class ResultCache:
     """LRU by bytes, coalescing, and an optional shared tier."""
 
-    def __init__(self, max_bytes: int, metrics: Any, shared: SharedStore | None = None) -> None:
+    def __init__(self, max_bytes: int, metrics: Metrics, shared: SharedStore | None = None) -> None:
         self.max_bytes = max_bytes
         self.metrics = metrics
         self.shared = shared

@@ -24,6 +24,7 @@ from collections import Counter, deque
 from typing import Any
 
 from ..errors import SandboxFault
+from ..metrics import Metrics
 from ..sandbox.backend import Backend, Sandbox
 
 log = logging.getLogger("rlce.pool")
@@ -32,7 +33,7 @@ STARVED_AFTER_FAILURES = 10  # ~30 s of back-off: a real outage, not a container
 
 
 class Pool:
-    def __init__(self, backend: Backend, runtime: str, size: int, recycle_after_jobs: int, metrics: Any) -> None:
+    def __init__(self, backend: Backend, runtime: str, size: int, recycle_after_jobs: int, metrics: Metrics) -> None:
         self.backend = backend
         self.runtime = runtime
         self.size = size

@@ -1,53 +1,54 @@
 """Runs a job: admission, a leased sandbox, each test, grading, reward.
 
-A fault of ours (SandboxFault) is retried once, from the start, on a fresh
-sandbox; if it happens again the answer is SANDBOX_ERROR for that request
-only. A candidate's failure is always a verdict, never a fault.
+A fault of ours (SandboxFault, or a grader's InfraFault) is retried once,
+from the start, on a fresh sandbox; if it happens again the answer is
+SANDBOX_ERROR for that request only. A candidate's failure is always a
+verdict, never a fault; a broken test of the caller's is INVALID_REQUEST
+naming it.
+
+Defence in depth: a request that breaks a fresh sandbox a second time while
+the runtime's self-test still passes on another is the program's doing
+(whatever way it found): RUNTIME_ERROR "the program breaks the sandbox", a
+failure the trainer learns from -- never SANDBOX_ERROR, which trainers treat
+as no reward at all.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
-from typing import Any
 
 from .. import rewards
 from ..config import Settings
-from ..domain import AssertSpec, CallSpec, Job, ScoreResult, StdioSpec, TestOutcome, Verdict
-from ..errors import Overloaded, SandboxFault
-from ..graders import grade
+from ..domain import Job, ScoreResult, TestOutcome, Verdict
+from ..errors import SandboxFault
+from ..graders import BadTest, InfraFault, grade
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
 from ..sandbox.backend import Sandbox
-from . import builds
+from ..sandbox.rlce_runner.protocol import Outcome, ProcessFacts, RunFacts
+from .plans import JobPlan, plan_for
 from .pool import Pool
 
 log = logging.getLogger("rlce.scorer")
+HEAVY_REPLY_BYTES = 256 * 1024
 _LIMIT_VERDICTS = {
     Verdict.TIME_LIMIT_EXCEEDED: "time",
     Verdict.MEMORY_LIMIT_EXCEEDED: "memory",
     Verdict.OUTPUT_LIMIT_EXCEEDED: "output",
 }
+# What the runner would have said about a test whose container the OOM killer ended.
+_OOM_KILLED = RunFacts(
+    outcome=Outcome.EXITED, wall_s=0.0, program=ProcessFacts(exit_code=-1, signal=9), oom_killed=True
+)
 
 
-def _runner_message(job: Job, index: int, time_s: float) -> dict[str, Any]:
-    spec = job.tests[index].spec
-    limits = {
-        "time_s": time_s,
-        "cpu_s": min(job.limits.cpu_time_limit_s, time_s),
-        "memory_mb": job.limits.memory_limit_mb,
-        "output_bytes": job.limits.output_limit_bytes,
-    }
-    msg: dict[str, Any] = {"op": "run", "program": job.program, "limits": limits}
-    if isinstance(spec, StdioSpec):
-        msg.update(mode="stdio", stdin=base64.b64encode(spec.stdin).decode())
-    elif isinstance(spec, CallSpec):
-        msg.update(mode="call", entry=spec.entry_point, args=spec.args_json)
-    elif isinstance(spec, AssertSpec):
-        msg.update(mode="assert", code=spec.code)
-    return msg
+class _CallerFault(Exception):
+    """A test of the caller's is broken: the request is INVALID_REQUEST."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"tests[{index}]: {reason}")
 
 
 class Scorer:
@@ -57,10 +58,12 @@ class Scorer:
         pools: dict[str, Pool],
         digests: dict[str, str],
         metrics: Metrics,
-        specs: dict[str, RuntimeSpec] | None = None,
+        specs: dict[str, RuntimeSpec],
+        selftests: dict[str, Job] | None = None,
     ) -> None:
         self.settings = settings
-        self.specs = specs or {}
+        self.specs = specs
+        self.selftests = selftests or {}
         self.pools = pools
         self.digests = digests
         self.metrics = metrics
@@ -71,32 +74,35 @@ class Scorer:
         pool = self.pools[language]
         return f"{language} {pool.version} image {self.digests.get(language, '')[:19]}"
 
-    async def score(self, job: Job, *, admit_or_fail: bool, owner: str = "") -> ScoreResult:
-        """Score a job; ``admit_or_fail`` raises Overloaded past the queue bound.
+    async def score(self, job: Job, *, owner: str = "") -> ScoreResult:
+        """Score a job (admitted by the API, see ``admission``).
 
         ``owner`` (a stream or a client connection) is what the pool shares
         sandboxes fairly between."""
-        if admit_or_fail and self.waiting >= self.settings.queue_size:
-            raise Overloaded(f"more than {self.settings.queue_size} requests are waiting")
         start = time.monotonic()
         result = None
+        error = ""
         for attempt in (1, 2):
             try:
                 result = await self._attempt(job, start, owner)
+                break
+            except _CallerFault as exc:
+                result = self._answer(job, Verdict.INVALID_REQUEST, str(exc))
                 break
             except SandboxFault as exc:
                 self.metrics.sandbox_failures.labels(job.language, "run").inc()
                 log.warning("sandbox fault (attempt %d): %s", attempt, exc, extra={"request_id": job.request_id})
                 error = str(exc)
+        if result is None and await self._sandbox_works(job.language, owner):
+            log.warning("the program broke two sandboxes: %s", error, extra={"request_id": job.request_id})
+            self.metrics.hacks.labels(job.language, "sandbox_breaking").inc()
+            result = self._answer(job, Verdict.RUNTIME_ERROR, f"the program breaks the sandbox: {error}")
+            result.tests = [
+                TestOutcome(name=t.name, verdict=Verdict.RUNTIME_ERROR, message="the program breaks the sandbox")
+                for t in job.tests
+            ]
         if result is None:
-            result = ScoreResult(
-                request_id=job.request_id,
-                verdict=Verdict.SANDBOX_ERROR,
-                reward=0.0,
-                passed=0,
-                total=len(job.tests),
-                error=f"sandbox failure, retry later: {error}",
-            )
+            result = self._answer(job, Verdict.SANDBOX_ERROR, f"sandbox failure, retry later: {error}")
         result.total_s = time.monotonic() - start
         result.runtime = self.runtime_label(job.language)
         if log.isEnabledFor(logging.DEBUG):
@@ -115,6 +121,23 @@ class Scorer:
             self.metrics.rewards.labels(job.language).observe(result.reward)
         return result
 
+    async def _sandbox_works(self, language: str, owner: str) -> bool:
+        """The runtime's self-test on a fresh sandbox: does the machinery work?"""
+        selftest = self.selftests.get(language)
+        if selftest is None:
+            return False
+        try:
+            result = await self._attempt(selftest, time.monotonic(), owner)
+        except (SandboxFault, _CallerFault):
+            return False
+        return result.verdict is Verdict.ACCEPTED
+
+    @staticmethod
+    def _answer(job: Job, verdict: Verdict, error: str) -> ScoreResult:
+        return ScoreResult(
+            request_id=job.request_id, verdict=verdict, reward=0.0, passed=0, total=len(job.tests), error=error
+        )
+
     async def _attempt(self, job: Job, start: float, owner: str) -> ScoreResult:
         pool = self.pools[job.language]
         self.waiting += 1
@@ -126,9 +149,13 @@ class Scorer:
         queue_s = leased - start
         self.metrics.queue_wait.labels(job.language).observe(queue_s)
         clean = False
-        compiled = builds.Builds(self.specs.get(job.language), job)
+        plan = plan_for(self.specs[job.language], job)
+        broken_test: _CallerFault | None = None
         try:
-            outcomes = await self._run_tests(sandbox, job, compiled)
+            try:
+                outcomes = await self._run_tests(sandbox, job, plan)
+            except _CallerFault as exc:  # the sandbox is fine: reset and reused as usual
+                broken_test, outcomes = exc, []
             clean = await sandbox.reset(self.settings.runner_reply_margin_s)
             for kind, count in sandbox.last_removed.items():
                 if count:
@@ -138,39 +165,49 @@ class Scorer:
             # one fresh container per job for the most cautious (--isolation container)
             reusable = clean and self.settings.isolation == "pool"
             pool.give_back(sandbox, reusable=reusable, reason="isolation" if clean else "broken")
+        if broken_test is not None:
+            raise broken_test
         run_s = time.monotonic() - leased
         self.metrics.run_duration.labels(job.language).observe(run_s)
+        if plan.built_s:
+            self.metrics.compile_duration.labels(job.language).observe(plan.built_s)
         verdict = rewards.overall_verdict(outcomes)
-        if any(o.verdict is Verdict.COMPILE_ERROR for o in outcomes):
-            verdict = Verdict.COMPILE_ERROR
-        passed = sum(1 for o in outcomes if o.verdict is Verdict.ACCEPTED)
-        compile_msg = next((o.message for o in outcomes if o.verdict is Verdict.COMPILE_ERROR), "")
-        if compiled.built_s:
-            self.metrics.compile_duration.labels(job.language).observe(compiled.built_s)
+        compile_failed = next((o for o in outcomes if o.verdict is Verdict.COMPILE_ERROR), None)
         return ScoreResult(
             request_id=job.request_id,
             verdict=verdict,
             reward=rewards.reward(job.reward_mode, verdict, job.tests, outcomes),
-            passed=passed,
+            passed=sum(1 for o in outcomes if o.verdict is Verdict.ACCEPTED),
             total=len(job.tests),
             tests=outcomes,
             queue_s=queue_s,
             run_s=run_s,
-            compile_ok=not compile_msg,
-            compile_output=compiled.output or compile_msg,
-            compile_time_s=compiled.built_s,
+            compile_ok=compile_failed is None,
+            compile_output=plan.compile_output or (compile_failed.message if compile_failed else ""),
+            compile_time_s=plan.built_s,
         )
 
-    async def _run_tests(self, sandbox: Sandbox, job: Job, compiled: builds.Builds) -> list[TestOutcome]:
+    async def _run_tests(self, sandbox: Sandbox, job: Job, plan: JobPlan) -> list[TestOutcome]:
         outcomes: list[TestOutcome] = []
+        margin = self.settings.runner_reply_margin_s
         # The request's total time limit covers its tests, from the moment it
         # has a sandbox: never the queue (a long stream must not time out its
         # own tail) nor its builds (they have their own limits).
         deadline = time.monotonic() + job.limits.total_time_limit_s
-        stop = dead = False
+        stop = False
         for i, test in enumerate(job.tests):
             if stop:
                 outcomes.append(TestOutcome(name=test.name, verdict=Verdict.SKIPPED, message="not run"))
+                continue
+            before = time.monotonic()
+            prepared = await plan.prepare(sandbox, i, margin)
+            deadline += time.monotonic() - before
+            if isinstance(prepared, BadTest):
+                raise _CallerFault(i, prepared.reason)
+            if prepared is not None:  # the build failed: the candidate's COMPILE_ERROR
+                outcomes.append(prepared)
+                self.metrics.test_verdicts.labels(job.language, prepared.verdict.name).inc()
+                stop = True
                 continue
             left = deadline - time.monotonic()
             if left <= 0:
@@ -182,33 +219,30 @@ class Scorer:
                     )
                 )
                 continue
-            time_s = min(job.limits.time_limit_s, left)
-            msg = _runner_message(job, i, time_s)
-            if compiled.spec is not None:
-                before = time.monotonic()
-                broken = await compiled.ensure(sandbox, i, self.settings.runner_reply_margin_s)
-                deadline += time.monotonic() - before
-                if broken is not None:
-                    outcomes.append(broken)
-                    self.metrics.test_verdicts.labels(job.language, broken.verdict.name).inc()
-                    stop = True
-                    continue
-                msg = compiled.run_message(i, msg)
+            wall_s = min(job.limits.wall_time_limit_s, left)
+            dead = False
             try:
-                raw = await sandbox.run(msg, time_s + self.settings.runner_reply_margin_s)
+                facts = await sandbox.run(plan.request(i, wall_s), wall_s + margin)
             except SandboxFault:
                 # The only way a program can end its container is the OOM killer: its verdict.
                 if not await asyncio.to_thread(sandbox.oom_killed):
                     raise
-                raw = {"outcome": "exited", "oom_killed": True, "signal": 9, "exit_code": -1}
-                dead = True
-            if raw.get("leftover_processes"):
-                self.metrics.leftovers.labels(job.language, "processes").inc(raw["leftover_processes"])
-            outcome = grade(test, compiled.annotate(i, raw), job.limits)
+                facts, dead = _OOM_KILLED, True
+            if facts.leftover_processes:
+                self.metrics.leftovers.labels(job.language, "processes").inc(facts.leftover_processes)
+            if sandbox.last_reply_bytes > HEAVY_REPLY_BYTES:  # a 16 MB value: compared off the event loop
+                graded = await asyncio.to_thread(grade, test, facts, job.limits, plan.conventions(i))
+            else:
+                graded = grade(test, facts, job.limits, plan.conventions(i))
+            if isinstance(graded, InfraFault):
+                raise SandboxFault(graded.reason)
+            if isinstance(graded, BadTest):
+                raise _CallerFault(i, graded.reason)
+            outcome = graded.outcome
             outcomes.append(outcome)
             self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
             if outcome.verdict in _LIMIT_VERDICTS:
                 self.metrics.limit_hits.labels(job.language, _LIMIT_VERDICTS[outcome.verdict]).inc()
             failed = outcome.verdict is not Verdict.ACCEPTED
-            stop = dead or outcome.verdict is Verdict.COMPILE_ERROR or (failed and job.stop_on_first_failure)
+            stop = dead or (failed and job.stop_on_first_failure)
         return outcomes

@@ -7,7 +7,9 @@ give the expected per-test outcome that the sandboxed run must reproduce.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -48,17 +50,42 @@ def assert_outcomes(program: str, tests: list[str], timeout: float = 60) -> list
     return result
 
 
-def stdio_run(program: str, stdin: str, timeout: float) -> tuple[str, str]:
-    """('exited' | 'timeout', stdout) of one bare run; exit code folded in."""
+def stdio_run(program: str, stdin: str, timeout: float) -> tuple[str, str, float]:
+    """('exited' | 'timeout' | 'exitN', stdout, CPU seconds) of one bare run.
+
+    The child is reaped here with wait4 for its CPU time (user + system),
+    the measure a CPU-time limit is decided by."""
+    proc = subprocess.Popen(
+        [PYTHON, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/tmp"
+    )
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read() if proc.stdout else b""))
+    reader.start()
     try:
-        proc = subprocess.run(
-            [PYTHON, "-c", program], input=stdin.encode(), capture_output=True, timeout=timeout, cwd="/tmp"
-        )
-    except subprocess.TimeoutExpired:
-        return "timeout", ""
+        assert proc.stdin is not None
+        proc.stdin.write(stdin.encode())
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    reader.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    out = b"".join(chunks).decode("utf-8", "replace")
+    if killed.is_set():
+        return "timeout", "", cpu
     if proc.returncode != 0:
-        return f"exit{proc.returncode}", proc.stdout.decode("utf-8", "replace")
-    return "exited", proc.stdout.decode("utf-8", "replace")
+        return f"exit{proc.returncode}", out, cpu
+    return "exited", out, cpu
 
 
 def parallel(fn: Any, items: list[Any], workers: int = 2) -> list[Any]:

@@ -2,26 +2,33 @@
 matching gets, per test, the outcome of a bare run compared the same way.
 
 CI runs every 5th problem (60 problems, ~600 tests); RLCE_FULL=1 runs all 300.
+
+Near the time limit no comparison can be trusted across machines: a test
+whose bare run used more than a third of the limit in CPU time (or timed
+out) may pass on one machine and not on another, or with the host busy.
+Those tests are left out of the comparison (listed in the output) and must
+only come back as a pass or a time limit, never anything else.
 """
 
 import os
 import time
 
 from rlce_server.client import pb, request, stdio
+from tests.conftest import dataset
 
 from .bare import parallel, stdio_run
-from .conftest import dataset
 
 TIME_LIMIT_S = 10.0
+DECIDED_BELOW_CPU_S = TIME_LIMIT_S / 3  # a bare run under this is far from the limit on any machine
 
 
-def outcome_of_bare(program: str, stdin: str, expected: str) -> str:
-    status, out = stdio_run(program, stdin, TIME_LIMIT_S)
+def outcome_of_bare(program: str, stdin: str, expected: str) -> tuple[str, float]:
+    status, out, cpu_s = stdio_run(program, stdin, TIME_LIMIT_S)
     if status == "timeout":
-        return "timeout"
+        return "timeout", cpu_s
     if status != "exited":
-        return "fail"
-    return "pass" if out.split() == expected.split() else "fail"
+        return "fail", cpu_s
+    return ("pass" if out.split() == expected.split() else "fail"), cpu_s
 
 
 def outcome_of_verdict(verdict: int) -> str:
@@ -37,7 +44,13 @@ def test_codecontests_outcomes_match_bare_runs(client):
     t0 = time.monotonic()
     bare = parallel(lambda c: outcome_of_bare(c[0]["solution_python"], c[2]["input"], c[2]["output"]), cases)
     bare_s = time.monotonic() - t0
-    expected = {(c[0]["problem_id"], c[1]): o for c, o in zip(cases, bare)}
+    expected = {}
+    near_limit = set()
+    for c, (outcome, cpu_s) in zip(cases, bare):
+        key = (c[0]["problem_id"], c[1])
+        expected[key] = outcome
+        if outcome == "timeout" or cpu_s >= DECIDED_BELOW_CPU_S:
+            near_limit.add(key)
     reqs = [
         request(
             "python",
@@ -55,9 +68,12 @@ def test_codecontests_outcomes_match_bare_runs(client):
             got[(resp.request_id, i)] = outcome_of_verdict(t.verdict)
     rlce_s = time.monotonic() - t0
     assert got.keys() == expected.keys()
-    mismatches = {k: (expected[k], got[k]) for k in expected if expected[k] != got[k]}
+    mismatches = {k: (expected[k], got[k]) for k in expected if k not in near_limit and expected[k] != got[k]}
     print(
         f"\n{len(cases)} tests: bare {bare_s:.1f}s, rlce {rlce_s:.1f}s; "
-        f"pass {sum(v == 'pass' for v in got.values())}, mismatches {len(mismatches)}"
+        f"pass {sum(v == 'pass' for v in got.values())}, mismatches {len(mismatches)}; "
+        f"near the limit, not compared: {sorted(near_limit)}"
     )
+    assert len(near_limit) < len(cases) / 20, "most tests must be decided far from the limit"
+    assert all(got[k] in ("pass", "timeout") for k in near_limit if expected[k] != "fail")
     assert not mismatches, f"{len(mismatches)} tests differ (bare, rlce): {dict(list(mismatches.items())[:10])}"

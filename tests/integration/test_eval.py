@@ -11,7 +11,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .conftest import DATASETS
+from tests.conftest import DATASETS
 
 
 def run_eval(server, tmp_path: Path, problems: str, samples: str | Path, k: str = "1") -> tuple[str, list[dict]]:

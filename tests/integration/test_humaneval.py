@@ -1,8 +1,7 @@
 """HumanEval through the real stack: canonical solutions pass, broken ones get 0."""
 
 from rlce_server.client import assertion, pb, request
-
-from .conftest import dataset
+from tests.conftest import dataset
 
 
 def he_requests(program_of):

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from rlce_server.client import Client, call, pb, wait_serving
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port
 
 
 def _start(instance: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, RLCE_PORT=str(port), RLCE_WORKERS="1", RLCE_METRICS_PORT="0", RLCE_INSTANCE_ID=instance)
     proc = subprocess.Popen([sys.executable, "-m", "rlce_server", "serve"], env=env, stderr=subprocess.DEVNULL)
     target = f"127.0.0.1:{port}"

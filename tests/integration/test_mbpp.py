@@ -2,9 +2,9 @@
 get the same per-assert outcome as running program + assert as a plain script."""
 
 from rlce_server.client import assertion, pb, request
+from tests.conftest import dataset
 
 from .bare import assert_outcomes, parallel
-from .conftest import dataset
 
 
 def test_mbpp_per_assert_outcomes_match_bare_runs(client):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from rlce_server.client import Client, pb, stdio
+from tests.conftest import free_port
 
 from .server import ServerThread
 
@@ -15,12 +15,6 @@ DAEMON = (
     "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(60)\n"
     "    os._exit(0)\nopen('/tmp/left', 'w').write('x')\nprint(5)\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _samples(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -33,7 +27,7 @@ def _samples(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 def test_caught_leftovers_and_limit_hits_are_counted(images):
-    port = _free_port()
+    port = free_port()
     srv = ServerThread(workers=1, metrics_port=port).start()
     try:
         with Client(srv.target) as client:

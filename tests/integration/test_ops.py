@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -20,18 +19,13 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from rlce_server.client import Client, call, pb
+from tests.conftest import free_port
 
 from .server import ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 ADD = "def add(a, b):\n    return a + b\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def scrape(port: int) -> str:

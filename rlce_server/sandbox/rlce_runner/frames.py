@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from typing import Any
 
-HEADER = struct.Struct(">I")
-DEFAULT_LIMIT = 64 * 1024 * 1024
+from .protocol import FRAME_HEADER as HEADER
+from .protocol import MAX_FRAME_BYTES as DEFAULT_LIMIT
 
 
 class ChannelClosed(EOFError):
@@ -96,3 +95,17 @@ def read_json(fd: int, limit: int = DEFAULT_LIMIT) -> Any:
 
 def write_json(fd: int, obj: Any) -> None:
     write_frame(fd, json.dumps(obj, separators=(",", ":")).encode())
+
+
+def read_all(fd: int) -> bytes:
+    """Everything until end of file (a blocking descriptor)."""
+    chunks: list[bytes] = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -29,16 +29,25 @@ class RemoteError(Exception):
 
 
 _remote_classes: dict[str, type] = {}
+# The builtin kinds a program's exception may come back as: the ones tests
+# catch or expect. Never StopIteration and friends (a program raising one
+# would end the test's own loop or generator early), never BaseException kinds.
+SAFE_EXCEPTIONS = frozenset(
+    {"Exception", "ArithmeticError", "AssertionError", "AttributeError", "BufferError", "EOFError",
+     "FloatingPointError", "IndexError", "KeyError", "LookupError", "MemoryError", "NameError",
+     "NotImplementedError", "OSError", "OverflowError", "RecursionError", "RuntimeError", "TypeError",
+     "UnboundLocalError", "UnicodeError", "ValueError", "ZeroDivisionError", "FileNotFoundError"}
+)  # fmt: skip
 
 
 def remote_exception(type_name: str, msg: str) -> Exception:
     """Rebuild the program's exception as a local one of the same builtin kind.
 
     ``isinstance(e, ValueError)`` still works for tests that expect a
-    ValueError; non-builtin types become plain RemoteError. BaseException
-    kinds (SystemExit, KeyboardInterrupt) are never rebuilt.
+    ValueError; other types (the program's own, control-flow ones) become a
+    plain RemoteError.
     """
-    base = getattr(builtins, type_name, None)
+    base = getattr(builtins, type_name, None) if type_name in SAFE_EXCEPTIONS else None
     if not (isinstance(base, type) and issubclass(base, Exception)):
         base = None
     key = type_name if base is not None else ""  # bounded: builtin names only

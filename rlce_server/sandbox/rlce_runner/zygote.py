@@ -29,6 +29,8 @@ import socket
 import sys
 from typing import Any, NoReturn
 
+from .frames import read_all
+
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 MAX_MSG = 65536
@@ -49,24 +51,16 @@ def _arrange_fds(fds: list[int]) -> None:
     os.closerange(len(fds), 1 << 20)  # one close_range(2) call
 
 
-def _read_all(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+def _setlim(which: int, value: int | None) -> None:
+    if value is not None:
+        resource.setrlimit(which, (value, value))
 
 
 def _apply_limits(limits: dict[str, Any]) -> None:
-    def setlim(which: int, value: int | None) -> None:
-        if value is not None:
-            resource.setrlimit(which, (value, value))
-
+    """Every limit but the address space (see _limit_address_space)."""
+    setlim = _setlim
     cpu = limits.get("cpu_s")
     setlim(resource.RLIMIT_CPU, int(cpu) + 1 if cpu else None)
-    mem = limits.get("address_space_bytes")
-    setlim(resource.RLIMIT_AS, int(mem) if mem else None)
     setlim(resource.RLIMIT_FSIZE, int(limits.get("file_size_bytes", 16 << 20)))
     setlim(resource.RLIMIT_NOFILE, int(limits.get("open_files", 256)))
     setlim(resource.RLIMIT_CORE, 0)
@@ -74,6 +68,25 @@ def _apply_limits(limits: dict[str, Any]) -> None:
     setlim(resource.RLIMIT_NPROC, int(nproc) if nproc else None)
     stack = limits.get("stack_bytes")
     setlim(resource.RLIMIT_STACK, int(stack) if stack else None)
+
+
+def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
+    """The per-process address-space backstop, set last, once set-up is done.
+
+    A process that goes on from the zygote's image (a forked script, program
+    server or driver) already maps the warm interpreter, so its budget comes on
+    top of what it maps now; an exec'd program starts from nothing. Either way
+    set-up itself can never fail for want of address space, however small the
+    request's memory limit: that would look like our fault.
+    """
+    budget = limits.get("address_space_bytes")
+    if not budget:
+        return
+    base = 0
+    if forked:
+        with open("/proc/self/statm", "rb") as fh:
+            base = int(fh.read().split()[0]) * resource.getpagesize()
+    _setlim(resource.RLIMIT_AS, base + int(budget))
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
@@ -84,7 +97,7 @@ def _drop_privileges(uid: int, gid: int) -> None:
         os._exit(125)
 
 
-def _check_stdio() -> None:
+def _flush_std_streams() -> None:
     """The zygote's own standard streams serve every child unchanged.
 
     They are fd-based, so once a child has ``dup2``-ed its pipes onto fds 0-2
@@ -92,7 +105,8 @@ def _check_stdio() -> None:
     millisecond of copy-on-write faults per process. The zygote never reads
     or writes them, so their buffers are empty when a child is forked: this
     check keeps it that way (a child of a zygote that printed would emit the
-    zygote's text as the program's output).
+    zygote's text as the program's output), by flushing them before the
+    first fork.
     """
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
@@ -282,7 +296,7 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         if role == "wipe":
             _wipe(list(req.get("paths", [])))
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.
-        payload = _read_all(3).decode("utf-8", "surrogateescape")
+        payload = read_all(3).decode("utf-8", "surrogateescape")
         os.close(3)
         if role == "exec":
             # resolved before "ready": a runtime whose tool is missing is our fault
@@ -304,14 +318,15 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
             # an exec'd program keeps them (its harness reads fd 3, writes fd 4)
             os.dup2(20 + i, 3 + i, inheritable=role == "exec")
             os.close(20 + i)
+        _limit_address_space(req.get("limits", {}), forked=role != "exec")
         if role == "script":
             _run_script(payload)
         if role == "program":
             from .program_server import serve
 
             serve(payload)
-        if role == "judge":
-            from .driver import serve as serve_tests
+        if role == "driver":
+            from .test_driver import serve as serve_tests
 
             serve_tests()
         if role == "exec":
@@ -335,7 +350,7 @@ def _preload(modules: list[str]) -> None:
 
 # Imported by every child on its way out or when it fails: warm them here.
 # Never ``threading``: once imported, every fork runs its after-fork hook
-# (~0.7 ms and a hundred copy-on-write faults per test on this VM).
+# (~0.7 ms and a hundred copy-on-write faults per test, docs/PERFORMANCE.md).
 _ALWAYS = ["atexit", "gc", "linecache", "traceback", "types", "weakref"]
 
 
@@ -348,16 +363,16 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     _preload(_ALWAYS + preload)
     import gc
 
-    from . import driver, program_server  # noqa: F401  (warm for the children)
+    from . import program_server, test_driver  # noqa: F401  (warm for the children)
 
     if seccomp:
         # Installed once, here, before the first fork: every process the
         # zygote makes inherits it (filters cannot be removed), at no cost
         # per process. The zygote itself needs none of the denied calls.
-        from .seccomp import install
+        from .syscall_filter import install
 
         install()
-    _check_stdio()
+    _flush_std_streams()
     gc.collect()
     gc.freeze()  # keep the children's copy-on-write pages shared
     rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)

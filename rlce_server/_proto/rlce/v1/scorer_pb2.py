@@ -24,19 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14rlce/v1/scorer.proto\x12\x07rlce.v1\"\xc3\x01\n\x0cScoreRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07program\x18\x03 \x01(\t\x12 \n\x05tests\x18\x04 \x03(\x0b\x32\x11.rlce.v1.TestCase\x12\x11\n\ttests_ref\x18\x05 \x01(\t\x12\x1f\n\x06limits\x18\x06 \x01(\x0b\x32\x0f.rlce.v1.Limits\x12&\n\x06policy\x18\x07 \x01(\x0b\x32\x16.rlce.v1.ScoringPolicy\"\xa2\x01\n\x08TestCase\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\x12#\n\x05stdio\x18\x03 \x01(\x0b\x32\x12.rlce.v1.StdioTestH\x00\x12!\n\x04\x63\x61ll\x18\x04 \x01(\x0b\x32\x11.rlce.v1.CallTestH\x00\x12(\n\tassertion\x18\x05 \x01(\x0b\x32\x13.rlce.v1.AssertTestH\x00\x42\x06\n\x04kind\"q\n\tStdioTest\x12\r\n\x05stdin\x18\x01 \x01(\x0c\x12\x17\n\x0f\x65xpected_stdout\x18\x02 \x01(\x0c\x12#\n\x05match\x18\x03 \x01(\x0e\x32\x14.rlce.v1.OutputMatch\x12\x17\n\x0f\x66loat_tolerance\x18\x04 \x01(\x01\"b\n\x08\x43\x61llTest\x12\x13\n\x0b\x65ntry_point\x18\x01 \x01(\t\x12\x11\n\targs_json\x18\x02 \x01(\t\x12\x15\n\rexpected_json\x18\x03 \x01(\t\x12\x17\n\x0f\x66loat_tolerance\x18\x04 \x01(\x01\"\x1a\n\nAssertTest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"\x89\x01\n\x06Limits\x12\x14\n\x0ctime_limit_s\x18\x01 \x01(\x01\x12\x18\n\x10\x63pu_time_limit_s\x18\x02 \x01(\x01\x12\x17\n\x0fmemory_limit_mb\x18\x03 \x01(\r\x12\x1a\n\x12output_limit_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12total_time_limit_s\x18\x05 \x01(\x01\"j\n\rScoringPolicy\x12(\n\x0breward_mode\x18\x01 \x01(\x0e\x32\x13.rlce.v1.RewardMode\x12\x1d\n\x15stop_on_first_failure\x18\x02 \x01(\x08\x12\x10\n\x08no_cache\x18\x03 \x01(\x08\";\n\rCompileResult\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06output\x18\x02 \x01(\t\x12\x0e\n\x06time_s\x18\x03 \x01(\x01\"9\n\x06Timing\x12\x0f\n\x07queue_s\x18\x01 \x01(\x01\x12\r\n\x05run_s\x18\x02 \x01(\x01\x12\x0f\n\x07total_s\x18\x03 \x01(\x01\"\xd2\x01\n\nTestResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12!\n\x07verdict\x18\x02 \x01(\x0e\x32\x10.rlce.v1.Verdict\x12\x13\n\x0bwall_time_s\x18\x03 \x01(\x01\x12\x12\n\ncpu_time_s\x18\x04 \x01(\x01\x12\x16\n\x0epeak_memory_kb\x18\x05 \x01(\x04\x12\x11\n\texit_code\x18\x06 \x01(\x05\x12\x0e\n\x06signal\x18\x07 \x01(\x05\x12\x0e\n\x06stdout\x18\x08 \x01(\x0c\x12\x0e\n\x06stderr\x18\t \x01(\x0c\x12\x0f\n\x07message\x18\n \x01(\t\"\x93\x02\n\rScoreResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12!\n\x07verdict\x18\x02 \x01(\x0e\x32\x10.rlce.v1.Verdict\x12\x0e\n\x06reward\x18\x03 \x01(\x01\x12\x0e\n\x06passed\x18\x04 \x01(\r\x12\r\n\x05total\x18\x05 \x01(\r\x12\"\n\x05tests\x18\x06 \x03(\x0b\x32\x13.rlce.v1.TestResult\x12\'\n\x07\x63ompile\x18\x07 \x01(\x0b\x32\x16.rlce.v1.CompileResult\x12\x1f\n\x06timing\x18\x08 \x01(\x0b\x32\x0f.rlce.v1.Timing\x12\x0e\n\x06\x63\x61\x63hed\x18\t \x01(\x08\x12\x0f\n\x07runtime\x18\n \x01(\t\x12\r\n\x05\x65rror\x18\x0b \x01(\t\"\x15\n\x13ListRuntimesRequest\"\xc9\x01\n\x0bRuntimeInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\r\n\x05image\x18\x04 \x01(\t\x12\x14\n\x0cimage_digest\x18\x05 \x01(\t\x12\x12\n\ntest_kinds\x18\x06 \x03(\t\x12\'\n\x0e\x64\x65\x66\x61ult_limits\x18\x07 \x01(\x0b\x32\x0f.rlce.v1.Limits\x12#\n\nmax_limits\x18\x08 \x01(\x0b\x32\x0f.rlce.v1.Limits\">\n\x14ListRuntimesResponse\x12&\n\x08runtimes\x18\x01 \x03(\x0b\x32\x14.rlce.v1.RuntimeInfo\"8\n\x14RegisterTestsRequest\x12 \n\x05tests\x18\x01 \x03(\x0b\x32\x11.rlce.v1.TestCase\"*\n\x15RegisterTestsResponse\x12\x11\n\ttests_ref\x18\x01 \x01(\t*W\n\x0bOutputMatch\x12\x1c\n\x18OUTPUT_MATCH_UNSPECIFIED\x10\x00\x12\t\n\x05\x45XACT\x10\x01\x12\x08\n\x04TRIM\x10\x02\x12\n\n\x06TOKENS\x10\x03\x12\t\n\x05\x46LOAT\x10\x04*J\n\nRewardMode\x12\x1b\n\x17REWARD_MODE_UNSPECIFIED\x10\x00\x12\x0b\n\x07PARTIAL\x10\x01\x12\x12\n\x0e\x41LL_OR_NOTHING\x10\x02*\xec\x01\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x01\x12\x10\n\x0cWRONG_ANSWER\x10\x02\x12\x11\n\rRUNTIME_ERROR\x10\x03\x12\x17\n\x13TIME_LIMIT_EXCEEDED\x10\x04\x12\x19\n\x15MEMORY_LIMIT_EXCEEDED\x10\x05\x12\x19\n\x15OUTPUT_LIMIT_EXCEEDED\x10\x06\x12\x11\n\rCOMPILE_ERROR\x10\x07\x12\x0b\n\x07SKIPPED\x10\x08\x12\x13\n\x0fINVALID_REQUEST\x10\t\x12\x11\n\rSANDBOX_ERROR\x10\n2\x9f\x02\n\x06Scorer\x12\x36\n\x05Score\x12\x15.rlce.v1.ScoreRequest\x1a\x16.rlce.v1.ScoreResponse\x12@\n\x0bScoreStream\x12\x15.rlce.v1.ScoreRequest\x1a\x16.rlce.v1.ScoreResponse(\x01\x30\x01\x12K\n\x0cListRuntimes\x12\x1c.rlce.v1.ListRuntimesRequest\x1a\x1d.rlce.v1.ListRuntimesResponse\x12N\n\rRegisterTests\x12\x1d.rlce.v1.RegisterTestsRequest\x1a\x1e.rlce.v1.RegisterTestsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14rlce/v1/scorer.proto\x12\x07rlce.v1\"\xc3\x01\n\x0cScoreRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07program\x18\x03 \x01(\t\x12 \n\x05tests\x18\x04 \x03(\x0b\x32\x11.rlce.v1.TestCase\x12\x11\n\ttests_ref\x18\x05 \x01(\t\x12\x1f\n\x06limits\x18\x06 \x01(\x0b\x32\x0f.rlce.v1.Limits\x12&\n\x06policy\x18\x07 \x01(\x0b\x32\x16.rlce.v1.ScoringPolicy\"\xa2\x01\n\x08TestCase\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\x12#\n\x05stdio\x18\x03 \x01(\x0b\x32\x12.rlce.v1.StdioTestH\x00\x12!\n\x04\x63\x61ll\x18\x04 \x01(\x0b\x32\x11.rlce.v1.CallTestH\x00\x12(\n\tassertion\x18\x05 \x01(\x0b\x32\x13.rlce.v1.AssertTestH\x00\x42\x06\n\x04kind\"q\n\tStdioTest\x12\r\n\x05stdin\x18\x01 \x01(\x0c\x12\x17\n\x0f\x65xpected_stdout\x18\x02 \x01(\x0c\x12#\n\x05match\x18\x03 \x01(\x0e\x32\x14.rlce.v1.OutputMatch\x12\x17\n\x0f\x66loat_tolerance\x18\x04 \x01(\x01\"b\n\x08\x43\x61llTest\x12\x13\n\x0b\x65ntry_point\x18\x01 \x01(\t\x12\x11\n\targs_json\x18\x02 \x01(\t\x12\x15\n\rexpected_json\x18\x03 \x01(\t\x12\x17\n\x0f\x66loat_tolerance\x18\x04 \x01(\x01\"\x1a\n\nAssertTest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"\xa4\x01\n\x06Limits\x12\x14\n\x0ctime_limit_s\x18\x01 \x01(\x01\x12\x18\n\x10\x63pu_time_limit_s\x18\x02 \x01(\x01\x12\x17\n\x0fmemory_limit_mb\x18\x03 \x01(\r\x12\x1a\n\x12output_limit_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12total_time_limit_s\x18\x05 \x01(\x01\x12\x19\n\x11wall_time_limit_s\x18\x06 \x01(\x01\"j\n\rScoringPolicy\x12(\n\x0breward_mode\x18\x01 \x01(\x0e\x32\x13.rlce.v1.RewardMode\x12\x1d\n\x15stop_on_first_failure\x18\x02 \x01(\x08\x12\x10\n\x08no_cache\x18\x03 \x01(\x08\";\n\rCompileResult\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06output\x18\x02 \x01(\t\x12\x0e\n\x06time_s\x18\x03 \x01(\x01\"9\n\x06Timing\x12\x0f\n\x07queue_s\x18\x01 \x01(\x01\x12\r\n\x05run_s\x18\x02 \x01(\x01\x12\x0f\n\x07total_s\x18\x03 \x01(\x01\"\xd2\x01\n\nTestResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12!\n\x07verdict\x18\x02 \x01(\x0e\x32\x10.rlce.v1.Verdict\x12\x13\n\x0bwall_time_s\x18\x03 \x01(\x01\x12\x12\n\ncpu_time_s\x18\x04 \x01(\x01\x12\x16\n\x0epeak_memory_kb\x18\x05 \x01(\x04\x12\x11\n\texit_code\x18\x06 \x01(\x05\x12\x0e\n\x06signal\x18\x07 \x01(\x05\x12\x0e\n\x06stdout\x18\x08 \x01(\x0c\x12\x0e\n\x06stderr\x18\t \x01(\x0c\x12\x0f\n\x07message\x18\n \x01(\t\"\x93\x02\n\rScoreResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12!\n\x07verdict\x18\x02 \x01(\x0e\x32\x10.rlce.v1.Verdict\x12\x0e\n\x06reward\x18\x03 \x01(\x01\x12\x0e\n\x06passed\x18\x04 \x01(\r\x12\r\n\x05total\x18\x05 \x01(\r\x12\"\n\x05tests\x18\x06 \x03(\x0b\x32\x13.rlce.v1.TestResult\x12\'\n\x07\x63ompile\x18\x07 \x01(\x0b\x32\x16.rlce.v1.CompileResult\x12\x1f\n\x06timing\x18\x08 \x01(\x0b\x32\x0f.rlce.v1.Timing\x12\x0e\n\x06\x63\x61\x63hed\x18\t \x01(\x08\x12\x0f\n\x07runtime\x18\n \x01(\t\x12\r\n\x05\x65rror\x18\x0b \x01(\t\"\x15\n\x13ListRuntimesRequest\"\xc9\x01\n\x0bRuntimeInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\r\n\x05image\x18\x04 \x01(\t\x12\x14\n\x0cimage_digest\x18\x05 \x01(\t\x12\x12\n\ntest_kinds\x18\x06 \x03(\t\x12\'\n\x0e\x64\x65\x66\x61ult_limits\x18\x07 \x01(\x0b\x32\x0f.rlce.v1.Limits\x12#\n\nmax_limits\x18\x08 \x01(\x0b\x32\x0f.rlce.v1.Limits\">\n\x14ListRuntimesResponse\x12&\n\x08runtimes\x18\x01 \x03(\x0b\x32\x14.rlce.v1.RuntimeInfo\"8\n\x14RegisterTestsRequest\x12 \n\x05tests\x18\x01 \x03(\x0b\x32\x11.rlce.v1.TestCase\"*\n\x15RegisterTestsResponse\x12\x11\n\ttests_ref\x18\x01 \x01(\t*W\n\x0bOutputMatch\x12\x1c\n\x18OUTPUT_MATCH_UNSPECIFIED\x10\x00\x12\t\n\x05\x45XACT\x10\x01\x12\x08\n\x04TRIM\x10\x02\x12\n\n\x06TOKENS\x10\x03\x12\t\n\x05\x46LOAT\x10\x04*J\n\nRewardMode\x12\x1b\n\x17REWARD_MODE_UNSPECIFIED\x10\x00\x12\x0b\n\x07PARTIAL\x10\x01\x12\x12\n\x0e\x41LL_OR_NOTHING\x10\x02*\xec\x01\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x01\x12\x10\n\x0cWRONG_ANSWER\x10\x02\x12\x11\n\rRUNTIME_ERROR\x10\x03\x12\x17\n\x13TIME_LIMIT_EXCEEDED\x10\x04\x12\x19\n\x15MEMORY_LIMIT_EXCEEDED\x10\x05\x12\x19\n\x15OUTPUT_LIMIT_EXCEEDED\x10\x06\x12\x11\n\rCOMPILE_ERROR\x10\x07\x12\x0b\n\x07SKIPPED\x10\x08\x12\x13\n\x0fINVALID_REQUEST\x10\t\x12\x11\n\rSANDBOX_ERROR\x10\n2\x9f\x02\n\x06Scorer\x12\x36\n\x05Score\x12\x15.rlce.v1.ScoreRequest\x1a\x16.rlce.v1.ScoreResponse\x12@\n\x0bScoreStream\x12\x15.rlce.v1.ScoreRequest\x1a\x16.rlce.v1.ScoreResponse(\x01\x30\x01\x12K\n\x0cListRuntimes\x12\x1c.rlce.v1.ListRuntimesRequest\x1a\x1d.rlce.v1.ListRuntimesResponse\x12N\n\rRegisterTests\x12\x1d.rlce.v1.RegisterTestsRequest\x1a\x1e.rlce.v1.RegisterTestsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rlce.v1.scorer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OUTPUTMATCH']._serialized_start=1891
-  _globals['_OUTPUTMATCH']._serialized_end=1978
-  _globals['_REWARDMODE']._serialized_start=1980
-  _globals['_REWARDMODE']._serialized_end=2054
-  _globals['_VERDICT']._serialized_start=2057
-  _globals['_VERDICT']._serialized_end=2293
+  _globals['_OUTPUTMATCH']._serialized_start=1918
+  _globals['_OUTPUTMATCH']._serialized_end=2005
+  _globals['_REWARDMODE']._serialized_start=2007
+  _globals['_REWARDMODE']._serialized_end=2081
+  _globals['_VERDICT']._serialized_start=2084
+  _globals['_VERDICT']._serialized_end=2320
   _globals['_SCOREREQUEST']._serialized_start=34
   _globals['_SCOREREQUEST']._serialized_end=229
   _globals['_TESTCASE']._serialized_start=232
@@ -48,27 +48,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASSERTTEST']._serialized_start=611
   _globals['_ASSERTTEST']._serialized_end=637
   _globals['_LIMITS']._serialized_start=640
-  _globals['_LIMITS']._serialized_end=777
-  _globals['_SCORINGPOLICY']._serialized_start=779
-  _globals['_SCORINGPOLICY']._serialized_end=885
-  _globals['_COMPILERESULT']._serialized_start=887
-  _globals['_COMPILERESULT']._serialized_end=946
-  _globals['_TIMING']._serialized_start=948
-  _globals['_TIMING']._serialized_end=1005
-  _globals['_TESTRESULT']._serialized_start=1008
-  _globals['_TESTRESULT']._serialized_end=1218
-  _globals['_SCORERESPONSE']._serialized_start=1221
-  _globals['_SCORERESPONSE']._serialized_end=1496
-  _globals['_LISTRUNTIMESREQUEST']._serialized_start=1498
-  _globals['_LISTRUNTIMESREQUEST']._serialized_end=1519
-  _globals['_RUNTIMEINFO']._serialized_start=1522
-  _globals['_RUNTIMEINFO']._serialized_end=1723
-  _globals['_LISTRUNTIMESRESPONSE']._serialized_start=1725
-  _globals['_LISTRUNTIMESRESPONSE']._serialized_end=1787
-  _globals['_REGISTERTESTSREQUEST']._serialized_start=1789
-  _globals['_REGISTERTESTSREQUEST']._serialized_end=1845
-  _globals['_REGISTERTESTSRESPONSE']._serialized_start=1847
-  _globals['_REGISTERTESTSRESPONSE']._serialized_end=1889
-  _globals['_SCORER']._serialized_start=2296
-  _globals['_SCORER']._serialized_end=2583
+  _globals['_LIMITS']._serialized_end=804
+  _globals['_SCORINGPOLICY']._serialized_start=806
+  _globals['_SCORINGPOLICY']._serialized_end=912
+  _globals['_COMPILERESULT']._serialized_start=914
+  _globals['_COMPILERESULT']._serialized_end=973
+  _globals['_TIMING']._serialized_start=975
+  _globals['_TIMING']._serialized_end=1032
+  _globals['_TESTRESULT']._serialized_start=1035
+  _globals['_TESTRESULT']._serialized_end=1245
+  _globals['_SCORERESPONSE']._serialized_start=1248
+  _globals['_SCORERESPONSE']._serialized_end=1523
+  _globals['_LISTRUNTIMESREQUEST']._serialized_start=1525
+  _globals['_LISTRUNTIMESREQUEST']._serialized_end=1546
+  _globals['_RUNTIMEINFO']._serialized_start=1549
+  _globals['_RUNTIMEINFO']._serialized_end=1750
+  _globals['_LISTRUNTIMESRESPONSE']._serialized_start=1752
+  _globals['_LISTRUNTIMESRESPONSE']._serialized_end=1814
+  _globals['_REGISTERTESTSREQUEST']._serialized_start=1816
+  _globals['_REGISTERTESTSREQUEST']._serialized_end=1872
+  _globals['_REGISTERTESTSRESPONSE']._serialized_start=1874
+  _globals['_REGISTERTESTSRESPONSE']._serialized_end=1916
+  _globals['_SCORER']._serialized_start=2323
+  _globals['_SCORER']._serialized_end=2610
 # @@protoc_insertion_point(module_scope)

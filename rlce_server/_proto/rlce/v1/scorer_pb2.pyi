@@ -117,18 +117,20 @@ class AssertTest(_message.Message):
     def __init__(self, code: _Optional[str] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("time_limit_s", "cpu_time_limit_s", "memory_limit_mb", "output_limit_bytes", "total_time_limit_s")
+    __slots__ = ("time_limit_s", "cpu_time_limit_s", "memory_limit_mb", "output_limit_bytes", "total_time_limit_s", "wall_time_limit_s")
     TIME_LIMIT_S_FIELD_NUMBER: _ClassVar[int]
     CPU_TIME_LIMIT_S_FIELD_NUMBER: _ClassVar[int]
     MEMORY_LIMIT_MB_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_TIME_LIMIT_S_FIELD_NUMBER: _ClassVar[int]
+    WALL_TIME_LIMIT_S_FIELD_NUMBER: _ClassVar[int]
     time_limit_s: float
     cpu_time_limit_s: float
     memory_limit_mb: int
     output_limit_bytes: int
     total_time_limit_s: float
-    def __init__(self, time_limit_s: _Optional[float] = ..., cpu_time_limit_s: _Optional[float] = ..., memory_limit_mb: _Optional[int] = ..., output_limit_bytes: _Optional[int] = ..., total_time_limit_s: _Optional[float] = ...) -> None: ...
+    wall_time_limit_s: float
+    def __init__(self, time_limit_s: _Optional[float] = ..., cpu_time_limit_s: _Optional[float] = ..., memory_limit_mb: _Optional[int] = ..., output_limit_bytes: _Optional[int] = ..., total_time_limit_s: _Optional[float] = ..., wall_time_limit_s: _Optional[float] = ...) -> None: ...
 
 class ScoringPolicy(_message.Message):
     __slots__ = ("reward_mode", "stop_on_first_failure", "no_cache")

@@ -54,7 +54,8 @@ def strict_equal(got: Any, want: Any, tol: float) -> bool:
     return same
 
 
-def judge(tree: Any, expected_json: str, tol: float) -> tuple[bool, str]:
+def compare_returned(tree: Any, expected_json: str, tol: float) -> tuple[bool, str]:
+    """(equal, message): the returned codec tree, decoded strictly, against the expected JSON."""
     try:
         got = to_json_value(codec.decode(tree, allow_nonfinite=False))
     except (codec.CodecError, NotJson) as exc:

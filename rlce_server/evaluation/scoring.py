@@ -1,10 +1,12 @@
-"""Drive an evaluation: register each task's tests once, stream every sample
-through ScoreStream with a progress bar, retry samples that met a sandbox
-fault, and return one result per sample."""
+"""Score an evaluation's samples: one result per sample, in order.
+
+Built on the RL batch client (``rl.batch.BatchScorer``): ScoreStream with a
+bounded number in flight, test sets shared by several samples registered
+once, samples that met a sandbox fault retried with back-off.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +15,9 @@ from rich.text import Text
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
 from ..client import AsyncClient
+from ..rl.batch import BatchScorer
+from ..rl.batch import Sample as BatchSample
 from .formats import Problem, Sample
-
-SANDBOX_RETRIES = 2
 
 
 @dataclass
@@ -65,6 +67,10 @@ def _result(sample: Sample, resp: pb.ScoreResponse) -> SampleResult:
     )
 
 
+class EvalError(RuntimeError):
+    """An evaluation that cannot run as asked (the message says what to change)."""
+
+
 async def evaluate(
     target: str,
     problems: dict[str, Problem],
@@ -74,40 +80,20 @@ async def evaluate(
     limits: pb.Limits | None = None,
     show_progress: bool = True,
 ) -> list[SampleResult]:
-    results: list[SampleResult | None] = [None] * len(samples)
+    """Score every sample through the RL batch client (ScoreStream, shared test
+    sets registered once, our failures retried), with a progress bar."""
     async with AsyncClient(target) as client:
         known = [r.name for r in (await client.list_runtimes()).runtimes]
-        if language not in known:
-            raise SystemExit(f"the server at {target} has no {language!r} runtime (it has {known})")
-        refs = {}
-        for task_id in {s.task_id for s in samples}:
-            refs[task_id] = await client.register_tests(problems[task_id].tests)
-
-        def request(i: int) -> pb.ScoreRequest:
-            s = samples[i]
-            req = pb.ScoreRequest(request_id=str(i), language=language, program=s.program, tests_ref=refs[s.task_id])
-            if limits is not None:
-                req.limits.CopyFrom(limits)
-            return req
-
-        async def requests(indices: list[int]) -> AsyncIterator[pb.ScoreRequest]:
-            for i in indices:
-                yield request(i)
-
-        pending = list(range(len(samples)))
-        columns = [BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn()]
+    if language not in known:
+        raise EvalError(f"the server at {target} has no {language!r} runtime (it has {', '.join(known)})")
+    batch = [BatchSample(s.program, problems[s.task_id].tests, language, limits=limits, policy=None) for s in samples]
+    scorer = BatchScorer(target)
+    columns = [BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn()]
+    try:
         with Progress(*columns, disable=not show_progress, transient=False) as progress:
             bar = progress.add_task("scoring", total=len(samples))
-            for attempt in range(1 + SANDBOX_RETRIES):
-                retry = []
-                async for resp in client.score_stream(requests(pending)):
-                    i = int(resp.request_id)
-                    if resp.verdict == pb.SANDBOX_ERROR and attempt < SANDBOX_RETRIES:
-                        retry.append(i)
-                        continue
-                    results[i] = _result(samples[i], resp)
-                    progress.advance(bar)
-                if not retry:
-                    break
-                pending = retry
-    return [r for r in results if r is not None]
+            answers = await scorer.score(batch, on_answer=lambda _i, _r: progress.advance(bar))
+    finally:
+        await scorer.close()
+    unscored = pb.ScoreResponse(verdict=pb.SANDBOX_ERROR, error="no answer after retries (sandbox failures)")
+    return [_result(s, resp if resp is not None else unscored) for s, resp in zip(samples, answers, strict=True)]

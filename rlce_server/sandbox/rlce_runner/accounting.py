@@ -1,0 +1,151 @@
+"""What the candidate's processes used, summed over the whole test: CPU and memory.
+
+Per-process limits (RLIMIT_CPU, RLIMIT_AS) are only a backstop: four children
+of 100 MB each pass a 64 MB per-process limit, and a child the program never
+reaps takes its CPU time with it. The container's cgroup counts every process
+in it, reaped or not, and every page charged to it, files in its tmpfs mounts
+included. So a test's use is the change of the container's counters over the
+test, minus what the trusted side used in the same time: the runner itself,
+the zygote, and the test side (the Python test driver, or a compiled test's
+process), read from /proc. One sandbox runs one test at a time, so nothing
+else is in that difference.
+
+Read-only files, cgroup v2 or v1, a handful of reads per test.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_V2 = ("/sys/fs/cgroup/cpu.stat", "/sys/fs/cgroup/memory.current")
+_V1 = ("/sys/fs/cgroup/cpuacct/cpuacct.usage", "/sys/fs/cgroup/memory/memory.usage_in_bytes")
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path, "rb") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_v2() -> int | None:
+    try:
+        with open(_V2[0], "rb") as fh:
+            for line in fh:
+                key, _, value = line.partition(b" ")
+                if key == b"usage_usec":
+                    return int(value) * 1000
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class Counters:
+    """The container's own CPU (ns) and memory (bytes) counters, cgroup v2 or v1."""
+
+    def __init__(self) -> None:
+        self.v2 = _cpu_v2() is not None and _read_int(_V2[1]) is not None
+        self.memory_path = _V2[1] if self.v2 else _V1[1]
+
+    def cpu_ns(self) -> int:
+        found = _cpu_v2() if self.v2 else _read_int(_V1[0])
+        return found or 0
+
+    def memory_bytes(self) -> int:
+        return _read_int(self.memory_path) or 0
+
+
+def thread_cpu_ns(pid: int) -> int | None:
+    """CPU time of a single-threaded process (its /proc schedstat, in ns); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_cpu_ns(pid: int) -> int | None:
+    """CPU time of every thread of a process (a JVM's, say), in ns; None once it is gone."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    total = 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as fh:
+                total += int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def rss_bytes(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Meter:
+    """One test's use by the candidate: CPU over all its processes, memory summed.
+
+    ``sample()`` is cheap enough to call every few milliseconds while the test
+    runs (for the limits) and once at the end (for the report).
+    """
+
+    def __init__(self, counters: Counters, zygote_pid: int) -> None:
+        self.counters = counters
+        self.zygote_pid = zygote_pid
+        self.trusted: dict[int, tuple[int, bool]] = {}  # pid -> (its CPU ns when trusted, single-threaded)
+        self.trusted_last: dict[int, int] = {}  # pid -> its CPU ns when last read (kept once it is gone)
+        self.trusted_rss: dict[int, int] = {}
+        self.trusted_ended_ns = 0
+        self.cpu0 = counters.cpu_ns()
+        self.mem0 = counters.memory_bytes()
+        self.own0 = time.process_time_ns()
+        self.zygote0 = thread_cpu_ns(zygote_pid) or 0
+        self.cpu_ns = 0
+        self.memory = 0
+        self.peak = 0
+
+    def trust(self, pid: int, single_thread: bool = False) -> None:
+        """A test-side process (the driver, a compiled test): its use is not the candidate's."""
+        now = thread_cpu_ns(pid) if single_thread else process_cpu_ns(pid)
+        self.trusted[pid] = (now or 0, single_thread)
+        self.trusted_last[pid] = now or 0
+        self.trusted_rss[pid] = rss_bytes(pid) or 0
+
+    def trusted_ended(self, pid: int, cpu_s: float) -> None:
+        """A trusted process ended; its CPU (from its wait status) counts as the trusted side's."""
+        known = self.trusted.pop(pid, None)
+        self.trusted_rss.pop(pid, None)
+        self.trusted_last.pop(pid, None)
+        if known is not None:
+            self.trusted_ended_ns += max(0, int(cpu_s * 1e9) - known[0])
+
+    def sample(self) -> None:
+        theirs = self.counters.cpu_ns() - self.cpu0
+        ours = time.process_time_ns() - self.own0
+        ours += (thread_cpu_ns(self.zygote_pid) or self.zygote0) - self.zygote0
+        ours += self.trusted_ended_ns
+        grown = 0
+        for pid, (start, single) in self.trusted.items():
+            now = thread_cpu_ns(pid) if single else process_cpu_ns(pid)
+            if now is not None:  # gone but not yet reported: its last reading stands
+                self.trusted_last[pid] = now
+            ours += self.trusted_last[pid] - start
+            rss = rss_bytes(pid)
+            if rss is not None:
+                grown += max(0, rss - self.trusted_rss[pid])
+        self.cpu_ns = max(self.cpu_ns, theirs - ours)
+        self.memory = max(0, self.counters.memory_bytes() - self.mem0 - grown)
+        self.peak = max(self.peak, self.memory)
+
+    @property
+    def cpu_s(self) -> float:
+        return self.cpu_ns / 1e9

@@ -1,0 +1,158 @@
+"""Evidence and clean-up: what the sandbox uids left, and removing it.
+
+After each test the processes of the sandbox uids are killed; after each job
+the scratch directories and SysV IPC objects they made are wiped, and the
+runner checks that nothing is left before the host may reuse the sandbox.
+Evidence comes first (a task count, a /proc scan) so that the common case,
+nothing left, costs no helper process at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from .protocol import Removed, ResetReply
+from .settings import SCRATCH_DIRS, SandboxSettings
+from .zygote_client import SandboxBroken, ZygoteClient
+
+
+def tasks_in_container() -> int | None:
+    """Tasks in this container's pids cgroup (one file read), None if unknown."""
+    for path in ("/sys/fs/cgroup/pids/pids.current", "/sys/fs/cgroup/pids.current"):
+        try:
+            with open(path) as fh:
+                return int(fh.read())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def oom_kills() -> int:
+    """The container's OOM-kill count (cgroup v2 or v1)."""
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except OSError:
+            continue
+    return 0
+
+
+def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:
+    """(uid, pid, state) of every process of the given uids."""
+    found: list[tuple[int, int, str]] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                state, uid = "", -1
+                for line in fh:
+                    if line.startswith("State:"):
+                        state = line.split()[1]
+                    elif line.startswith("Uid:"):
+                        uid = int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            continue
+        if uid in uids:
+            found.append((uid, int(entry), state))
+    return found
+
+
+def scratch_entries() -> list[str]:
+    found = []
+    for root in SCRATCH_DIRS:
+        try:
+            names = os.listdir(root)
+        except OSError as exc:
+            found.append(f"{root}: {exc.strerror}")
+            continue
+        found += [f"file {root}/{n}" for n in names[:20]]
+    return found
+
+
+def sysv_objects() -> list[str]:
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        found += [f"sysv {kind} object" for _ in rows]
+    return found
+
+
+class Cleaner:
+    """Kills and wipes what the sandbox uids leave, and proves nothing is left.
+
+    ``keep`` names the one long-lived trusted process (the test driver) that
+    survives between tests; ``drop_keeper`` ends it when a process of its uid
+    appears beside it (a test that spawned one takes the driver with it).
+    """
+
+    def __init__(
+        self,
+        zygote: ZygoteClient,
+        settings: SandboxSettings,
+        keeper_pid: Callable[[], int | None],
+        drop_keeper: Callable[[], None],
+    ) -> None:
+        self.zygote = zygote
+        self.settings = settings
+        self.keeper_pid = keeper_pid
+        self.drop_keeper = drop_keeper
+        # The runner and the zygote, two single-threaded processes: with only
+        # these two tasks in the cgroup no sandbox process (not even a zombie)
+        # can exist, and the /proc scan is skipped. Any other count at start
+        # (an init process, say) disables the shortcut.
+        self.idle_tasks = 2 if tasks_in_container() == 2 else None
+
+    def _live(self) -> list[tuple[int, int, str]]:
+        keeper = self.keeper_pid()
+        return [p for p in sandbox_processes(self.settings.uids) if p[1] != keeper]
+
+    def stop_uids(self) -> int:
+        """Kill what is left of the sandbox uids (the keeper excepted); how many were alive.
+
+        A process of these uids can only be made by the zygote or by another
+        such process, so an empty scan (zombies are reaped by the zygote and
+        retried) means nothing is left.
+        """
+        found = 0
+        if self.idle_tasks is not None:
+            idle = self.idle_tasks + (self.keeper_pid() is not None)
+            if tasks_in_container() == idle:
+                return 0
+        for _ in range(50):
+            live = self._live()
+            if not live:
+                return found
+            found = found or sum(1 for _, _, state in live if state != "Z")
+            for uid in {uid for uid, _, state in live if state != "Z"}:
+                if uid == self.settings.test_uid:
+                    self.drop_keeper()
+                else:
+                    self.zygote.kill_uid(uid)
+            self.zygote.pump(0.002)
+        raise SandboxBroken(f"processes survive SIGKILL: {self._live()}")
+
+    def leftovers(self) -> list[str]:
+        found = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
+        return found + scratch_entries() + sysv_objects()
+
+    def reset(self) -> ResetReply:
+        """Between jobs: kill, wipe, verify."""
+        killed = self.stop_uids()
+        wiped = True
+        files = len(scratch_entries())
+        ipc = len(sysv_objects())
+        if files or ipc:
+            wiped = all(self.zygote.wipe(uid) for uid in self.settings.uids)
+        left = self.leftovers()
+        return ResetReply(clean=wiped and not left, leftovers=left, removed=Removed(killed, files, ipc))

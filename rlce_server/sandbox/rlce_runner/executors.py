@@ -1,0 +1,420 @@
+"""How one test runs, one class per kind (as DMOJ's executors are).
+
+Every executor takes its request (``protocol.*Run``) and returns RunFacts:
+raw facts, never a verdict. They share the machinery in :class:`Parts` --
+the zygote, the pipes and their pump, clean-up, the artifact store -- and
+differ only in which processes they start and when a test is over:
+
+* ScriptExecutor  Python stdio: the program forked from the zygote as a script
+* ExecExecutor    compiled stdio: the program's artifact exec'd
+* ValueExecutor   Python call/assertion: program server + test driver over the value channel
+* SplitExecutor   compiled assertion: program artifact + test artifact over the value channel
+
+A new kind (interactive, session) is a new class here and a new message in
+``protocol``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from . import artifacts
+from .accounting import Counters, Meter
+from .cleanup import Cleaner, oom_kills
+from .driver_process import DriverProcess
+from .pipes import Pipes
+from .protocol import (
+    RECORD_NONCE_BYTES,
+    TEST_DIGEST_CHARS,
+    DriverRecord,
+    DriverStatus,
+    ExecRun,
+    Launch,
+    Outcome,
+    ProtocolError,
+    RunFacts,
+    ScriptRun,
+    SplitRun,
+    TestLimits,
+    ValueRun,
+    load,
+)
+from .settings import (
+    DRIVER_MEMORY_BYTES,
+    DRIVER_SETTLE_S,
+    KILL_WAIT_S,
+    PROGRAM_EXIT_GRACE_S,
+    RESULT_CAP_BYTES,
+    TEST_FILE_SIZE_BYTES,
+    WORK_DIR,
+    SandboxSettings,
+)
+from .zygote_client import SandboxBroken, ZygoteClient
+
+
+@dataclass
+class Parts:
+    """What every executor works with: one sandbox's machinery."""
+
+    zygote: ZygoteClient
+    settings: SandboxSettings
+    cleaner: Cleaner
+    store: artifacts.ArtifactStore
+    driver: DriverProcess
+    counters: Counters
+    zygote_pid: int
+
+    def proc_limits(self, limits: TestLimits) -> dict[str, Any]:
+        """A test program's per-process backstops as the zygote applies them (the
+        limits themselves are over all its processes: see ``meter``)."""
+        return {
+            "nproc": self.settings.nproc,
+            "cpu_s": limits.cpu_s,
+            "address_space_bytes": (limits.memory_mb + limits.address_space_extra_mb) << 20,
+            "file_size_bytes": TEST_FILE_SIZE_BYTES,
+        }
+
+    def meter(self) -> Meter:
+        return Meter(self.counters, self.zygote_pid)
+
+    @staticmethod
+    def watch(meter: Meter, limits: TestLimits) -> Callable[[], Outcome | None]:
+        """The limits over all the program's processes, checked while it runs."""
+
+        def over() -> Outcome | None:
+            meter.sample()
+            if meter.cpu_s > limits.cpu_s:
+                return Outcome.CPU_LIMIT
+            if meter.memory > limits.memory_mb << 20:
+                return Outcome.MEMORY_LIMIT
+            return None
+
+        return over
+
+    def pump(
+        self, pipes: Pipes, started: float, limits: TestLimits, meter: Meter, finished: Callable[[], bool]
+    ) -> Outcome:
+        """Run the test's pipes until it is finished or hits a limit (output: the program's streams)."""
+        watch = self.watch(meter, limits)
+        return pipes.pump(self.zygote, started + limits.wall_s, finished, {"stdout", "stderr"}, watch)
+
+    @staticmethod
+    def facts(
+        pipes: Pipes,
+        program: dict[str, Any],
+        meter: Meter,
+        outcome: Outcome,
+        wall: float,
+        limits: TestLimits,
+        oom_before: int,
+        **more: Any,
+    ) -> RunFacts:
+        """The facts every executor reports: how the program ended, what it used, the limits it hit."""
+        return RunFacts(
+            outcome=outcome,
+            wall_s=min(wall, limits.wall_s) if outcome is Outcome.TIMEOUT else wall,
+            program=pipes.process_facts(program["status"], program, "stdout", "stderr"),
+            cpu_s=meter.cpu_s,
+            peak_memory_kb=max(meter.peak >> 10, int(program["maxrss_kb"])),
+            oom_killed=oom_kills() > oom_before,
+            **more,
+        )
+
+    @staticmethod
+    def settle(meter: Meter, outcome: Outcome, limits: TestLimits) -> Outcome:
+        """The final reading decides too: a program that ended by itself past a limit hit it."""
+        meter.sample()
+        if outcome is Outcome.EXITED and meter.cpu_s > limits.cpu_s:
+            return Outcome.CPU_LIMIT
+        if outcome is Outcome.EXITED and meter.peak > limits.memory_mb << 20:
+            return Outcome.MEMORY_LIMIT
+        return outcome
+
+    def exec_payload(self, launch: Launch) -> bytes:
+        place = self.store.path(launch.build)
+        argv = artifacts.expand(launch.argv, build=place)
+        env = {k: artifacts.expand([v], build=place)[0] for k, v in launch.env.items()}
+        return json.dumps({"argv": argv, "env": env}).encode()
+
+
+class Executor(Protocol):
+    def run(self, request: Any) -> RunFacts: ...
+
+
+def _program_fds(pipes: Pipes, stdin: bytes, payload: bytes, out_cap: int) -> list[int]:
+    """The five descriptors every sandboxed process starts with (see zygote.child_main)."""
+    return [
+        pipes.to_child(stdin),
+        pipes.from_child("stdout", out_cap),
+        pipes.from_child("stderr", out_cap),
+        pipes.to_child(payload),
+        pipes.from_child("ready", 16),
+    ]
+
+
+class _SingleProcess:
+    """A test that is one program process reading stdin (script or exec)."""
+
+    role = ""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def _run(self, payload: bytes, stdin: bytes, limits: TestLimits, record: bool = False) -> RunFacts:
+        p = self.parts
+        pipes = Pipes()
+        oom_before = oom_kills()
+        nonce = b""
+        meter = p.meter()
+        try:
+            fds = _program_fds(pipes, stdin, payload, limits.output_bytes)
+            if record:
+                # An in-process harness reads this nonce (fd 3) before any program
+                # code runs and writes it back (fd 4) only after the test's main
+                # returned; the pipes are the candidate's own (a JVM reaches them
+                # as /proc/self/fd/N only).
+                nonce = secrets.token_hex(RECORD_NONCE_BYTES // 2).encode()
+                with artifacts.files_as(p.settings.candidate_uid):
+                    fds += [pipes.to_child(nonce), pipes.from_child("record", 256)]
+            started = time.monotonic()
+            try:
+                pid_id = p.zygote.spawn(
+                    self.role, p.settings.candidate_uid, fds, cwd=WORK_DIR, limits=p.proc_limits(limits)
+                )
+            finally:
+                pipes.close_child_ends()
+            outcome = p.pump(pipes, started, limits, meter, lambda: pid_id in p.zygote.exited)
+            wall = time.monotonic() - started
+            leftover = p.cleaner.stop_uids()
+            rec = p.zygote.wait(pid_id, KILL_WAIT_S)
+            pipes.drain()
+            outcome = p.settle(meter, outcome, limits)
+            return p.facts(
+                pipes,
+                rec,
+                meter,
+                outcome,
+                wall,
+                limits,
+                oom_before,
+                setup_failed=not pipes.streams["ready"].data,  # positive evidence that set-up finished
+                leftover_processes=leftover if outcome is Outcome.EXITED else 0,
+                record_ok=pipes.streams["record"].bytes == nonce if record else None,
+            )
+        finally:
+            pipes.close()
+
+
+class ScriptExecutor(_SingleProcess):
+    """Python stdio: ``python3 main.py``, forked from the warm zygote."""
+
+    role = "script"
+
+    def run(self, request: ScriptRun) -> RunFacts:
+        payload = request.program.encode("utf-8", "surrogateescape")
+        return self._run(payload, request.stdin, request.limits)
+
+
+class ExecExecutor(_SingleProcess):
+    """Compiled stdio: the program's artifact, exec'd."""
+
+    role = "exec"
+
+    def run(self, request: ExecRun) -> RunFacts:
+        return self._run(self.parts.exec_payload(request.program), request.stdin, request.limits, request.record)
+
+
+def _channel(pipes: Pipes) -> tuple[int, int]:
+    """The value channel: one socket end for the program, one for the test side."""
+    prog_end, test_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    return pipes.adopt(prog_end.detach()), pipes.adopt(test_end.detach())
+
+
+class ValueExecutor:
+    """Python call/assertion tests: the program server (candidate uid) answers
+    the long-lived test driver (test uid) over the value channel; the driver's
+    record is the only evidence of a pass."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def run(self, request: ValueRun) -> RunFacts:
+        p = self.parts
+        limits = request.limits
+        pipes = Pipes()
+        oom_before = oom_kills()
+        try:
+            payload = request.program.encode("utf-8", "surrogateescape")
+            fds = _program_fds(pipes, b"", payload, limits.output_bytes)
+            driver_sock = p.driver.control()
+            meter = p.meter()
+            driver_pid = p.driver.pid()
+            if driver_pid is not None:
+                meter.trust(driver_pid, single_thread=True)
+            started = time.monotonic()
+            try:
+                chan_prog, chan_test = _channel(pipes)
+                prog_id = p.zygote.spawn(
+                    "program", p.settings.candidate_uid, fds + [chan_prog], cwd=WORK_DIR, limits=p.proc_limits(limits)
+                )
+                boot = {
+                    "mode": request.mode.value,
+                    "entry": request.entry_point,
+                    "args": request.args_json,
+                    "code": request.code,
+                }
+                test_fds = [
+                    pipes.to_child(json.dumps(boot).encode()),
+                    chan_test,
+                    pipes.from_child("result", RESULT_CAP_BYTES),
+                ]
+                try:
+                    socket.send_fds(driver_sock, [b"T"], test_fds)
+                except OSError as exc:
+                    raise SandboxBroken(f"the test driver is gone: {exc}") from None
+            finally:
+                pipes.close_child_ends()
+            result = pipes.streams["result"]
+
+            def finished() -> bool:
+                return not result.open  # the driver closed its record
+
+            outcome = p.pump(pipes, started, limits, meter, finished)
+            ended = time.monotonic()
+            if outcome is Outcome.EXITED:
+                # the program server sees the channel close and exits by itself
+                p.zygote.wait_quietly(prog_id, PROGRAM_EXIT_GRACE_S)
+            p.cleaner.stop_uids()
+            rec = p.zygote.wait(prog_id, KILL_WAIT_S)
+            outcome = p.settle(meter, outcome, limits)
+            # The program is dead, so the driver's next read fails and it writes
+            # its record; a driver that does not within a second is replaced.
+            if outcome is not Outcome.EXITED:
+                settled = pipes.pump(p.zygote, time.monotonic() + DRIVER_SETTLE_S, finished, set())
+                if settled is not Outcome.EXITED:
+                    p.driver.drop()
+            pipes.drain()
+            record = self._record(result.bytes)
+            if record is None:
+                p.driver.drop()  # it died without a record: ours, never the program's doing
+            else:
+                p.driver.tested(record.retire)
+            return p.facts(
+                pipes,
+                rec,
+                meter,
+                outcome,
+                ended - started,
+                limits,
+                oom_before,
+                setup_failed=not pipes.streams["ready"].data or record is None,
+                driver=record,
+            )
+        finally:
+            pipes.close()
+
+    @staticmethod
+    def _record(raw: bytes) -> DriverRecord | None:
+        if not raw:
+            return None
+        try:
+            return load(DriverRecord, json.loads(raw), "driver record")
+        except (ValueError, ProtocolError) as exc:
+            return DriverRecord(DriverStatus.DRIVER_FAULT, f"malformed driver record: {exc}"[:500])
+
+
+class SplitExecutor:
+    """Compiled assertion tests (docs/SPLIT_TESTS.md): the program's artifact
+    (candidate uid) serves calls from the test's artifact (test uid); the
+    test's harness hands back nonce + test digest only if the test ran to its end."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def _test_limits(self, limits: TestLimits) -> dict[str, Any]:
+        return {
+            "nproc": self.parts.settings.nproc,
+            "address_space_bytes": DRIVER_MEMORY_BYTES + (limits.address_space_extra_mb << 20),
+            "file_size_bytes": TEST_FILE_SIZE_BYTES,
+        }
+
+    def run(self, request: SplitRun) -> RunFacts:
+        p = self.parts
+        limits = request.limits
+        pipes = Pipes()
+        oom_before = oom_kills()
+        nonce = secrets.token_hex(RECORD_NONCE_BYTES // 2).encode()
+        if len(request.test_digest) != TEST_DIGEST_CHARS:
+            raise ProtocolError("test_digest: expected 64 hex characters")
+        try:
+            prog_fds = _program_fds(pipes, b"", p.exec_payload(request.program), limits.output_bytes)
+            test_fds = [
+                pipes.to_child(b""),
+                pipes.from_child("test_stdout", limits.output_bytes),
+                pipes.from_child("test_stderr", limits.output_bytes),
+                pipes.to_child(p.exec_payload(request.test)),
+                pipes.from_child("test_ready", 16),
+            ]
+            with artifacts.files_as(p.settings.test_uid):  # the nonce and record pipes are the test's own
+                test_fds += [pipes.to_child(nonce), pipes.from_child("record", 256)]
+            meter = p.meter()
+            started = time.monotonic()
+            try:
+                chan_prog, chan_test = _channel(pipes)
+                prog_id = p.zygote.spawn(
+                    "exec",
+                    p.settings.candidate_uid,
+                    prog_fds + [chan_prog],
+                    cwd=WORK_DIR,
+                    limits=p.proc_limits(limits),
+                )
+                # the test needs no writable directory: "/" (read-only), so a candidate
+                # that filled /tmp or its inodes cannot keep the test from starting
+                test_id = p.zygote.spawn(
+                    "exec", p.settings.test_uid, test_fds + [chan_test], cwd="/", limits=self._test_limits(limits)
+                )
+            finally:
+                pipes.close_child_ends()
+            meter.trust(p.zygote.pids[test_id])
+            outcome = p.pump(pipes, started, limits, meter, lambda: test_id in p.zygote.exited)
+            ended = time.monotonic()
+            if outcome is Outcome.EXITED:
+                p.zygote.wait_quietly(prog_id, PROGRAM_EXIT_GRACE_S)
+            test_pid = p.zygote.pids[test_id]
+            p.cleaner.stop_uids()
+            prog_rec = p.zygote.wait(prog_id, KILL_WAIT_S)
+            test_rec = p.zygote.wait(test_id, KILL_WAIT_S)
+            meter.trusted_ended(test_pid, float(test_rec["cpu_s"]))
+            pipes.drain()
+            outcome = p.settle(meter, outcome, limits)
+            ready = pipes.streams["ready"].data and pipes.streams["test_ready"].data
+            return p.facts(
+                pipes,
+                prog_rec,
+                meter,
+                outcome,
+                ended - started,
+                limits,
+                oom_before,
+                test=pipes.process_facts(test_rec["status"], test_rec, "test_stdout", "test_stderr"),
+                record_ok=pipes.streams["record"].bytes == nonce + request.test_digest.encode(),
+                setup_failed=not ready,
+            )
+        finally:
+            pipes.close()
+
+
+def executors(parts: Parts) -> dict[str, Executor]:
+    """The executor for each ``kind`` of run request."""
+    return {
+        "script": ScriptExecutor(parts),
+        "exec": ExecExecutor(parts),
+        "values": ValueExecutor(parts),
+        "split": SplitExecutor(parts),
+    }

@@ -1,0 +1,181 @@
+"""Pipes of one spawned process, and the loop that moves their bytes.
+
+The runner feeds each process its inputs and drains its outputs with byte
+caps, all non-blocking in one ``select`` loop that also listens to the
+zygote (whose ``exited`` messages end a test). Output beyond a cap is counted
+but not kept, so a program cannot make the runner hold more than the cap.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import time
+from collections.abc import Callable
+
+from .protocol import Outcome, ProcessFacts
+from .zygote_client import ZygoteClient
+
+
+class Stream:
+    """One output pipe the runner reads: at most ``cap`` + 1 bytes kept, all counted."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self.fd = fd
+        self.cap = cap
+        self.data = bytearray()
+        self.total = 0
+        self.open = True
+
+    def read_some(self) -> bool:
+        """Read what is there; False at end of file."""
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            self.open = False
+            return False
+        self.total += len(chunk)
+        room = self.cap + 1 - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        return True
+
+    def drain(self) -> None:
+        """Every writer is dead (killed by uid): read to end of file."""
+        if self.open:
+            os.set_blocking(self.fd, True)
+            while self.read_some():
+                pass
+
+    @property
+    def bytes(self) -> bytes:
+        return bytes(self.data)
+
+
+def _pipe() -> tuple[int, int]:
+    return os.pipe2(os.O_CLOEXEC)
+
+
+class Pipes:
+    """The pipes of one test's processes: bytes the runner feeds, streams it reads back."""
+
+    def __init__(self) -> None:
+        self.writers: dict[int, bytes] = {}
+        self.streams: dict[str, Stream] = {}
+        self.child_ends: list[int] = []  # closed here once the children have them
+
+    def to_child(self, data: bytes) -> int:
+        """A pipe whose read end a child gets; ``data`` is written to it, then it is closed."""
+        r, w = _pipe()
+        self.child_ends.append(r)
+        os.set_blocking(w, False)
+        self.writers[w] = data
+        return r
+
+    def from_child(self, name: str, cap: int) -> int:
+        """A pipe whose write end a child gets; read back as stream ``name``."""
+        r, w = _pipe()
+        self.child_ends.append(w)
+        os.set_blocking(r, False)
+        self.streams[name] = Stream(r, cap)
+        return w
+
+    def adopt(self, fd: int) -> int:
+        """A descriptor made elsewhere (a socket end) that a child gets and the runner closes."""
+        self.child_ends.append(fd)
+        return fd
+
+    def close_child_ends(self) -> None:
+        for fd in self.child_ends:
+            os.close(fd)
+        self.child_ends.clear()
+
+    def drain(self) -> None:
+        for s in self.streams.values():
+            s.drain()
+
+    def close(self) -> None:
+        self.close_child_ends()
+        for w in self.writers:
+            os.close(w)
+        self.writers.clear()
+        for st in self.streams.values():
+            os.close(st.fd)
+        self.streams.clear()
+
+    def pump(
+        self,
+        zygote: ZygoteClient,
+        deadline: float,
+        finished: Callable[[], bool],
+        capped: set[str],
+        watch: Callable[[], Outcome | None] | None = None,
+        every_s: float = 0.01,
+    ) -> Outcome:
+        """Move bytes until ``finished()``, the deadline, a capped stream overflows,
+        or ``watch()`` (called every ``every_s``) names a limit."""
+        sel = selectors.DefaultSelector()
+        writers = self.writers
+        for fd in writers:
+            sel.register(fd, selectors.EVENT_WRITE, ("w", fd))
+        for name, s in self.streams.items():
+            if s.open:
+                sel.register(s.fd, selectors.EVENT_READ, ("r", name))
+        sel.register(zygote.sock, selectors.EVENT_READ, ("z", None))
+        next_watch = time.monotonic() + every_s
+        try:
+            while True:
+                if finished():
+                    return Outcome.EXITED
+                now = time.monotonic()
+                left = deadline - now
+                if left <= 0:
+                    return Outcome.TIMEOUT
+                if watch is not None:
+                    if now >= next_watch:
+                        hit = watch()
+                        if hit is not None:
+                            return hit
+                        next_watch = now + every_s
+                    left = min(left, max(next_watch - now, 0.0))
+                for key, _ in sel.select(left):
+                    kind, ref = key.data
+                    if kind == "z":
+                        zygote.pump(0)
+                    elif kind == "w":
+                        data = writers[ref]
+                        try:
+                            n = os.write(ref, data[: 1 << 16])
+                        except BlockingIOError:
+                            continue
+                        except BrokenPipeError:
+                            n = len(data)
+                        writers[ref] = data[n:]
+                        if not writers[ref]:
+                            sel.unregister(ref)
+                            os.close(ref)
+                            del writers[ref]
+                    else:
+                        s = self.streams[ref]
+                        if not s.read_some():
+                            sel.unregister(s.fd)
+                        elif ref in capped and s.total > s.cap:
+                            return Outcome.OUTPUT_LIMIT
+        finally:
+            sel.close()
+
+    def process_facts(self, status: int, rusage: dict[str, float], out: str, err: str) -> ProcessFacts:
+        """A process's end and the streams it wrote (its cap + 1 kept, to tell overflow)."""
+        o, e = self.streams[out], self.streams[err]
+        return ProcessFacts(
+            exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
+            signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+            stdout=o.bytes,
+            stderr=e.bytes,
+            stdout_bytes=o.total,
+            stderr_bytes=e.total,
+            cpu_s=float(rusage.get("cpu_s", 0.0)),
+            maxrss_kb=int(rusage.get("maxrss_kb", 0)),
+        )

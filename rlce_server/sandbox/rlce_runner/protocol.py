@@ -1,0 +1,434 @@
+"""Every message that crosses the sandbox boundary, typed, in one place.
+
+The host (``rlce_server.scheduling``), the in-container runner and the fake
+backend all build and read these dataclasses; nothing else may put a dict on
+the wire. ``dump`` turns a message into JSON-able data and ``load`` checks
+data against a message type field by field, so a malformed frame is refused
+where it is read instead of surfacing as a KeyError three modules later.
+
+stdlib only: this module is copied into every sandbox image.
+
+Exchanges (host -> runner, one frame each way, in order):
+
+    Hello          -> HelloReply
+    Build          -> BuildFacts      a build of a compiled runtime
+    ScriptRun      -> RunFacts        Python stdio: the program as a script
+    ExecRun        -> RunFacts        compiled stdio: an artifact exec'd
+    ValueRun       -> RunFacts        Python call/assertion: program server + test driver
+    SplitRun       -> RunFacts        compiled assertion: program process + test process
+    Reset          -> ResetReply      after each job
+
+A reply is ``{"ok": true, "result": <message>}`` or ``{"ok": false,
+"broken": "..."}`` (the sandbox must be replaced) / ``{"ok": false,
+"error": "..."}`` (a request this runner refuses: a bug of the host).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import struct
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+# -- the channel between host and runner ------------------------------------
+PROTOCOL_VERSION = "2"
+FRAME_HEADER = struct.Struct(">I")  # a 4-byte big-endian length, then that many bytes
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+CONTROL_DIR = "/rlce/ctl"  # bind-mounted from a private host directory
+SOCKET_NAME = "runner.sock"
+SOCKET_PATH = f"{CONTROL_DIR}/{SOCKET_NAME}"
+
+# -- what the host tells a container through its environment ----------------
+ENV_CANDIDATE_UID = "RLCE_CANDIDATE_UID"
+ENV_TEST_UID = "RLCE_TEST_UID"
+ENV_NPROC = "RLCE_NPROC"
+ENV_ARTIFACT_CACHE_MB = "RLCE_ARTIFACT_CACHE_MB"
+ENV_SECCOMP = "RLCE_SECCOMP"
+
+# -- sizes both sides agree on ---------------------------------------------
+REPORT_MAX_BYTES = 64 * 1024  # a build's report file, sent back to the host
+RECORD_NONCE_BYTES = 32  # hex characters of the runner's nonce
+TEST_DIGEST_CHARS = 64  # SHA-256 hex of a compiled test, appended to the nonce in its record
+
+
+class ProtocolError(ValueError):
+    """Data that is not the message it claims to be."""
+
+
+# ---------------------------------------------------------------------------
+# requests
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestLimits:
+    """Limits of one test's program, as the runner enforces them: CPU time and
+    memory summed over all the program's processes, the wall clock as a backstop."""
+
+    __test__ = False  # not a pytest class
+
+    wall_s: float
+    cpu_s: float
+    memory_mb: int
+    output_bytes: int
+    # address space above memory_mb for runtimes that reserve much more than
+    # they touch (JVM, V8, Go); their heap flag holds the real memory instead
+    address_space_extra_mb: int = 0
+
+
+@dataclass(frozen=True)
+class Hello:
+    op: Literal["hello"] = "hello"
+
+
+@dataclass(frozen=True)
+class Reset:
+    op: Literal["reset"] = "reset"
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """One input file of a build: literal text, or a file of the runtime folder."""
+
+    text: str | None = None
+    runtime_file: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildLimits:
+    """Limits of one build (all its steps together), apart from the tests' limits."""
+
+    time_s: float
+    cpu_s: float
+    memory_mb: int
+    output_bytes: int
+
+
+class BuildRole(enum.StrEnum):
+    """Whose build this is: the candidate's program, or the (trusted) test."""
+
+    PROGRAM = "program"  # built and run as the candidate uid
+    TEST = "test"  # built and run as the judge uid; never sees the program's code
+
+
+@dataclass(frozen=True)
+class Build:
+    key: str  # the host's digest of everything that goes into the build
+    role: BuildRole
+    files: dict[str, FileSource]
+    steps: list[list[str]]
+    outputs: list[str]
+    limits: BuildLimits
+    env: dict[str, str] = field(default_factory=dict)
+    report: str = ""  # a file (at most REPORT_MAX_BYTES) whose text goes back in BuildFacts.report
+    op: Literal["build"] = "build"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """An exec'd process: a build's outputs (by key) and its argv/env (``{build}`` filled in by the runner)."""
+
+    build: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """Python stdio: the program runs as ``python3 main.py`` would, forked from the zygote."""
+
+    program: str
+    stdin: bytes
+    limits: TestLimits
+    op: Literal["run"] = "run"
+    kind: Literal["script"] = "script"
+
+
+@dataclass(frozen=True)
+class ExecRun:
+    """Compiled stdio: the program's artifact exec'd with stdin. ``record``: an
+    in-process test harness that reads a nonce on fd 3 and hands it back on fd 4."""
+
+    program: Launch
+    stdin: bytes
+    limits: TestLimits
+    record: bool = False
+    op: Literal["run"] = "run"
+    kind: Literal["exec"] = "exec"
+
+
+class ValueMode(enum.StrEnum):
+    CALL = "call"
+    ASSERTION = "assertion"
+
+
+@dataclass(frozen=True)
+class ValueRun:
+    """Python call/assertion: the program server (candidate uid) and the test
+    driver (judge uid) joined by the value channel."""
+
+    program: str
+    mode: ValueMode
+    limits: TestLimits
+    entry_point: str = ""  # call tests
+    args_json: str = "[]"  # call tests
+    code: str = ""  # assertion tests
+    op: Literal["run"] = "run"
+    kind: Literal["values"] = "values"
+
+
+@dataclass(frozen=True)
+class SplitRun:
+    """Compiled assertion: the program's artifact (candidate uid) serves calls
+    to the test's artifact (judge uid); see docs/SPLIT_TESTS.md."""
+
+    program: Launch
+    test: Launch
+    test_digest: str
+    limits: TestLimits
+    op: Literal["run"] = "run"
+    kind: Literal["split"] = "split"
+
+
+RunRequest = ScriptRun | ExecRun | ValueRun | SplitRun
+Request = Hello | Reset | Build | ScriptRun | ExecRun | ValueRun | SplitRun
+
+
+# ---------------------------------------------------------------------------
+# replies
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HelloReply:
+    version: str
+    python: str
+    toolchain: str
+    leftovers: list[str]
+
+
+@dataclass(frozen=True)
+class Removed:
+    processes: int = 0
+    files: int = 0
+    ipc: int = 0
+
+
+@dataclass(frozen=True)
+class ResetReply:
+    clean: bool
+    leftovers: list[str]
+    removed: Removed
+
+
+class BuildFailure(enum.StrEnum):
+    NONE = ""
+    TIME = "time"
+    KILLED = "killed"  # by a signal: the compile memory limit, mostly
+    EXIT = "exit"  # a step exited non-zero (exit_code says how)
+    OUTPUT = "output"  # a declared output is missing or not a file the build made
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    ok: bool
+    cached: bool = False
+    output: str = ""  # the steps' stdout+stderr, the last output_bytes of it
+    failure: BuildFailure = BuildFailure.NONE
+    exit_code: int = 0  # of the failing step
+    signal: int = 0  # of the failing step
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    report: str = ""
+
+
+class Outcome(enum.StrEnum):
+    """How the runner stopped watching a test."""
+
+    EXITED = "exited"  # ended by itself
+    TIMEOUT = "timeout"  # the wall clock ran out
+    OUTPUT_LIMIT = "output_limit"
+    CPU_LIMIT = "cpu_limit"  # the program's processes together used more CPU time than allowed
+    MEMORY_LIMIT = "memory_limit"  # ... or more memory (their files in tmpfs included)
+
+
+@dataclass(frozen=True)
+class ProcessFacts:
+    """One process of a test: how it ended and what it printed (capped)."""
+
+    exit_code: int = 0  # -1 when killed by a signal
+    signal: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_bytes: int = 0  # how many it wrote, cap or not
+    stderr_bytes: int = 0
+    cpu_s: float = 0.0
+    maxrss_kb: int = 0
+
+
+class DriverStatus(enum.StrEnum):
+    """What the Python test driver reports about one test."""
+
+    PASSED = "passed"  # the test code ran to its end
+    ASSERTION_FAILED = "assertion_failed"
+    RETURNED = "returned"  # a call test: the value is in ``value``
+    LOAD_ERROR = "load_error"  # the program failed while loading (``syntax``: it does not compile)
+    RUNTIME_ERROR = "runtime_error"  # the program raised
+    PROGRAM_GONE = "program_gone"  # the program's process ended or broke the channel
+    TEST_RAISED = "test_raised"  # the test code raised on what the program gave it
+    TEST_INVALID = "test_invalid"  # the caller's test code is broken (does not compile, exits)
+    DRIVER_FAULT = "driver_fault"  # ours: a malformed payload, a driver without a record
+
+
+@dataclass(frozen=True)
+class DriverRecord:
+    status: DriverStatus
+    message: str = ""
+    syntax: bool = False
+    value: Any = None  # RETURNED: the codec tree of the returned value, judged by the host
+    retire: bool = False  # the driver will not take another test (a test left a thread)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """Raw facts about one test: the host's graders decide the verdict."""
+
+    outcome: Outcome
+    wall_s: float
+    program: ProcessFacts
+    cpu_s: float = 0.0  # CPU time of all the program's processes, reaped or not
+    peak_memory_kb: int = 0  # the most memory they held together (tmpfs files included)
+    setup_failed: bool = False  # a process failed before the program ran: ours
+    oom_killed: bool = False
+    leftover_processes: int = 0  # daemons still alive after the test ended by itself (killed)
+    driver: DriverRecord | None = None  # ValueRun
+    test: ProcessFacts | None = None  # SplitRun: the test process
+    record_ok: bool | None = None  # the harness handed back the nonce (+ the test digest, SplitRun)
+
+
+Reply = HelloReply | ResetReply | BuildFacts | RunFacts
+M = TypeVar("M")
+
+
+# ---------------------------------------------------------------------------
+# (de)serialisation: dataclasses <-> JSON-able data, checked on the way in
+# ---------------------------------------------------------------------------
+def dump(msg: Any) -> Any:
+    """A message as JSON-able data (bytes as base64 text, enums as values)."""
+    if dataclasses.is_dataclass(msg) and not isinstance(msg, type):
+        return {f.name: dump(getattr(msg, f.name)) for f in dataclasses.fields(msg)}
+    if isinstance(msg, enum.Enum):
+        return msg.value
+    if isinstance(msg, bytes):
+        return base64.b64encode(msg).decode("ascii")
+    if isinstance(msg, list | tuple):
+        return [dump(x) for x in msg]
+    if isinstance(msg, dict):
+        return {str(k): dump(v) for k, v in msg.items()}
+    return msg
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, vars(sys.modules[__name__]))
+    return _HINTS[cls]
+
+
+def _fail(where: str, problem: str) -> ProtocolError:
+    return ProtocolError(f"{where}: {problem}")
+
+
+def _load(tp: Any, data: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return data
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if data is None and type(None) in options:
+            return None
+        tagged = [o for o in options if dataclasses.is_dataclass(o)]
+        if tagged and isinstance(data, dict):
+            return _load_variant(tagged, data, where)
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _load(option, data, where)
+            except ProtocolError:
+                continue
+        raise _fail(where, f"{type(data).__name__} fits none of {tp}")
+    if origin is Literal:
+        if data not in typing.get_args(tp):
+            raise _fail(where, f"{data!r} is not one of {typing.get_args(tp)}")
+        return data
+    if origin is list:
+        if not isinstance(data, list):
+            raise _fail(where, "expected a list")
+        (item,) = typing.get_args(tp)
+        return [_load(item, x, f"{where}[{i}]") for i, x in enumerate(data)]
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise _fail(where, "expected an object")
+        _, value = typing.get_args(tp)
+        return {str(k): _load(value, v, f"{where}.{k}") for k, v in data.items()}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(data)
+        except ValueError:
+            raise _fail(where, f"{data!r} is not a {tp.__name__}") from None
+    if dataclasses.is_dataclass(tp):
+        return _load_dataclass(tp, data, where)
+    if tp is bytes:
+        if not isinstance(data, str):
+            raise _fail(where, "expected base64 text")
+        try:
+            return base64.b64decode(data, validate=True)
+        except ValueError:
+            raise _fail(where, "malformed base64") from None
+    if tp is float:
+        if type(data) not in (int, float):
+            raise _fail(where, f"expected a number, got {type(data).__name__}")
+        return float(data)
+    if tp in (int, str, bool):
+        if type(data) is not tp:
+            raise _fail(where, f"expected {tp.__name__}, got {type(data).__name__}")
+        return data
+    raise _fail(where, f"unsupported field type {tp}")
+
+
+def _load_variant(options: list[Any], data: dict[str, Any], where: str) -> Any:
+    """One of several message types, told apart by their Literal ``op``/``kind`` fields."""
+    for cls in options:
+        hints = _hints(cls)
+        tags = {name: typing.get_args(hints[name]) for name in ("op", "kind") if name in hints}
+        if all(typing.get_origin(hints[n]) is Literal for n in tags) and all(
+            data.get(n, cls.__dataclass_fields__[n].default) in values for n, values in tags.items()
+        ):
+            return _load_dataclass(cls, data, where)
+    raise _fail(where, f"matches none of {[c.__name__ for c in options]}")
+
+
+def _load_dataclass(cls: Any, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise _fail(where, f"expected an object for {cls.__name__}")
+    hints = _hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise _fail(where, f"unknown fields {sorted(unknown)} for {cls.__name__}")
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            values[f.name] = _load(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise _fail(where, f"{cls.__name__}.{f.name} is missing")
+    return cls(**values)
+
+
+def load(cls: type[M] | Any, data: Any, where: str = "message") -> M:
+    """``data`` as a ``cls`` (a message type or a union of them); ProtocolError if it is not one."""
+    return _load(cls, data, where)  # type: ignore[no-any-return]

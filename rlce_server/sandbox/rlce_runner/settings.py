@@ -1,0 +1,54 @@
+"""The runner's settings inside one container, read once from its environment.
+
+The host chooses them per container (see ``rlce_server/sandbox/hardening.py``):
+random uids, so that per-uid accounting such as RLIMIT_NPROC is per sandbox
+even though containers share the host's user namespace; the process cap per
+uid; the artifact cache's budget.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import protocol
+
+WORK_DIR = "/w"  # the program's working directory (tmpfs)
+SCRATCH_DIRS = ("/w", "/tmp", "/dev/shm")  # everything a sandbox uid can write
+CACHE_DIR = "/c"  # built artifacts: written by the runner only
+RUNTIME_DIR = "/opt/rlce/runtime"  # the runtime folder, baked into the image
+# The environment every sandboxed process starts with (never the host's).
+CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp"}
+
+KILL_WAIT_S = 5.0  # a SIGKILLed process is gone within this
+DRIVER_SETTLE_S = 1.0  # the test driver hands in its record within this of the program's death
+DRIVER_MAX_TESTS = 500  # then a fresh test driver: bounds whatever tests leave in it
+DRIVER_MEMORY_BYTES = 2 << 30
+PROGRAM_EXIT_GRACE_S = 0.2  # a program server exits by itself once its channel closes
+RESULT_CAP_BYTES = 17 * 1024 * 1024  # a driver record (a call's returned value fits 16 MiB)
+BUILD_FILE_SIZE_BYTES = 256 << 20
+TEST_FILE_SIZE_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    candidate_uid: int  # the program's processes
+    test_uid: int  # the trusted side: the test driver, compiled test processes
+    nproc: int  # tasks one uid may hold (threads count)
+    artifact_cache_bytes: int
+    seccomp: bool  # stack rlce's tighter filter on every sandboxed process
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SandboxSettings:
+        return cls(
+            candidate_uid=int(env.get(protocol.ENV_CANDIDATE_UID, "1600")),
+            test_uid=int(env.get(protocol.ENV_TEST_UID, "1500")),
+            nproc=int(env.get(protocol.ENV_NPROC, "64")),
+            artifact_cache_bytes=int(env.get(protocol.ENV_ARTIFACT_CACHE_MB, "48")) << 20,
+            seccomp=env.get(protocol.ENV_SECCOMP, "1") != "0",
+        )
+
+    @property
+    def uids(self) -> tuple[int, int]:
+        return (self.candidate_uid, self.test_uid)

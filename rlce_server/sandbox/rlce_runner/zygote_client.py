@@ -1,0 +1,104 @@
+"""The runner's side of the zygote's SOCK_SEQPACKET control socket.
+
+The runner asks for processes (a role, a uid, descriptors, limits) and learns
+of each one's start (``spawned``) and end (``exited``, with its wait status
+and resource usage). Nothing here blocks past a deadline it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from typing import Any
+
+from .settings import KILL_WAIT_S, SCRATCH_DIRS
+
+
+class SandboxBroken(RuntimeError):
+    """Our machinery failed; the host must replace this sandbox."""
+
+
+class ZygoteClient:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.exited: dict[str, dict[str, Any]] = {}
+        self.pids: dict[str, int] = {}
+        self.failed: dict[str, str] = {}
+        self._seq = 0
+
+    def pump(self, timeout: float) -> None:
+        """Read at most one message, waiting up to ``timeout`` seconds.
+
+        The wait is clamped to at least a millisecond: a deadline computed a
+        moment ago may already have passed, and a zero or negative socket
+        timeout would raise instead of waiting.
+        """
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            msg = self.sock.recv(65536)
+        except (TimeoutError, BlockingIOError):
+            return
+        finally:
+            self.sock.settimeout(None)
+        if not msg:
+            raise SandboxBroken("zygote died")
+        obj = json.loads(msg)
+        if "exited" in obj:
+            self.exited[obj["exited"]] = obj
+        elif "spawned" in obj:
+            self.pids[obj["spawned"]] = obj["pid"]
+        elif "spawn_failed" in obj:
+            self.failed[obj["spawn_failed"]] = obj.get("error", "")
+
+    def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
+        pid_id = ""
+        for attempt in range(20):
+            self._seq += 1
+            pid_id = f"p{self._seq}"
+            req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, **extra}
+            socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+            deadline = time.monotonic() + KILL_WAIT_S
+            while pid_id not in self.pids and pid_id not in self.failed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SandboxBroken("zygote did not answer a spawn request")
+                self.pump(left)
+            if pid_id in self.pids:
+                return pid_id
+            time.sleep(0.005 * (attempt + 1))  # fork failed (EAGAIN): a moment for pids to free up
+        raise SandboxBroken(f"cannot fork a {role} process: {self.failed.get(pid_id)}")
+
+    def wait(self, pid_id: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while pid_id not in self.exited:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxBroken(f"process {pid_id} did not exit after SIGKILL")
+            self.pump(left)
+        self.pids.pop(pid_id, None)
+        return self.exited.pop(pid_id)
+
+    def wait_quietly(self, pid_id: str, timeout: float) -> None:
+        """Give a process up to ``timeout`` to end by itself."""
+        deadline = time.monotonic() + timeout
+        while pid_id not in self.exited and time.monotonic() < deadline:
+            self.pump(deadline - time.monotonic())
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has finished its start-up (its first message)."""
+        self.sock.settimeout(120)
+        msg = self.sock.recv(65536)
+        self.sock.settimeout(None)
+        if json.loads(msg or b"{}").get("ready") is not True:
+            raise SandboxBroken("zygote failed to start")
+
+    def kill_uid(self, uid: int) -> None:
+        helper = self.spawn("kill", uid, [])
+        self.wait(helper, KILL_WAIT_S)
+
+    def wipe(self, uid: int) -> bool:
+        helper = self.spawn("wipe", uid, [], paths=list(SCRATCH_DIRS))
+        rec = self.wait(helper, 30.0)
+        return os.waitstatus_to_exitcode(rec["status"]) == 0

@@ -1,3 +1,0 @@
-"""The adversarial tests reuse the integration fixtures (engine, images)."""
-
-from tests.integration.conftest import engine, images  # noqa: F401

@@ -1,0 +1,81 @@
+"""Shared fixtures and helpers of every test tier.
+
+Fixtures for tests through the real stack: the Docker engine, the images, a
+real server. These tests never skip for want of Docker: a missing engine is a
+failure, so a green run always means the sandbox really ran. Helpers (free
+ports, benchmark data) are imported from here by the tiers that need them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from rlce_server.client import Client
+from rlce_server.config import Settings
+from rlce_server.images import build
+
+from .integration.server import ServerThread
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"  # ../shared/datasets beside the checkout
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dataset(rel: str) -> list[dict[str, Any]]:
+    """Rows of a benchmark file under ../shared/datasets (JSONL, JSON, gzipped or not)."""
+    path = DATASETS / rel
+    if not path.exists():
+        pytest.fail(f"benchmark data missing: {path} (../shared/datasets must sit beside the checkout)")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as fh:
+        if rel.endswith(".json.gz") or rel.endswith(".json"):
+            data: Any = json.load(fh)
+            return list(data)
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def engine() -> Any:
+    client = docker.from_env(timeout=120)
+    client.ping()  # no engine: fail, never skip
+    return client
+
+
+@pytest.fixture(scope="session")
+def images(engine: Any) -> dict[str, str]:
+    return build(Settings(), ["python"], client=engine)
+
+
+def serving(engine: Any, **overrides: Any) -> Iterator[ServerThread]:
+    """A real server for a fixture's lifetime; no container of it may outlive it."""
+    srv = ServerThread(**overrides).start()
+    yield srv
+    instance = srv.settings.instance_id
+    srv.stop()
+    left = engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"})
+    assert not left, f"containers leaked: {[c.name for c in left]}"
+
+
+@pytest.fixture(scope="session")
+def server(images: dict[str, str], engine: Any) -> Iterator[ServerThread]:
+    yield from serving(engine)
+
+
+@pytest.fixture()
+def client(server: ServerThread) -> Iterator[Client]:
+    with Client(server.target) as c:
+        yield c

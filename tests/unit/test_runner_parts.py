@@ -1,0 +1,128 @@
+"""Parts of the in-sandbox runner that need no container: the zygote client, the typed protocol."""
+
+import json
+import socket
+
+import pytest
+
+from rlce_server.sandbox.rlce_runner import protocol
+from rlce_server.sandbox.rlce_runner.zygote_client import SandboxBroken, ZygoteClient
+
+
+def test_pump_with_a_passed_deadline_waits_briefly_instead_of_raising():
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    z = ZygoteClient(mine)
+    for timeout in (-0.5, 0.0, 0.001):
+        z.pump(timeout)  # nothing to read: returns, no ValueError / BlockingIOError
+    theirs.send(json.dumps({"exited": "p1", "status": 0, "cpu_s": 0.0, "maxrss_kb": 1}).encode())
+    z.pump(-1)
+    assert "p1" in z.exited
+    theirs.close()
+    with pytest.raises(SandboxBroken):
+        z.pump(1)
+
+
+def test_the_driver_binds_nothing_on_the_programs_say_so():
+    """Program names reach the test as handles or plain copies; modules, dunders and
+    protected builtins never; the trusted modules the test uses win over the program's."""
+    import math
+    import sys
+    import types
+
+    from rlce_server.sandbox.rlce_runner import codec
+    from rlce_server.sandbox.rlce_runner.program_client import RemoteObject
+    from rlce_server.sandbox.rlce_runner.test_driver import _bind
+
+    class Client:
+        def proxy(self, ref, label):
+            return ("handle", ref)
+
+    names = [
+        {"n": "unittest", "k": "module", "m": "unittest.__main__"},
+        {"n": "__name__", "k": "value", "v": "solution"},
+        {"n": "len", "k": "ref", "r": 1},
+        {"n": "sum", "k": "ref", "r": 2},
+        {"n": "math", "k": "ref", "r": 3},
+        {"n": "LIMIT", "k": "value", "v": codec.encode((1, 2))},
+        {"n": "f", "k": "ref", "r": 4},
+    ]
+    test = compile("import json\ndef check(c):\n    assert math.isclose(c(1), 1)\ncheck(f)\n", "test.py", "exec")
+    namespace: dict = {"__name__": "__main__"}
+    before = sys.modules.get("unittest.__main__")
+    _bind(Client(), names, namespace, test)
+    assert namespace["__name__"] == "__main__" and "unittest" not in namespace and "len" not in namespace
+    assert sys.modules.get("unittest.__main__") is before, "nothing imported for the program"
+    assert namespace["sum"] == ("handle", 2) and namespace["f"] == ("handle", 4)
+    assert namespace["LIMIT"] == (1, 2)
+    assert namespace["math"] is math, "the test's math is the driver's own"
+    solution = sys.modules["solution"]
+    assert isinstance(solution, types.ModuleType) and solution.f == ("handle", 4) and not hasattr(solution, "len")
+    assert RemoteObject  # handles are RemoteObjects in the real client
+
+
+def test_program_exceptions_come_back_only_as_safe_builtin_kinds():
+    from rlce_server.sandbox.rlce_runner.program_client import RemoteError, remote_exception
+
+    value_error = remote_exception("ValueError", "bad")
+    assert isinstance(value_error, ValueError) and isinstance(value_error, RemoteError)
+    for dangerous in ("StopIteration", "StopAsyncIteration", "GeneratorExit", "SystemExit", "KeyboardInterrupt"):
+        exc = remote_exception(dangerous, "x")
+        assert type(exc).__mro__[1:] == RemoteError.__mro__, dangerous
+        assert not isinstance(exc, StopIteration | GeneratorExit | SystemExit)
+
+
+def test_protocol_messages_round_trip_and_variants_are_told_apart():
+    limits = protocol.TestLimits(wall_s=2, cpu_s=1.5, memory_mb=64, output_bytes=1024)
+    messages = [
+        protocol.ScriptRun(program="print(1)", stdin=b"\x00\xff", limits=limits),
+        protocol.ExecRun(program=protocol.Launch("ab" * 10, ["{build}/p"]), stdin=b"", limits=limits, record=True),
+        protocol.ValueRun(program="x", mode=protocol.ValueMode.CALL, limits=limits, entry_point="f", args_json="[1]"),
+        protocol.SplitRun(
+            program=protocol.Launch("ab" * 10, ["p"]),
+            test=protocol.Launch("cd" * 10, ["t"]),
+            test_digest="0" * 64,
+            limits=limits,
+        ),
+        protocol.Build(
+            key="ab" * 10,
+            role=protocol.BuildRole.TEST,
+            files={"t.cpp": protocol.FileSource(text="int main(){}")},
+            steps=[["g++", "t.cpp"]],
+            outputs=["t"],
+            limits=protocol.BuildLimits(30, 30, 2048, 16384),
+        ),
+        protocol.Hello(),
+        protocol.Reset(),
+    ]
+    for msg in messages:
+        data = json.loads(json.dumps(protocol.dump(msg)))
+        assert protocol.load(protocol.Request, data) == msg
+    facts = protocol.RunFacts(
+        outcome=protocol.Outcome.EXITED,
+        wall_s=0.1,
+        program=protocol.ProcessFacts(stdout=b"ok"),
+        driver=protocol.DriverRecord(protocol.DriverStatus.RETURNED, value={"$tuple": [1]}),
+    )
+    assert protocol.load(protocol.RunFacts, json.loads(json.dumps(protocol.dump(facts)))) == facts
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"op": "run", "kind": "script", "program": "x", "stdin": "not base64!", "limits": {}},
+        {"op": "run", "kind": "nope"},
+        {"op": "build", "key": "k"},
+        {"op": "hello", "extra": 1},
+        {
+            "op": "run",
+            "kind": "script",
+            "program": 1,
+            "stdin": "",
+            "limits": {"wall_s": 1, "cpu_s": 1, "memory_mb": 1, "output_bytes": 1},
+        },
+        [],
+    ],
+)
+def test_protocol_refuses_malformed_messages_with_the_field_named(data):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.load(protocol.Request, data)
