@@ -117,6 +117,9 @@ class TestOutcome:
     stdout: bytes = b""
     stderr: bytes = b""
     message: str = ""
+    # what the sandbox stopped in this test (telemetry, rlce_hacks_total{kind}): e.g.
+    # "denied_syscall", "exit_without_record", "nonce_missing", "driver_retired"
+    hacks: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -11,13 +11,20 @@ from __future__ import annotations
 from ..domain import AssertSpec, CallSpec, Limits, StdioSpec, TestCase
 from ..sandbox.rlce_runner.protocol import RunFacts
 from . import assertion, call, stdio
-from .common import limit_verdict, measured
+from .common import limit_verdict, measured, note_hacks
 from .result import BadTest, Conventions, Graded, GradeResult, InfraFault
 
 __all__ = ["BadTest", "Conventions", "GradeResult", "Graded", "InfraFault", "grade"]
 
 
 def grade(test: TestCase, facts: RunFacts, limits: Limits, conventions: Conventions | None = None) -> GradeResult:
+    graded = _grade(test, facts, limits, conventions)
+    if isinstance(graded, Graded):
+        note_hacks(graded.outcome, facts)
+    return graded
+
+
+def _grade(test: TestCase, facts: RunFacts, limits: Limits, conventions: Conventions | None) -> GradeResult:
     if facts.setup_failed:
         return InfraFault("a sandbox process failed during set-up, before the program ran")
     out = measured(test, facts)

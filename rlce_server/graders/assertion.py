@@ -8,7 +8,7 @@ after the test ran to its end. Exit status 0 alone is never a pass.
 from __future__ import annotations
 
 from ..domain import TestOutcome, Verdict
-from ..sandbox.rlce_runner.protocol import ProcessFacts, RunFacts
+from ..sandbox.rlce_runner.protocol import DriverStatus, ProcessFacts, RunFacts
 from .common import last_line
 from .driver_records import verdict_of
 from .result import BadTest, Conventions, Graded, GradeResult, InfraFault
@@ -24,6 +24,10 @@ _PROGRAM_GONE = 116
 
 def grade(out: TestOutcome, facts: RunFacts, conventions: Conventions) -> GradeResult:
     if facts.driver is not None:
+        if facts.driver.retire:
+            out.hacks.append("driver_retired")
+        if facts.driver.status is DriverStatus.PROGRAM_GONE and out.exit_code == 0 and not out.signal:
+            out.hacks.append("exit_without_record")
         return verdict_of(facts.driver, out)
     if facts.test is not None:
         return _split(out, facts, facts.test, conventions)
@@ -42,6 +46,11 @@ def _in_process(out: TestOutcome, facts: RunFacts, conventions: Conventions) -> 
     elif out.exit_code == 0 and not out.signal:
         out.verdict = Verdict.WRONG_ANSWER
         out.message = "the program ended with status 0 before the test ran to its end"
+        out.hacks.append("exit_without_record")
+    elif out.exit_code == _TAMPERED and not out.signal:
+        out.verdict = Verdict.WRONG_ANSWER
+        out.message = "the harness's nonce was gone before the test ran"
+        out.hacks.append("nonce_missing")
     else:
         how = f"killed by signal {out.signal}" if out.signal else f"exit code {out.exit_code}"
         out.verdict, out.message = Verdict.RUNTIME_ERROR, how + (f": {last}" if last else "")
@@ -61,9 +70,13 @@ def _split(out: TestOutcome, facts: RunFacts, test: ProcessFacts, conventions: C
     elif code in (_CHANNEL_BROKEN, _PROGRAM_RAISED, _PROGRAM_GONE) and not sig:
         program_said = last_line(facts.program.stderr)
         out.verdict, out.message = Verdict.RUNTIME_ERROR, said or program_said or "the program failed during a call"
-    elif (code in (0, _TAMPERED)) and not sig:
+    elif code == _TAMPERED and not sig:
+        out.verdict, out.message = Verdict.WRONG_ANSWER, "the harness's nonce was gone before the test ran"
+        out.hacks.append("nonce_missing")
+    elif code == 0 and not sig:
         out.verdict = Verdict.WRONG_ANSWER
         out.message = "the test did not hand back its record: " + (said or "it ended before it ran to its end")
+        out.hacks.append("exit_without_record")
     else:
         how = f"killed by signal {sig}" if sig else f"exit code {code}"
         out.verdict, out.message = Verdict.RUNTIME_ERROR, f"the test crashed on what the program returned ({how})"

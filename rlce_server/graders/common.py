@@ -34,7 +34,29 @@ def measured(test: TestCase, facts: RunFacts) -> TestOutcome:
         signal=p.signal,
         stdout=p.stdout[:SHOWN_BYTES],
         stderr=p.stderr[-SHOWN_BYTES:],
+        hacks=["denied_syscall"] if facts.denied_syscalls else [],
     )
+
+
+# What the trainer reads in a failed test's message when the sandbox stopped something.
+HACK_NOTES = {
+    "exit_without_record": "the program ended with status 0 before the test ran to its end",
+    "nonce_missing": "the harness's nonce was gone before the test ran (read by someone else)",
+    "driver_retired": "the test left a thread behind",
+}
+
+
+def note_hacks(out: TestOutcome, facts: RunFacts) -> TestOutcome:
+    """A failed test's message says what the sandbox stopped (tampering shows in training logs)."""
+    if out.verdict is Verdict.ACCEPTED or not out.hacks:
+        return out
+    notes = [HACK_NOTES[h] for h in out.hacks if h in HACK_NOTES and HACK_NOTES[h] not in out.message]
+    if facts.denied_syscalls:
+        calls = ", ".join(f"{name} x{n}" for name, n in sorted(facts.denied_syscalls.items())[:5])
+        notes.append(f"it tried system calls the sandbox denies ({calls})")
+    if notes:
+        out.message = (out.message + " " if out.message else "") + "[rlce stopped: " + "; ".join(notes) + "]"
+    return out
 
 
 def limit_verdict(out: TestOutcome, facts: RunFacts, limits: Limits) -> TestOutcome | None:

@@ -241,6 +241,8 @@ class Scorer:
             outcome = graded.outcome
             outcomes.append(outcome)
             self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
+            for kind in outcome.hacks:
+                self.metrics.hacks.labels(job.language, kind).inc()
             if outcome.verdict in _LIMIT_VERDICTS:
                 self.metrics.limit_hits.labels(job.language, _LIMIT_VERDICTS[outcome.verdict]).inc()
             failed = outcome.verdict is not Verdict.ACCEPTED

@@ -30,6 +30,7 @@ class Attack:
     # the honest share: what the attack really computed (most compute nothing)
     max_reward: float = 0.0
     time_limit_s: float = 1.0
+    memory_limit_mb: int = 256
 
 
 def escape(name: str, category: str, body: str, **kw: object) -> Attack:
@@ -505,5 +506,153 @@ ATTACKS: list[Attack] = [
         "fifo and symlink left behind",
         "cross-job contamination",
         "import os\nos.mkfifo('/w/fifo')\nos.symlink('/etc/passwd', '/tmp/link')\ndef add(a, b): return None\n",
+    ),
+]
+
+# ---- reward integrity v2: a program written by someone who read rlce's source ----------------
+# The test driver runs trusted code only: it binds, imports and rebuilds nothing on the
+# program's say-so, and no request's tests survive into the next.
+CHECK_IF_MAIN = assertion(
+    "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(10, -4) == 6\n"
+    "if __name__ == '__main__':\n    check(add)\n",
+    name="check-if-main",
+)
+ALL_OF_MAP = assertion(
+    "cases = [(2, 3, 5), (10, -4, 6), (1, 1, 2)]\nassert all(map(lambda c: add(c[0], c[1]) == c[2], cases))\n",
+    name="all-of-map",
+)
+ISCLOSE_NO_IMPORT = assertion("assert math.isclose(add(0.1, 0.2), 0.3)\n", name="isclose")
+FROM_SOLUTION = assertion("from solution import add as f\nassert f(2, 3) == 5\n", name="from-solution")
+
+ATTACKS += [
+    Attack(
+        "module named for the driver to import (unittest discovery from /)",
+        "judge trust",
+        "import os\nopen('/w/test_pwn.py', 'w').write('import builtins\\nbuiltins.AssertionError = type(\"E\", (Exception,), {})\\n')\n"
+        "import unittest.__main__\nimport unittest.__main__ as discover\ndef add(a, b): return 0\n",
+        [ASSERT_ADD, CHECK_IF_MAIN],
+    ),
+    Attack(
+        "__name__ rebound so `if __name__ == '__main__': check(f)` never runs",
+        "judge trust",
+        "__name__ = 'solution'\nglobals()['__name__'] = 'solution'\ndef add(a, b): return 0\n",
+        [CHECK_IF_MAIN],
+    ),
+    Attack(
+        "__builtins__ and __spec__ offered to the test",
+        "judge trust",
+        "import builtins\n__builtins__ = {'AssertionError': KeyError}\n__spec__ = None\ndef add(a, b): return 0\n",
+        [ASSERT_ADD, CHECK_IF_MAIN],
+    ),
+    Attack(
+        "StopIteration ends the test's all(map(...)) early",
+        "judge trust",
+        "def add(a, b):\n    raise StopIteration\n",
+        [ALL_OF_MAP],
+    ),
+    Attack(
+        "StopIteration subclass and GeneratorExit",
+        "judge trust",
+        "class Done(StopIteration):\n    pass\nn = [0]\ndef add(a, b):\n    n[0] += 1\n"
+        "    raise (Done if n[0] % 2 else GeneratorExit)()\n",
+        [ALL_OF_MAP, ASSERT_ADD],
+    ),
+    Attack(
+        "SystemExit and KeyboardInterrupt from the function",
+        "judge trust",
+        "n = [0]\ndef add(a, b):\n    n[0] += 1\n    raise (SystemExit(0) if n[0] % 2 else KeyboardInterrupt())\n",
+        [ALL_OF_MAP, ASSERT_ADD],
+    ),
+    Attack(
+        "a lying math for a test that never imported it",
+        "judge trust",
+        "class _M:\n    def isclose(self, *a, **k): return True\n    def __getattr__(self, n): return lambda *a, **k: True\n"
+        "math = _M()\ndef add(a, b): return 0.0\n",
+        [ISCLOSE_NO_IMPORT],
+    ),
+    Attack(
+        "shadow the protected builtins by name",
+        "judge trust",
+        "def all(x): return True\ndef len(x): return 0\ndef isinstance(*a): return True\n"
+        "def abs(x): return 0\ndef add(a, b): return 0\n",
+        [ALL_OF_MAP, assertion("assert abs(add(2, 3) - 5) < 1e-9\n")],
+    ),
+    Attack(
+        "a fake `solution` module planted for `from solution import`",
+        "judge trust",
+        "import sys, types\nm = types.ModuleType('solution')\nm.add = lambda a, b: a + b\nsys.modules['solution'] = m\n"
+        "open('/w/solution.py', 'w').write('def add(a, b): return a + b\\n')\ndef add(a, b): return 0\n",
+        [FROM_SOLUTION],
+    ),
+    # Whatever the program can cause is a candidate verdict, never SANDBOX_ERROR ("no reward").
+    Attack(
+        "a returned value just under the channel's cap, re-serialised past the runner's",
+        "sandbox breaking",
+        "def add(a, b):\n    return '\\u00e9' * (8 * 1024 * 1024 - 64)\n",
+        list(CALL_ADD),
+        time_limit_s=10.0,
+    ),
+    Attack(
+        "a value nested ~980 deep",
+        "sandbox breaking",
+        "def add(a, b):\n    x = []\n    for _ in range(980):\n        x = [x]\n    return x\n",
+        list(CALL_ADD),
+    ),
+    Attack(
+        "an exception message with a lone surrogate",
+        "sandbox breaking",
+        "def add(a, b):\n    raise ValueError('\\udcff broken \\ud800')\n",
+    ),
+    Attack(
+        "stdout, stderr and a test name full of lone surrogates",
+        "sandbox breaking",
+        "import sys\nsys.stdout.buffer.write(b'\\xed\\xb3\\xbf\\xff')\nsys.stderr.buffer.write(b'\\xed\\xa0\\x80')\n"
+        "def add(a, b):\n    raise KeyError('\\ud800')\n",
+        [ASSERT_ADD, STDIO_ADD],
+    ),
+    Attack(
+        "fill the scratch space and its inodes",
+        "sandbox breaking",
+        "import os\ni = 0\ntry:\n    while True:\n        open(f'/w/f{i}', 'w').write('x' * 4096)\n        i += 1\n"
+        "except OSError:\n    pass\ntry:\n    for j in range(100000):\n        os.mkdir(f'/tmp/d{j}')\nexcept OSError:\n    pass\n"
+        "def add(a, b): return 0\n",
+        time_limit_s=5.0,
+    ),
+    # Limits are over the whole test: every process, reaped or not, and the files it made.
+    Attack(
+        "four children holding 40 MB each under a 64 MB limit",
+        "limits per job",
+        "import os, time\nfor i in range(4):\n    if os.fork() == 0:\n        b = bytearray(40 << 20)\n"
+        "        for j in range(0, len(b), 4096): b[j] = 1\n        time.sleep(5)\n        os._exit(0)\n"
+        "time.sleep(2)\nprint(5)\n",
+        [STDIO_ADD],
+        memory_limit_mb=64,
+        time_limit_s=3.0,
+    ),
+    Attack(
+        "48 MB of files in tmpfs under a 32 MB limit",
+        "limits per job",
+        "import time\nfor i in range(48):\n    open(f'/w/f{i}', 'wb').write(b'x' * (1 << 20))\ntime.sleep(1)\nprint(5)\n",
+        [STDIO_ADD],
+        memory_limit_mb=32,
+        time_limit_s=3.0,
+    ),
+    Attack(
+        "CPU spread over three children, each under the limit",
+        "limits per job",
+        "import os, time\nfor i in range(3):\n    if os.fork() == 0:\n        t = time.process_time()\n"
+        "        while time.process_time() - t < 0.6: pass\n        os._exit(0)\n"
+        "for i in range(3):\n    os.wait()\nprint(5)\n",
+        [STDIO_ADD],
+        time_limit_s=1.0,
+    ),
+    Attack(
+        "CPU burnt in a child that is never reaped",
+        "limits per job",
+        "import os, time\npid = os.fork()\nif pid == 0:\n    t = time.process_time()\n"
+        "    while time.process_time() - t < 1.5: pass\n    os._exit(0)\n"
+        "while open(f'/proc/{pid}/stat').read().split()[2] != 'Z':\n    time.sleep(0.05)\nprint(5)\n",
+        [STDIO_ADD],
+        time_limit_s=1.0,
     ),
 ]

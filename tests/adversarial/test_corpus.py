@@ -70,7 +70,10 @@ def one_sandbox(images, engine) -> Iterator[ServerThread]:
 @pytest.mark.parametrize("attack", ATTACKS, ids=[f"{a.category}: {a.name}" for a in ATTACKS])
 def test_attack_holds(one_sandbox: ServerThread, attack: Attack) -> None:
     limits = pb.Limits(
-        time_limit_s=attack.time_limit_s, memory_limit_mb=256, output_limit_bytes=1 << 16, total_time_limit_s=30
+        time_limit_s=attack.time_limit_s,
+        memory_limit_mb=attack.memory_limit_mb,
+        output_limit_bytes=1 << 16,
+        total_time_limit_s=30,
     )
     with Client(one_sandbox.target) as client:
         # no attack may make the server hang: the call's own deadline would fail the test

@@ -5,10 +5,18 @@ program, the test uid for a compiled test) in a fresh directory of the
 scratch mount that only that uid can read, with a name it cannot guess.
 The files a build declares as outputs are then copied by the runner (root,
 with only CAP_SETUID/CAP_SETGID, so it reads them *as* that uid) into
-``/c/<key>``: a tmpfs that uid can read and execute but never write, so a
-later test or job cannot tamper with a cached artifact. The key is the host's
+``/c/store/<key>``, which only the runner can reach. The key is the host's
 digest of everything that goes into the build, so the same program is built
 once per sandbox, whatever request it comes in.
+
+Jobs never see each other's artifacts: a job runs only what is *staged* for
+it -- hard links, made when a test of the job needs them, in a directory
+under ``/c/run`` with a name nobody can guess, readable by the group of the
+one uid that runs it (the program's by the candidate, a compiled test's by
+the test uid) and by nobody else; ``/c/run`` cannot be listed. Staging is
+removed between jobs, so a later job (the same candidate uid) finds no path
+to an earlier job's program or test binary, and an artifact is only ever run
+under the key it was built for.
 
 Copies are made with ``O_NOFOLLOW`` and only regular files the build's uid
 made are taken: a symlink planted by an earlier test cannot make the runner
@@ -29,7 +37,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from .protocol import FileSource
-from .settings import BUILD_FILE_SIZE_BYTES, CACHE_DIR, RUNTIME_DIR
+from .settings import BUILD_FILE_SIZE_BYTES, RUNTIME_DIR, STAGE_DIR, STORE_DIR
 
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
 _NAME = re.compile(r"^[A-Za-z0-9_$][A-Za-z0-9_.$-]{0,149}$")
@@ -144,10 +152,40 @@ class ArtifactStore:
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.sizes: OrderedDict[str, int] = OrderedDict()
+        self.staged: dict[tuple[str, int], str] = {}
 
     @staticmethod
     def path(key: str) -> str:
-        return os.path.join(CACHE_DIR, check_key(key))
+        return os.path.join(STORE_DIR, check_key(key))
+
+    def prepare(self) -> None:
+        """The store (runner only) and the staging root (no listing), once at start."""
+        os.makedirs(STORE_DIR, 0o700, exist_ok=True)
+        os.makedirs(STAGE_DIR, 0o711, exist_ok=True)
+        os.chmod(STORE_DIR, 0o700)
+        os.chmod(STAGE_DIR, 0o711)
+
+    def stage(self, key: str, gid: int) -> str:
+        """Where this job runs artifact ``key`` from, readable by group ``gid`` only."""
+        found = self.staged.get((key, gid))
+        if found is not None:
+            return found
+        src = self.path(key)
+        dest = os.path.join(STAGE_DIR, secrets.token_hex(16))
+        _link_tree(src, dest, gid)
+        self.staged[(key, gid)] = dest
+        return dest
+
+    def unstage(self) -> None:
+        """Between jobs: no path to any artifact is left."""
+        for dest in self.staged.values():
+            shutil.rmtree(dest, ignore_errors=True)
+        self.staged.clear()
+        for name in os.listdir(STAGE_DIR):  # anything a crashed job left
+            shutil.rmtree(os.path.join(STAGE_DIR, name), ignore_errors=True)
+
+    def leftovers(self) -> list[str]:
+        return [f"staged artifact {name}" for name in os.listdir(STAGE_DIR)]
 
     def has(self, key: str) -> bool:
         if key in self.sizes and os.path.isdir(self.path(key)):
@@ -175,7 +213,7 @@ class ArtifactStore:
 
     def _store(self, key: str, build_dir: str, outputs: list[str], uid: int) -> None:
         final = self.path(key)
-        tmp = os.path.join(CACHE_DIR, f".tmp-{secrets.token_hex(8)}")
+        tmp = os.path.join(STORE_DIR, f".tmp-{secrets.token_hex(8)}")
         os.mkdir(tmp, 0o755)
         total = 0
         try:
@@ -200,6 +238,38 @@ class ArtifactStore:
         while sum(self.sizes.values()) > self.budget and len(self.sizes) > 1:
             old, _ = self.sizes.popitem(last=False)
             shutil.rmtree(self.path(old), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _group(gid: int) -> Iterator[None]:
+    """What the runner creates here belongs to group ``gid`` (setfsgid: no CAP_CHOWN needed)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.setfsgid(gid)
+    try:
+        if libc.setfsgid(gid) != gid:
+            raise PermissionError("setfsgid did not take")
+        yield
+    finally:
+        libc.setfsgid(0)
+
+
+def _link_tree(src: str, dest: str, gid: int) -> None:
+    """Hard links to a stored artifact's files (one directory level, as stored), in
+    directories of group ``gid`` that only that group may enter."""
+    with _group(gid):
+        os.mkdir(dest, 0o750)
+        os.chmod(dest, 0o750)  # the umask may have taken bits off
+        for entry in os.scandir(src):
+            if entry.name.startswith("."):  # the build's report: the host's, not the program's
+                continue
+            target = os.path.join(dest, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                os.mkdir(target, 0o750)
+                os.chmod(target, 0o750)
+                for inner in os.scandir(entry.path):
+                    os.link(inner.path, os.path.join(target, inner.name), follow_symlinks=False)
+            else:
+                os.link(entry.path, target, follow_symlinks=False)
 
 
 def _copy_dir(dir_fd: int, name: str, dest_dir: str, uid: int) -> int:

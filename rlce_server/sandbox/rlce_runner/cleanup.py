@@ -102,7 +102,9 @@ class Cleaner:
         settings: SandboxSettings,
         keeper_pid: Callable[[], int | None],
         drop_keeper: Callable[[], None],
+        more_leftovers: Callable[[], list[str]] = list,
     ) -> None:
+        self.more_leftovers = more_leftovers
         self.zygote = zygote
         self.settings = settings
         self.keeper_pid = keeper_pid
@@ -144,7 +146,7 @@ class Cleaner:
 
     def leftovers(self) -> list[str]:
         found = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
-        return found + scratch_entries() + sysv_objects()
+        return found + scratch_entries() + sysv_objects() + self.more_leftovers()
 
     def reset(self) -> ResetReply:
         """Between jobs: kill, wipe, verify."""

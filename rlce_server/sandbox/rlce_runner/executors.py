@@ -81,6 +81,8 @@ class Parts:
         }
 
     def meter(self) -> Meter:
+        """A new test's meter; the zygote's count of denied calls starts again with it."""
+        self.zygote.denied.clear()
         return Meter(self.counters, self.zygote_pid)
 
     @staticmethod
@@ -104,8 +106,8 @@ class Parts:
         watch = self.watch(meter, limits)
         return pipes.pump(self.zygote, started + limits.wall_s, finished, {"stdout", "stderr"}, watch)
 
-    @staticmethod
     def facts(
+        self,
         pipes: Pipes,
         program: dict[str, Any],
         meter: Meter,
@@ -123,6 +125,7 @@ class Parts:
             cpu_s=meter.cpu_s,
             peak_memory_kb=max(meter.peak >> 10, int(program["maxrss_kb"])),
             oom_killed=oom_kills() > oom_before,
+            denied_syscalls=dict(self.zygote.denied),
             **more,
         )
 
@@ -136,8 +139,9 @@ class Parts:
             return Outcome.MEMORY_LIMIT
         return outcome
 
-    def exec_payload(self, launch: Launch) -> bytes:
-        place = self.store.path(launch.build)
+    def exec_payload(self, launch: Launch, uid: int) -> bytes:
+        """The exec'd process's argv and env, ``{build}`` being the artifact as staged for this job and uid."""
+        place = self.store.stage(launch.build, uid)
         argv = artifacts.expand(launch.argv, build=place)
         env = {k: artifacts.expand([v], build=place)[0] for k, v in launch.env.items()}
         return json.dumps({"argv": argv, "env": env}).encode()
@@ -227,7 +231,8 @@ class ExecExecutor(_SingleProcess):
     role = "exec"
 
     def run(self, request: ExecRun) -> RunFacts:
-        return self._run(self.parts.exec_payload(request.program), request.stdin, request.limits, request.record)
+        payload = self.parts.exec_payload(request.program, self.parts.settings.candidate_uid)
+        return self._run(payload, request.stdin, request.limits, request.record)
 
 
 def _channel(pipes: Pipes) -> tuple[int, int]:
@@ -353,12 +358,14 @@ class SplitExecutor:
         if len(request.test_digest) != TEST_DIGEST_CHARS:
             raise ProtocolError("test_digest: expected 64 hex characters")
         try:
-            prog_fds = _program_fds(pipes, b"", p.exec_payload(request.program), limits.output_bytes)
+            prog_fds = _program_fds(
+                pipes, b"", p.exec_payload(request.program, p.settings.candidate_uid), limits.output_bytes
+            )
             test_fds = [
                 pipes.to_child(b""),
                 pipes.from_child("test_stdout", limits.output_bytes),
                 pipes.from_child("test_stderr", limits.output_bytes),
-                pipes.to_child(p.exec_payload(request.test)),
+                pipes.to_child(p.exec_payload(request.test, p.settings.test_uid)),
                 pipes.from_child("test_ready", 16),
             ]
             with artifacts.files_as(p.settings.test_uid):  # the nonce and record pipes are the test's own

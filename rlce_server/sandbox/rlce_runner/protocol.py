@@ -299,6 +299,7 @@ class RunFacts:
     program: ProcessFacts
     cpu_s: float = 0.0  # CPU time of all the program's processes, reaped or not
     peak_memory_kb: int = 0  # the most memory they held together (tmpfs files included)
+    denied_syscalls: dict[str, int] = field(default_factory=dict)  # refused by the filter, by name
     setup_failed: bool = False  # a process failed before the program ran: ours
     oom_killed: bool = False
     leftover_processes: int = 0  # daemons still alive after the test ended by itself (killed)

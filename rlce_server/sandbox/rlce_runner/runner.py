@@ -39,8 +39,10 @@ class Runner:
     def __init__(self, zygote: ZygoteClient, zygote_pid: int, settings: SandboxSettings, toolchain: str = "") -> None:
         self.toolchain = toolchain
         self.driver = DriverProcess(zygote, settings)
-        self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop)
         store = ArtifactStore(settings.artifact_cache_bytes)
+        store.prepare()
+        self.store = store
+        self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop, store.leftovers)
         self.builder = Builder(zygote, settings, self.cleaner, store)
         parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(), zygote_pid)
         self.executors = executors(parts)
@@ -64,6 +66,7 @@ class Runner:
         it (a patched ``math.isclose``, a cached module) can judge the next request;
         the next job's driver is forked afresh from the clean zygote."""
         self.driver.drop()
+        self.store.unstage()
         return self.cleaner.reset()
 
     def reply(self, data: Any) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from . import protocol
 
 WORK_DIR = "/w"  # the program's working directory (tmpfs)
 SCRATCH_DIRS = ("/w", "/tmp", "/dev/shm")  # everything a sandbox uid can write
-CACHE_DIR = "/c"  # built artifacts: written by the runner only
+CACHE_DIR = "/c"  # built artifacts (a tmpfs): written by the runner only
+STORE_DIR = "/c/store"  # artifacts by key: the runner's alone
+STAGE_DIR = "/c/run"  # what the current job may run: per-job links, cannot be listed
 RUNTIME_DIR = "/opt/rlce/runtime"  # the runtime folder, baked into the image
 # The environment every sandboxed process starts with (never the host's).
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp"}

@@ -365,13 +365,15 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
 
     from . import program_server, test_driver  # noqa: F401  (warm for the children)
 
+    denied = None
     if seccomp:
         # Installed once, here, before the first fork: every process the
         # zygote makes inherits it (filters cannot be removed), at no cost
-        # per process. The zygote itself needs none of the denied calls.
+        # per process. The zygote itself needs none of the denied calls. Its
+        # listener (if any) stays here: every child closes it in _arrange_fds.
         from .syscall_filter import install
 
-        install()
+        denied = install()
     _flush_std_streams()
     gc.collect()
     gc.freeze()  # keep the children's copy-on-write pages shared
@@ -381,6 +383,8 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     sel = selectors.DefaultSelector()
     sel.register(ctl, selectors.EVENT_READ, "ctl")
     sel.register(rfd, selectors.EVENT_READ, "sig")
+    if denied is not None and denied.notify_fd is not None:
+        sel.register(denied.notify_fd, selectors.EVENT_READ, "denied")
     children: dict[int, str] = {}
 
     def send(obj: dict[str, Any]) -> None:
@@ -390,6 +394,12 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
 
     while True:
         for key, _ in sel.select():
+            if key.data == "denied":
+                assert denied is not None
+                name = denied.answer()
+                if name is not None:  # told before the call returns, so before the caller's exit
+                    send({"denied": name})
+                continue
             if key.data == "sig":
                 try:
                     while os.read(rfd, 4096):

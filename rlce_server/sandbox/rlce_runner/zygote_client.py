@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import time
+from collections import Counter
 from typing import Any
 
 from .settings import KILL_WAIT_S, SCRATCH_DIRS
@@ -26,6 +27,7 @@ class ZygoteClient:
         self.exited: dict[str, dict[str, Any]] = {}
         self.pids: dict[str, int] = {}
         self.failed: dict[str, str] = {}
+        self.denied: Counter[str] = Counter()  # system calls the filter refused, by name, since cleared
         self._seq = 0
 
     def pump(self, timeout: float) -> None:
@@ -51,6 +53,8 @@ class ZygoteClient:
             self.pids[obj["spawned"]] = obj["pid"]
         elif "spawn_failed" in obj:
             self.failed[obj["spawn_failed"]] = obj.get("error", "")
+        elif "denied" in obj:
+            self.denied[str(obj["denied"])[:64]] += 1
 
     def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
         pid_id = ""
