@@ -4,6 +4,9 @@ Start: engine reachable -> leftovers of dead servers removed -> pools warm ->
 each runtime's self-test ACCEPTED -> health SERVING. Stop: health
 NOT_SERVING -> in-flight work drains within the grace period -> every
 container this server made is removed.
+
+Access (``settings.access``): the auth interceptor before the metrics one,
+TLS on the gRPC and metrics ports.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
+from .api.auth import AuthInterceptor
 from .api.interceptor import MetricsInterceptor
+from .api.metrics_http import start_metrics_server
 from .api.servicer import ScorerServicer
 from .config import Settings
 from .domain import AssertSpec, CallSpec, Job, OutputMatch, StdioSpec, TestCase, Verdict
@@ -114,8 +119,12 @@ class App:
             log.info("removed %d containers left by earlier servers", removed)
         for name in self.specs:
             self.digests[name] = await asyncio.to_thread(self.backend.image_digest, name)
+        access = s.access
+        interceptors: list[grpc.aio.ServerInterceptor] = [MetricsInterceptor(self.metrics)]
+        if not access.open:
+            interceptors.insert(0, AuthInterceptor(access, self.metrics.unauthenticated.labels("grpc").inc))
         self.server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(self.metrics)],
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", 2 * s.max_request_bytes),
                 ("grpc.max_send_message_length", 256 << 20),
@@ -126,12 +135,19 @@ class App:
         pb_grpc.add_ScorerServicer_to_server(servicer, self.server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection([SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
-        self.port = self.server.add_insecure_port(f"{s.host}:{s.port}")
+        credentials = access.grpc_credentials()
+        address = f"{s.host}:{s.port}"
+        if credentials is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen on {s.host}:{s.port}")
+        access.warn_if_exposed(s.host, "the gRPC and metrics ports")
         await self.server.start()
         if s.metrics_port:
-            self._metrics_server, _ = start_http_server(s.metrics_port, addr=s.host, registry=self.registry)
+            refused = self.metrics.unauthenticated.labels("metrics").inc
+            self._metrics_server = start_metrics_server(s.host, s.metrics_port, self.registry, access, refused)
             self.metrics_port = self._metrics_server.server_port
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
         jobs = [job for spec in self.specs.values() for job in selftest_jobs(spec, s)]
@@ -144,7 +160,9 @@ class App:
                 )
         await self._set_health(True)
         self._watcher = asyncio.get_running_loop().create_task(self._watch())
-        log.info("serving on %s:%d (%d workers per runtime: %s)", s.host, self.port, s.workers, ", ".join(self.specs))
+        guard = ("TLS" if access.tls else "plaintext") + (", open" if access.open else f", {len(access.tokens)} tokens")
+        runtimes = ", ".join(self.specs)
+        log.info("serving on %s:%d (%s; %d workers per runtime: %s)", s.host, self.port, guard, s.workers, runtimes)
 
     async def _set_health(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -192,4 +210,5 @@ class App:
             await self.cache.close()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
+            self._metrics_server.server_close()
             self._metrics_server = None

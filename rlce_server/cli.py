@@ -59,11 +59,13 @@ async def _serve(settings: Settings) -> None:
         await app.stop()
 
 
+ACCESS_FLAGS = ["auth_tokens_file", "tls_cert", "tls_key", "tls_client_ca"]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(
-        args,
-        ["host", "port", "metrics_port", "workers", "runtimes", "isolation", "recycle_after_jobs", "container_runtime"],
-    )
+    keys = ["host", "port", "metrics_port", "workers", "runtimes", "isolation", "recycle_after_jobs"]
+    keys += ["container_runtime", *ACCESS_FLAGS]
+    settings = _settings(args, keys)
     asyncio.run(_serve(settings))
     return 0
 
@@ -147,11 +149,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_openrlhf_rm(args: argparse.Namespace) -> int:
+    from .access import ServerAccess
     from .rl.openrlhf import serve
 
+    access = ServerAccess.load(*(getattr(args, k) for k in ACCESS_FLAGS))
     targets = args.target.split(",") if "," in args.target else args.target
-    serve(targets, args.host, args.port, language=args.language)
+    serve(targets, args.host, args.port, language=args.language, access=access)
     return 0
+
+
+def _access_flags(p: argparse.ArgumentParser, tokens_env: str | None) -> None:
+    """Flags of a command that serves: tokens and TLS (docs/OPERATIONS.md "Access")."""
+    p.add_argument(
+        "--auth-tokens-file",
+        dest="auth_tokens_file",
+        type=Path,
+        default=os.environ.get(tokens_env) if tokens_env else None,
+        help="one token per line; callers then need `authorization: Bearer <token>`"
+        + (f" (env {tokens_env})" if tokens_env else ""),
+    )
+    p.add_argument("--tls-cert", dest="tls_cert", type=Path, help="PEM certificate (chain): serve TLS")
+    p.add_argument("--tls-key", dest="tls_key", type=Path, help="its PEM private key")
+    p.add_argument("--tls-client-ca", dest="tls_client_ca", type=Path, help="PEM CA: require client certificates")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -176,6 +195,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--container-runtime", dest="container_runtime", help="e.g. runsc (gVisor)")
     s.add_argument("--cache-max-bytes", dest="cache_max_bytes", type=int, help="local result cache size; 0: off")
     s.add_argument("--cache-redis-url", dest="cache_redis_url", help="share the result cache on Redis")
+    _access_flags(s, None)  # the settings read RLCE_AUTH_TOKENS_FILE, RLCE_TLS_CERT, ... themselves
     s.set_defaults(func=cmd_serve)
 
     sc = sub.add_parser("score", help="score one program from files; prints the response as JSON")
@@ -214,6 +234,8 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--host", default="127.0.0.1")
     o.add_argument("--port", type=int, default=5000)
     o.add_argument("--language", default="python")
+    # its calls to the rlce servers take RLCE_TOKEN and RLCE_TLS_* as any client does
+    _access_flags(o, "RLCE_AUTH_TOKENS_FILE")
     o.set_defaults(func=cmd_openrlhf_rm)
 
     d = sub.add_parser("demo", help="serve and score the bundled HumanEval programs end to end")
@@ -250,9 +272,12 @@ def explain(exc: BaseException, args: argparse.Namespace) -> tuple[str, int]:
     module = type(exc).__module__
     if module.startswith("docker") or type(exc).__name__ == "EngineUnavailable":
         return f"no Docker engine answers ({str(exc)[:300]}); start one with scripts/ensure-docker", EXIT_FAILED
-    if module.startswith("pydantic"):
-        first = str(exc).splitlines()
-        return f"invalid settings: {' '.join(first[1:3]) if len(first) > 2 else exc}", EXIT_USAGE
+    errors = getattr(exc, "errors", None)
+    if module.startswith("pydantic") and callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        return f"invalid settings: {where + ': ' if where else ''}{message}", EXIT_USAGE
     if isinstance(exc, ValueError | LookupError) or type(exc).__name__ == "EvalError":
         return str(exc), EXIT_USAGE
     return f"internal error: {exc!r} (run with --log-level DEBUG for the traceback)", EXIT_FAILED

@@ -10,17 +10,27 @@ Several servers: pass a list of ``host:port`` targets, or one
 Kubernetes headless Service). Calls are then spread by gRPC's own round
 robin, and each address is health-checked (``grpc.health.v1``) so that a
 server that is starting, draining or down gets no new calls.
+
+A server with access control (docs/OPERATIONS.md "Access") wants a token
+and may serve TLS: ``Client(target, token=..., tls_ca=...)``, and
+``tls_cert``/``tls_key`` where it asks for client certificates. Each falls
+back to its environment variable (``RLCE_TOKEN``, ``RLCE_TLS_CA``,
+``RLCE_TLS_CERT``, ``RLCE_TLS_KEY``); TLS is used when a CA or a client
+certificate is given.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypedDict, Unpack
 
 import grpc
 
@@ -28,7 +38,7 @@ from ._proto.rlce.v1 import scorer_pb2 as pb
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from .service import SERVICE_NAME
 
-__all__ = ["AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio", "wait_serving"]
+__all__ = ["Access", "AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio", "wait_serving"]
 
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
 # Round robin over every resolved address, skipping those whose health
@@ -57,6 +67,57 @@ def client_metadata() -> tuple[tuple[str, str], ...]:
     fairly between clients (channels in one process share a connection, so
     the peer address alone cannot tell them apart)."""
     return ((CLIENT_ID_KEY, uuid.uuid4().hex),)
+
+
+class Access(TypedDict, total=False):
+    """How a client proves who it is (each unset one from its ``RLCE_*`` variable)."""
+
+    token: str | None  # RLCE_TOKEN: sent as ``authorization: Bearer <token>``
+    tls_ca: str | os.PathLike[str] | None  # RLCE_TLS_CA: PEM CA(s) the server's certificate must chain to
+    tls_cert: str | os.PathLike[str] | None  # RLCE_TLS_CERT: PEM client certificate (servers with a client CA)
+    tls_key: str | os.PathLike[str] | None  # RLCE_TLS_KEY: its private key
+
+
+def _pem(path: str | os.PathLike[str] | None) -> bytes | None:
+    return Path(path).read_bytes() if path else None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str | None
+    tls_ca: bytes | None
+    tls_cert: bytes | None
+    tls_key: bytes | None
+
+    @classmethod
+    def resolve(cls, access: Access) -> Credentials:
+        env = os.environ
+        token = access.get("token") or env.get("RLCE_TOKEN")
+        cert = _pem(access.get("tls_cert") or env.get("RLCE_TLS_CERT"))
+        key = _pem(access.get("tls_key") or env.get("RLCE_TLS_KEY"))
+        if (cert is None) != (key is None):
+            raise ValueError("tls_cert and tls_key (RLCE_TLS_CERT, RLCE_TLS_KEY): give both or neither")
+        return cls(token.strip() if token else None, _pem(access.get("tls_ca") or env.get("RLCE_TLS_CA")), cert, key)
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token}"),) if self.token else ()
+
+    def channel_credentials(self) -> grpc.ChannelCredentials | None:
+        if self.tls_ca is None and self.tls_cert is None:
+            return None
+        return grpc.ssl_channel_credentials(self.tls_ca, self.tls_key, self.tls_cert)
+
+    def channel(self, address: str, options: list[tuple[str, Any]]) -> grpc.Channel:
+        creds = self.channel_credentials()
+        if creds is None:
+            return grpc.insecure_channel(address, options=options)
+        return grpc.secure_channel(address, creds, options=options)
+
+    def aio_channel(self, address: str, options: list[tuple[str, Any]]) -> grpc.aio.Channel:
+        creds = self.channel_credentials()
+        if creds is None:
+            return grpc.aio.insecure_channel(address, options=options)
+        return grpc.aio.secure_channel(address, creds, options=options)
 
 
 def channel_target(target: str | Sequence[str]) -> tuple[str, list[tuple[str, Any]]]:
@@ -141,14 +202,17 @@ def request(
     return req
 
 
-def wait_serving(target: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
+def wait_serving(
+    target: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True, **access: Unpack[Access]
+) -> None:
     """Block until the server's health check says SERVING (self-tests passed,
     pool warm); raise TimeoutError after ``timeout_s`` or RuntimeError as soon
-    as ``alive()`` turns false (e.g. the server process exited)."""
+    as ``alive()`` turns false (e.g. the server process exited). The health
+    service needs no token; ``tls_*`` as for :class:`Client`."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(target) as channel:
+    with Credentials.resolve(access).channel(target, list(_CHANNEL_OPTIONS)) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         serving = health_pb2.HealthCheckResponse.SERVING
         while True:
@@ -165,12 +229,14 @@ def wait_serving(target: str, timeout_s: float = 120.0, alive: Callable[[], bool
 
 
 class Client:
-    """Blocking client of one server (``host:port``) or several (a list, or ``dns:///``)."""
+    """Blocking client of one server (``host:port``) or several (a list, or ``dns:///``);
+    ``token``, ``tls_ca``, ``tls_cert``, ``tls_key`` for servers with access control."""
 
-    def __init__(self, target: str | Sequence[str] = "127.0.0.1:50051") -> None:
+    def __init__(self, target: str | Sequence[str] = "127.0.0.1:50051", **access: Unpack[Access]) -> None:
         address, options = channel_target(target)
-        self.channel = grpc.insecure_channel(address, options=options)
-        self.metadata = client_metadata()
+        credentials = Credentials.resolve(access)
+        self.channel = credentials.channel(address, options)
+        self.metadata = client_metadata() + credentials.metadata()
         self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> Client:
@@ -222,10 +288,11 @@ class Client:
 class AsyncClient:
     """asyncio client (grpc.aio) of one server or several, as :class:`Client`."""
 
-    def __init__(self, target: str | Sequence[str] = "127.0.0.1:50051") -> None:
+    def __init__(self, target: str | Sequence[str] = "127.0.0.1:50051", **access: Unpack[Access]) -> None:
         address, options = channel_target(target)
-        self.channel = grpc.aio.insecure_channel(address, options=options)
-        self.metadata = client_metadata()
+        credentials = Credentials.resolve(access)
+        self.channel = credentials.aio_channel(address, options)
+        self.metadata = client_metadata() + credentials.metadata()
         self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
 
     async def __aenter__(self) -> AsyncClient:
@@ -255,8 +322,15 @@ class AsyncClient:
         self, requests: Iterable[pb.ScoreRequest] | AsyncIterator[pb.ScoreRequest], timeout_s: float | None = None
     ) -> AsyncIterator[pb.ScoreResponse]:
         call = self.stub.ScoreStream(requests, timeout=timeout_s, metadata=self.metadata)
-        async for resp in call:
-            yield resp
+        try:
+            async for resp in call:
+                yield resp
+        except grpc.aio.AioRpcError as exc:
+            # grpc#36066: a request written as the server ends the stream early (a refused
+            # token, say) hides the server's status behind this INTERNAL; a unary call shows it
+            if exc.code() == grpc.StatusCode.INTERNAL and exc.details() == "Internal error from Core":
+                await self.stub.ListRuntimes(pb.ListRuntimesRequest(), timeout=30, metadata=self.metadata)
+            raise
 
     async def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
         resp: pb.RegisterTestsResponse = await self.stub.RegisterTests(

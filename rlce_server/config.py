@@ -13,9 +13,10 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .access import ServerAccess
 from .domain import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +142,25 @@ class Settings(BaseSettings):
     cache_redis_url: str = Field("", description="e.g. redis://host:6379/0: a cache shared by several servers")
     cache_ttl_s: int = Field(7 * 24 * 3600, ge=1)
 
+    # access (docs/OPERATIONS.md "Access"): read and checked at start; none of them: open, plaintext
+    auth_tokens_file: Path | None = Field(None, description="one token per line: every RPC but health needs one")
+    tls_cert: Path | None = Field(None, description="PEM certificate chain: serve TLS (gRPC and /metrics)")
+    tls_key: Path | None = Field(None, description="the certificate's PEM private key")
+    tls_client_ca: Path | None = Field(None, description="PEM CA certificates: also require client certificates")
+
     limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    _access: ServerAccess = PrivateAttr(default_factory=ServerAccess)
 
     def image_name(self, runtime: str) -> str:
         return f"{self.image_prefix}{runtime}:{self.image_tag}"
+
+    @model_validator(mode="after")
+    def _read_access_files(self) -> Settings:
+        self._access = ServerAccess.load(self.auth_tokens_file, self.tls_cert, self.tls_key, self.tls_client_ca)
+        return self
+
+    @property
+    def access(self) -> ServerAccess:
+        """Tokens and TLS, as read from their files at start."""
+        return self._access

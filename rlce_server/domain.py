@@ -30,6 +30,7 @@ class TestKind(enum.Enum):
     STDIO = "stdio"
     CALL = "call"
     ASSERTION = "assertion"
+    INTERACTIVE = "interactive"
 
 
 class OutputMatch(enum.Enum):
@@ -79,7 +80,48 @@ class AssertSpec:
     kind = TestKind.ASSERTION
 
 
-TestSpec = StdioSpec | CallSpec | AssertSpec
+@dataclass(frozen=True)
+class InteractiveSpec:
+    """The interactor reads ``input`` and talks to the program; ``answer`` is for it alone."""
+
+    input: bytes
+    answer: bytes
+    kind = TestKind.INTERACTIVE
+
+
+TestSpec = StdioSpec | CallSpec | AssertSpec | InteractiveSpec
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """A problem's checker or interactor (API.md, JudgeProgram), as validated."""
+
+    language: str
+    source: str
+    files: tuple[tuple[str, bytes], ...]  # support files beside the source, sorted by name
+    limits: Limits  # its own, never the candidate's
+    points_max: float = 1.0
+
+    @property
+    def digest(self) -> str:
+        """What identifies this judge: its language, source and files."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for part in (self.language.encode(), self.source.encode("utf-8", "surrogatepass")):
+            h.update(len(part).to_bytes(8, "big") + part)
+        for name, data in self.files:
+            h.update(len(name).to_bytes(8, "big") + name.encode() + len(data).to_bytes(8, "big") + data)
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What RegisterTests stores under one ref: the tests and the problem's judges."""
+
+    tests: tuple[TestCase, ...]
+    checker: JudgeSpec | None = None
+    interactor: JudgeSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +143,8 @@ class Job:
     reward_mode: RewardMode = RewardMode.PARTIAL
     stop_on_first_failure: bool = False
     no_cache: bool = False
+    checker: JudgeSpec | None = None
+    interactor: JudgeSpec | None = None
 
 
 @dataclass
@@ -117,6 +161,7 @@ class TestOutcome:
     stdout: bytes = b""
     stderr: bytes = b""
     message: str = ""
+    score: float | None = None  # share of the weight earned; None: 1 if ACCEPTED, else 0
     # what the sandbox stopped in this test (telemetry, rlce_hacks_total{kind}): e.g.
     # "denied_syscall", "exit_without_record", "nonce_missing", "driver_retired"
     hacks: list[str] = field(default_factory=list)

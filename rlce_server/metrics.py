@@ -103,6 +103,12 @@ class Metrics:
         )
         self.cache_bytes = Gauge("rlce_cache_size_bytes", "Bytes held by the local result cache", registry=registry)
         self.cache_entries = Gauge("rlce_cache_entries", "Entries in the local result cache", registry=registry)
+        self.unauthenticated = Counter(
+            "rlce_api_unauthenticated_requests_total",
+            "Requests refused for want of a valid token, by port (grpc, metrics)",
+            ["port"],
+            registry=registry,
+        )
 
     def watch_pool(self, runtime: str, live: Callable[[], int], busy: Callable[[], int]) -> None:
         self.pool_size.labels(runtime, "live").set_function(live)

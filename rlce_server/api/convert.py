@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 
@@ -16,14 +17,18 @@ from ..config import Settings, default_wall_s
 from ..domain import (
     AssertSpec,
     CallSpec,
+    InteractiveSpec,
     Job,
+    JudgeSpec,
     Limits,
     OutputMatch,
+    Problem,
     RewardMode,
     ScoreResult,
     StdioSpec,
     TestCase,
     TestSpec,
+    Verdict,
 )
 from ..errors import InvalidRequest
 
@@ -65,7 +70,7 @@ def convert_test(tc: pb.TestCase, field: str) -> TestCase:
     kind = tc.WhichOneof("kind")
     spec: TestSpec
     if kind is None:
-        raise InvalidRequest(f"{field}.kind", "exactly one of stdio, call or assertion must be set")
+        raise InvalidRequest(f"{field}.kind", "exactly one of stdio, call, assertion or interactive must be set")
     if kind == "stdio":
         s = tc.stdio
         if s.match not in _MATCH:
@@ -94,11 +99,73 @@ def convert_test(tc: pb.TestCase, field: str) -> TestCase:
             expected_json=c.expected_json,
             float_tolerance=_tolerance(f"{field}.call.float_tolerance", c.float_tolerance),
         )
+    elif kind == "interactive":
+        spec = InteractiveSpec(input=tc.interactive.input, answer=tc.interactive.answer)
     else:
         if not tc.assertion.code.strip():
             raise InvalidRequest(f"{field}.assertion.code", "is empty")
         spec = AssertSpec(code=tc.assertion.code)
     return TestCase(name=tc.name, weight=weight if weight > 0 else 1.0, spec=spec)
+
+
+JUDGE_LIMITS = pb.Limits(time_limit_s=10, wall_time_limit_s=60, memory_limit_mb=1024)  # API.md's defaults
+JUDGE_MAX_TIME_S = 60.0
+JUDGE_MAX_MEMORY_MB = 4096
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+
+
+def convert_judge(judge: pb.JudgeProgram, field: str, settings: Settings) -> JudgeSpec:
+    """A checker or interactor as validated (where it can run is decided when it is used)."""
+    if not judge.language:
+        raise InvalidRequest(f"{field}.language", "is required (python, cpp, ...)")
+    if not judge.source.strip():
+        raise InvalidRequest(f"{field}.source", "is empty")
+    size = len(judge.source.encode("utf-8", "surrogatepass")) + sum(len(v) for v in judge.files.values())
+    if size > settings.max_program_bytes * 4:
+        raise InvalidRequest(field, f"source and files are {size} bytes; at most {settings.max_program_bytes * 4}")
+    for name in judge.files:
+        if not _FILE_NAME.match(name) or name in ("judge", "judge.py", "judge.cpp"):
+            raise InvalidRequest(f"{field}.files", f"{name[:80]!r} is not a plain file name rlce can use")
+    points = judge.points_max or 1.0
+    if not math.isfinite(points) or points <= 0 or points > MAX_WEIGHT:
+        raise InvalidRequest(f"{field}.points_max", f"must be a positive number up to {MAX_WEIGHT:g}, got {points}")
+    lim = judge.limits
+    time_s = lim.time_limit_s or lim.cpu_time_limit_s or JUDGE_LIMITS.time_limit_s
+    wall_s = lim.wall_time_limit_s or JUDGE_LIMITS.wall_time_limit_s
+    memory_mb = lim.memory_limit_mb or JUDGE_LIMITS.memory_limit_mb
+    for name, value, cap in (
+        ("time_limit_s", time_s, JUDGE_MAX_TIME_S),
+        ("wall_time_limit_s", wall_s, 2 * JUDGE_MAX_TIME_S),
+        ("memory_limit_mb", memory_mb, JUDGE_MAX_MEMORY_MB),
+    ):
+        if not math.isfinite(value) or value <= 0 or value > cap:
+            raise InvalidRequest(f"{field}.limits.{name}", f"must be positive and at most {cap}, got {value}")
+    limits = Limits(
+        time_limit_s=time_s,
+        wall_time_limit_s=wall_s,
+        memory_limit_mb=int(memory_mb),
+        output_limit_bytes=settings.limits.max_output_limit_bytes,
+        total_time_limit_s=wall_s,
+    )
+    files = tuple(sorted((name, bytes(data)) for name, data in judge.files.items()))
+    return JudgeSpec(judge.language, judge.source, files, limits, points)
+
+
+def convert_problem(
+    tests: Sequence[pb.TestCase],
+    checker: pb.JudgeProgram | None,
+    interactor: pb.JudgeProgram | None,
+    settings: Settings,
+) -> Problem:
+    """Tests and their judges, checked together: interactive tests need an interactor."""
+    converted = convert_tests(tests, settings)
+    judge = convert_judge(checker, "checker", settings) if checker is not None else None
+    talker = convert_judge(interactor, "interactor", settings) if interactor is not None else None
+    if talker is None:
+        for i, t in enumerate(converted):
+            if isinstance(t.spec, InteractiveSpec):
+                raise InvalidRequest(f"tests[{i}].interactive", "an interactive test needs the problem's interactor")
+    return Problem(converted, judge, talker)
 
 
 def convert_tests(tests: Sequence[pb.TestCase], settings: Settings, field: str = "tests") -> tuple[TestCase, ...]:
@@ -181,7 +248,7 @@ def convert_request(
     req: pb.ScoreRequest,
     settings: Settings,
     runtimes: Mapping[str, Sequence[str]],
-    lookup_tests: Callable[[str], tuple[TestCase, ...] | None],
+    lookup_tests: Callable[[str], Problem | None],
 ) -> Job:
     """Validate a ScoreRequest into a Job; raise InvalidRequest naming the field."""
     request_id = req.request_id or uuid.uuid4().hex
@@ -197,19 +264,27 @@ def convert_request(
         raise InvalidRequest("program", f"is larger than {settings.max_program_bytes} bytes")
     if req.tests and req.tests_ref:
         raise InvalidRequest("tests_ref", "set both tests and tests_ref; send one of them")
+    checker = req.checker if req.HasField("checker") else None
+    interactor = req.interactor if req.HasField("interactor") else None
     if req.tests_ref:
+        if checker is not None or interactor is not None:
+            raise InvalidRequest(
+                "tests_ref", "stands for the problem's judges too: register the checker and interactor with the tests"
+            )
         found = lookup_tests(req.tests_ref)
         if found is None:
             raise InvalidRequest("tests_ref", f"unknown ref {req.tests_ref[:80]!r}; register the tests again")
-        tests = found
+        problem = found
     else:
         if not req.tests:
             raise InvalidRequest("tests", "at least one test is required (or tests_ref)")
-        tests = convert_tests(req.tests, settings)
+        problem = convert_problem(req.tests, checker, interactor, settings)
     kinds = runtimes[req.language]
-    for i, t in enumerate(tests):
+    for i, t in enumerate(problem.tests):
         kind = t.spec.kind.value
-        if kind not in kinds:
+        # an interactive program runs as a stdio one, its stdin and stdout the interactor's
+        runs_as = "stdio" if kind == "interactive" else kind
+        if runs_as not in kinds:
             raise InvalidRequest(f"tests[{i}].{kind}", f"runtime {req.language!r} does not support {kind} tests")
     policy = req.policy
     if policy.reward_mode not in _REWARD:
@@ -218,8 +293,10 @@ def convert_request(
         request_id=request_id,
         language=req.language,
         program=req.program,
-        tests=tests,
+        tests=problem.tests,
         limits=convert_limits(req.limits, settings),
+        checker=problem.checker,
+        interactor=problem.interactor,
         reward_mode=_REWARD[policy.reward_mode],
         stop_on_first_failure=policy.stop_on_first_failure,
         no_cache=policy.no_cache,
@@ -255,6 +332,7 @@ def to_response(result: ScoreResult) -> pb.ScoreResponse:
                 stdout=o.stdout,
                 stderr=o.stderr,
                 message=_text(o.message),
+                score=o.score if o.score is not None else float(o.verdict is Verdict.ACCEPTED),
             )
             for o in result.tests
         ],

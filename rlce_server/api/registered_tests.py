@@ -1,8 +1,9 @@
-"""RegisterTests: test sets stored once, named by a content digest.
+"""RegisterTests: problems (tests and their judges) stored once, named by a content digest.
 
-The ref is the SHA-256 of the deterministic serialisation of the tests, so
-the same tests always give the same ref. Bounded LRU: an evicted ref is an
-unknown ref, and the caller registers again (API.md).
+The ref is the SHA-256 of the deterministic serialisation of the tests and
+the checker and interactor, so the same problem always gives the same ref.
+Bounded LRU: an evicted ref is an unknown ref, and the caller registers
+again (API.md).
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
-from ..domain import TestCase
+from ..domain import Problem
 
 
-def tests_digest(tests: Sequence[pb.TestCase]) -> str:
+def tests_digest(tests: Sequence[pb.TestCase], *judges: pb.JudgeProgram | None) -> str:
     h = hashlib.sha256()
     for tc in tests:
         data = tc.SerializeToString(deterministic=True)
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
+    for judge in judges:  # a problem with judges is not the same problem as its bare tests
+        data = judge.SerializeToString(deterministic=True) if judge is not None else b""
+        h.update(b"judge" + len(data).to_bytes(8, "big") + data)
     return "sha256:" + h.hexdigest()
 
 
@@ -32,9 +36,9 @@ class RegisteredTests:
         self.max_sets = max_sets
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._sets: OrderedDict[str, tuple[tuple[TestCase, ...], int]] = OrderedDict()
+        self._sets: OrderedDict[str, tuple[Problem, int]] = OrderedDict()
 
-    def put(self, ref: str, tests: tuple[TestCase, ...], size: int) -> None:
+    def put(self, ref: str, tests: Problem, size: int) -> None:
         old = self._sets.pop(ref, None)
         if old is not None:
             self.bytes -= old[1]
@@ -44,7 +48,7 @@ class RegisteredTests:
             _, (_, dropped) = self._sets.popitem(last=False)
             self.bytes -= dropped
 
-    def get(self, ref: str) -> tuple[TestCase, ...] | None:
+    def get(self, ref: str) -> Problem | None:
         found = self._sets.get(ref)
         if found is None:
             return None

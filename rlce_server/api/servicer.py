@@ -22,8 +22,8 @@ import grpc
 from .._proto.rlce.v1 import scorer_pb2 as pb
 from .._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from ..config import Settings
-from ..domain import Job, TestCase, Verdict
-from ..errors import InvalidRequest
+from ..domain import Job, Verdict
+from ..errors import InvalidRequest, SandboxFault
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
 from ..scheduling.admission import Admission
@@ -200,9 +200,16 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                 )
             if not request.tests:
                 raise InvalidRequest("tests", "at least one test is required")
-            tests: tuple[TestCase, ...] = convert.convert_tests(request.tests, self.settings)
+            checker = request.checker if request.HasField("checker") else None
+            interactor = request.interactor if request.HasField("interactor") else None
+            problem = convert.convert_problem(request.tests, checker, interactor, self.settings)
+            ref = tests_digest(request.tests, checker, interactor)
+            if self.store.get(ref) is None and (problem.checker or problem.interactor):
+                # the judges are built now and the checker must accept every expected answer
+                await self.scorer.check_problem(problem, owner=_client(context))
         except InvalidRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        ref = tests_digest(request.tests)
-        self.store.put(ref, tests, size)
+        except SandboxFault as exc:  # ours: the judges could not be built or checked now
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"the problem's judges could not be checked, retry: {exc}")
+        self.store.put(ref, problem, size)
         return pb.RegisterTestsResponse(tests_ref=ref)

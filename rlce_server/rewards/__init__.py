@@ -9,11 +9,18 @@ from ..domain import RewardMode, TestCase, TestOutcome, Verdict
 ZERO_VERDICTS = frozenset({Verdict.COMPILE_ERROR, Verdict.INVALID_REQUEST, Verdict.SANDBOX_ERROR})
 
 
+def score_of(outcome: TestOutcome) -> float:
+    """The share of a test's weight earned: 1 if it passed, a judge's partial credit, else 0."""
+    if outcome.verdict is Verdict.ACCEPTED:
+        return 1.0
+    return outcome.score or 0.0 if outcome.verdict is Verdict.WRONG_ANSWER else 0.0
+
+
 def partial(tests: Sequence[TestCase], outcomes: Sequence[TestOutcome]) -> float:
-    """Weighted share of passed tests over the trusted test list."""
+    """The weighted sum of the tests' scores over the trusted test list's weight."""
     total = sum(t.weight for t in tests)
-    won = sum(t.weight for t, o in zip(tests, outcomes) if o.verdict is Verdict.ACCEPTED)
-    return won / total if total > 0 else 0.0
+    won = sum(t.weight * score_of(o) for t, o in zip(tests, outcomes))
+    return min(1.0, won / total) if total > 0 else 0.0
 
 
 def all_or_nothing(tests: Sequence[TestCase], outcomes: Sequence[TestOutcome]) -> float:

@@ -21,11 +21,11 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import grpc
 
-from ..client import AsyncClient, pb
+from ..client import Access, AsyncClient, pb
 
 log = logging.getLogger("rlce.rl")
 _batches = itertools.count(1)
@@ -68,7 +68,8 @@ def _tests_key(tests: Sequence[pb.TestCase]) -> str:
 
 
 class BatchScorer:
-    """Score batches against one server, several (a list), or ``dns:///name:port``."""
+    """Score batches against one server, several (a list), or ``dns:///name:port``;
+    ``token``/``tls_*`` as for :class:`rlce_server.client.Client`."""
 
     def __init__(
         self,
@@ -79,8 +80,10 @@ class BatchScorer:
         backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
         register_min_group: int = 2,
+        **access: Unpack[Access],
     ) -> None:
         self.target = target
+        self.access = access
         self.max_inflight = max_inflight
         self.retries = retries
         self.backoff_s = backoff_s
@@ -101,7 +104,7 @@ class BatchScorer:
     def _clients_for_loop(self) -> list[AsyncClient]:
         loop = asyncio.get_running_loop()
         if not self._clients or self._loop is not loop:
-            self._clients = [AsyncClient(address) for address in self._addresses]
+            self._clients = [AsyncClient(address, **self.access) for address in self._addresses]
             self._loop = loop
         return self._clients
 

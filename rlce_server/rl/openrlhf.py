@@ -18,6 +18,12 @@ them. Current OpenRLHF (0.11) posts one query per rollout, so the group is
 not in the request: the mean is then taken over the rewards this endpoint
 recently gave the same prompt (bounded memory), 0.0 if it gave none. A
 malformed body is a 400 naming the field.
+
+Access (``rlce openrlhf-rm --auth-tokens-file/--tls-cert/...``): without a
+valid token a request is a 401 and nothing is scored. OpenRLHF posts with
+aiohttp and no headers of its own, so give it the token in the URL
+(``--remote_rm_url https://rlce:<token>@host:5000/get_reward``: sent as
+Basic with the token as password) and, for a private CA, ``SSL_CERT_FILE``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from rlce_server.access import ServerAccess, TLSServerMixin
 from rlce_server.client import pb
 from rlce_server.rl.batch import BatchScorer
 from rlce_server.rl.ground_truth import UnknownGroundTruth, tests_from
@@ -37,6 +44,7 @@ from rlce_server.rl.shaping import Shaping, group_neutral, score_completions
 
 log = logging.getLogger("rlce.openrlhf")
 MAX_BODY = 256 << 20
+REFUSED_BODY_READ = 1 << 20
 
 
 class BadRequest(ValueError):
@@ -110,17 +118,41 @@ class RewardService:
         }
 
 
-def make_server(service: RewardService, host: str, port: int) -> ThreadingHTTPServer:
+class _Server(TLSServerMixin, ThreadingHTTPServer):
+    pass
+
+
+def make_server(
+    service: RewardService, host: str, port: int, access: ServerAccess = ServerAccess()
+) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def _send(self, status: int, obj: dict[str, Any]) -> None:
+        timeout = 600  # a client that stops sending releases its thread
+
+        def _send(self, status: int, obj: dict[str, Any], *headers: tuple[str, str]) -> None:
             data = json.dumps(obj).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
+        def _refuse(self) -> None:
+            """401; a small body is read first (closing on unread data would reset the connection)."""
+            declared = self.headers.get("Content-Length", "")
+            length = int(declared) if declared.isdigit() else 0
+            if 0 < length <= REFUSED_BODY_READ:
+                self.rfile.read(length)
+            else:
+                self.close_connection = True
+            error = {"error": "a valid token is needed: Authorization: Bearer <token>"}
+            self._send(401, error, ("WWW-Authenticate", 'Bearer realm="rlce"'))
+
         def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+            if not access.allows(self.headers.get("Authorization")):
+                self._refuse()
+                return
             try:
                 length = int(self.headers.get("Content-Length", "0"))
                 if length <= 0 or length > MAX_BODY:
@@ -141,10 +173,14 @@ def make_server(service: RewardService, host: str, port: int) -> ThreadingHTTPSe
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             log.debug("%s " + format, self.address_string(), *args)
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return _Server((host, port), Handler, access.tls.context if access.tls else None)
 
 
-def serve(target: str | Sequence[str], host: str, port: int, language: str = "python") -> None:
-    server = make_server(RewardService(BatchScorer(target), language=language), host, port)
-    log.info("OpenRLHF reward endpoint on http://%s:%d/ (any path), scoring on %s", host, server.server_port, target)
+def serve(
+    target: str | Sequence[str], host: str, port: int, language: str = "python", access: ServerAccess = ServerAccess()
+) -> None:
+    server = make_server(RewardService(BatchScorer(target), language=language), host, port, access)
+    access.warn_if_exposed(host, "the OpenRLHF reward endpoint")
+    url = f"{'https' if access.tls else 'http'}://{host}:{server.server_port}/"
+    log.info("OpenRLHF reward endpoint on %s (any path), scoring on %s", url, target)
     server.serve_forever()

@@ -23,9 +23,9 @@ out of the reward sum (see ``GRPOTrainer._calculate_rewards``), which is the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from ..client import pb
+from ..client import Access, pb
 from .batch import BatchScorer
 from .ground_truth import UnknownGroundTruth, tests_from
 from .shaping import Shaping, score_completions
@@ -34,7 +34,8 @@ _COLUMNS = ("tests", "input_output", "ground_truth")
 
 
 class RlceReward:
-    """A TRL reward function backed by rlce servers."""
+    """A TRL reward function backed by rlce servers (``token``/``tls_*`` as for
+    :class:`rlce_server.client.Client`, else from ``RLCE_TOKEN``, ``RLCE_TLS_*``)."""
 
     def __init__(
         self,
@@ -46,6 +47,7 @@ class RlceReward:
         reward_mode: pb.RewardMode = pb.PARTIAL,
         timeout_s: float | None = 600.0,
         scorer: BatchScorer | None = None,
+        **access: Unpack[Access],
     ) -> None:
         self.__name__ = "rlce_reward"  # TRL logs each reward function under its __name__
         self.language = language
@@ -53,7 +55,7 @@ class RlceReward:
         self.limits = limits
         self.policy = pb.ScoringPolicy(reward_mode=reward_mode)
         self.timeout_s = timeout_s
-        self.scorer = scorer or BatchScorer(target)
+        self.scorer = scorer or BatchScorer(target, **access)
         self.last_responses: list[pb.ScoreResponse | None] = []
 
     def _tests(self, i: int, columns: dict[str, Any]) -> list[pb.TestCase]:

@@ -20,6 +20,7 @@ class SandboxShape(BaseModel):
     tmp_mb: int = Field(32, ge=1)
     pids: int = Field(128, ge=8)
     artifact_cache_mb: int = Field(64, ge=1)
+    judge_dir_mb: int = Field(64, ge=1)  # a judge's input, output and answer files
 
 
 class CompileLimits(BaseModel):
@@ -33,7 +34,7 @@ class CompileLimits(BaseModel):
     output_bytes: int = Field(16384, ge=256)
 
 
-FILE_SOURCES = ("program", "test", "test_digest", "report:program", "report:test")
+FILE_SOURCES = ("program", "test", "test_digest", "report:program", "report:test", "judge")
 
 
 class BuildSpec(BaseModel):
@@ -76,6 +77,17 @@ class BuildSpec(BaseModel):
             elif source not in FILE_SOURCES:
                 raise ValueError(f"file {name}: source {source!r} is not one of {FILE_SOURCES}")
         return files
+
+
+class JudgeBuildSpec(BuildSpec):
+    """How this runtime builds a problem's checker or interactor (``"judge"``: its
+    source; the request's support files are written beside it)."""
+
+    # its outputs run in any runtime's sandbox: a static binary (C++, Go, Rust)
+    portable: bool = False
+    # built and run by what every image has (the Python interpreter): no need to
+    # build it elsewhere, its outputs include the support files
+    runs_anywhere: bool = False
 
 
 class SplitBuildSpec(BaseModel):
@@ -134,6 +146,8 @@ class RuntimeSpec(BaseModel):
     compile: CompileLimits = CompileLimits()
     # exec runtimes: one build per test kind ("stdio", "assertion")
     build: dict[str, BuildSpec | SplitBuildSpec] = {}
+    # how this runtime builds and runs a problem's judges (checkers, interactors)
+    judge: JudgeBuildSpec | None = None
     folder: Path
 
 

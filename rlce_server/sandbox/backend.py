@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .rlce_runner.protocol import Build, BuildFacts, RunFacts, RunRequest
+from .rlce_runner.protocol import (
+    Artifact,
+    Build,
+    BuildFacts,
+    Fetch,
+    Install,
+    JudgeFacts,
+    JudgeRun,
+    RunFacts,
+    RunRequest,
+)
 
 
 class Sandbox(Protocol):
@@ -25,6 +35,18 @@ class Sandbox(Protocol):
 
     async def build(self, request: Build, timeout_s: float) -> BuildFacts:
         """Build (or find cached) one build's outputs. Raises SandboxFault."""
+        ...
+
+    async def fetch(self, request: Fetch, timeout_s: float) -> Artifact:
+        """A stored build's files (a judge, to run in another runtime's sandbox)."""
+        ...
+
+    async def install(self, request: Install, timeout_s: float) -> BuildFacts:
+        """Store files brought from elsewhere (that judge)."""
+        ...
+
+    async def judge(self, request: JudgeRun, timeout_s: float) -> JudgeFacts:
+        """Run a judge alone (a problem's answers checked)."""
         ...
 
     async def reset(self, timeout_s: float) -> bool:

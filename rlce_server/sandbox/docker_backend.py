@@ -153,6 +153,15 @@ class DockerSandbox:
     async def build(self, request: protocol.Build, timeout_s: float) -> protocol.BuildFacts:
         return await self._call(request, protocol.BuildFacts, timeout_s)
 
+    async def fetch(self, request: protocol.Fetch, timeout_s: float) -> protocol.Artifact:
+        return await self._call(request, protocol.Artifact, timeout_s)
+
+    async def install(self, request: protocol.Install, timeout_s: float) -> protocol.BuildFacts:
+        return await self._call(request, protocol.BuildFacts, timeout_s)
+
+    async def judge(self, request: protocol.JudgeRun, timeout_s: float) -> protocol.JudgeFacts:
+        return await self._call(request, protocol.JudgeFacts, timeout_s)
+
     async def reset(self, timeout_s: float) -> bool:
         self.jobs_run += 1
         try:

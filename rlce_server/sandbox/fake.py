@@ -12,7 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import SandboxFault
-from .rlce_runner.protocol import Build, BuildFacts, Outcome, ProcessFacts, RunFacts, RunRequest
+from .rlce_runner.protocol import (
+    Artifact,
+    Build,
+    BuildFacts,
+    Fetch,
+    Install,
+    JudgeFacts,
+    JudgeRun,
+    Outcome,
+    ProcessFacts,
+    RunFacts,
+    RunRequest,
+)
 
 Script = Callable[[RunRequest], RunFacts]
 _ids = itertools.count(1)
@@ -47,6 +59,15 @@ class FakeSandbox:
 
     async def build(self, request: Build, timeout_s: float) -> BuildFacts:
         return BuildFacts(ok=True)
+
+    async def fetch(self, request: Fetch, timeout_s: float) -> Artifact:
+        return Artifact(files={}, executable=[])
+
+    async def install(self, request: Install, timeout_s: float) -> BuildFacts:
+        return BuildFacts(ok=True)
+
+    async def judge(self, request: JudgeRun, timeout_s: float) -> JudgeFacts:
+        return JudgeFacts(Outcome.EXITED, ProcessFacts())
 
     async def reset(self, timeout_s: float) -> bool:
         self.jobs_run += 1

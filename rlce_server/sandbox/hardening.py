@@ -35,8 +35,9 @@ UID_SPAN = 1 << 24
 
 
 def sandbox_uid() -> int:
-    """An even uid in a large range no host account uses; +1 is the tests'."""
-    return UID_BASE + 2 * secrets.randbelow(UID_SPAN // 2)
+    """A uid (a multiple of 4) in a large range no host account uses: the
+    candidate's; +1 is the tests', +2 the judges' (checkers, interactors)."""
+    return UID_BASE + 4 * secrets.randbelow(UID_SPAN // 4)
 
 
 def container_kwargs(
@@ -82,8 +83,14 @@ def container_kwargs(
             # root-owned and sticky, like /tmp: the runner can see that it is empty
             "/w": f"rw,nosuid,nodev,size={shape.work_dir_mb}m,nr_inodes=4096,mode=1777",
             "/tmp": f"rw,nosuid,nodev,noexec,size={shape.tmp_mb}m,nr_inodes=2048,mode=1777",
-            # compiled artifacts: written by the runner (root) only, read and run by the candidate
+            # compiled artifacts: written by the runner (root) only, run from per-job staging
             "/c": f"rw,exec,nosuid,nodev,size={shape.artifact_cache_mb}m,nr_inodes=4096,mode=0755",
+            # a checker's or interactor's files (the test's answer among them): the judge uid's
+            # alone (the runner writes there as that uid); no other uid can even look in
+            "/j": (
+                f"rw,noexec,nosuid,nodev,size={shape.judge_dir_mb}m,nr_inodes=1024,mode=0700,"
+                f"uid={candidate_uid + 2},gid={candidate_uid + 2}"
+            ),
         },
         "volumes": {str(control_dir): {"bind": protocol.CONTROL_DIR, "mode": "rw"}},
         "environment": {
@@ -92,6 +99,7 @@ def container_kwargs(
             # uids of this sandbox's program and its tests: random, unique per container
             protocol.ENV_CANDIDATE_UID: str(candidate_uid),
             protocol.ENV_TEST_UID: str(candidate_uid + 1),
+            protocol.ENV_JUDGE_UID: str(candidate_uid + 2),
             protocol.ENV_NPROC: str(max(8, shape.pids // 2)),
             # room for one more build's outputs above the cache's budget
             protocol.ENV_ARTIFACT_CACHE_MB: str(max(1, shape.artifact_cache_mb * 3 // 4)),

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..domain import AssertSpec, CallSpec, Job, StdioSpec, TestKind, TestOutcome, Verdict
+from ..domain import AssertSpec, CallSpec, InteractiveSpec, Job, JudgeSpec, StdioSpec, TestKind, TestOutcome, Verdict
 from ..errors import SandboxFault
 from ..graders import BadTest, Conventions
 from ..runtimes import RuntimeSpec
@@ -37,6 +37,39 @@ from ..sandbox.rlce_runner import protocol as wire
 SHOWN_COMPILER_OUTPUT = 4096
 # Exit codes of a test-side build step that refuses the caller's test (docs/SPLIT_TESTS.md).
 TEST_REFUSED_EXITS = {113: "a function the test calls has a signature rlce cannot carry", 114: "the test has no test"}
+
+
+@dataclass
+class JudgeLaunches:
+    """The job's judges, ready in its sandbox (set by the scorer once installed)."""
+
+    checker: wire.Launch | None = None
+    interactor: wire.Launch | None = None
+
+    def call(self, which: str, judge: JudgeSpec | None, stdin: bytes, answer: bytes, job: Job) -> wire.JudgeCall | None:
+        launch = self.checker if which == "checker" else self.interactor
+        if judge is None or launch is None:
+            return None
+        limits = wire.TestLimits(
+            wall_s=judge.limits.wall_time_limit_s,
+            cpu_s=judge.limits.time_limit_s,
+            memory_mb=judge.limits.memory_limit_mb,
+            output_bytes=job.limits.output_limit_bytes,  # the log a checker reads is capped as output is
+        )
+        return wire.JudgeCall(launch, limits, stdin, answer)
+
+
+def judge_calls(job: Job, index: int, judges: JudgeLaunches) -> tuple[wire.JudgeCall | None, wire.JudgeCall | None]:
+    """(checker, interactor) calls for test ``index``."""
+    spec = job.tests[index].spec
+    if isinstance(spec, StdioSpec):
+        return judges.call("checker", job.checker, spec.stdin, spec.expected_stdout, job), None
+    if isinstance(spec, InteractiveSpec):
+        return (
+            judges.call("checker", job.checker, spec.input, spec.answer, job),
+            judges.call("interactor", job.interactor, spec.input, spec.answer, job),
+        )
+    return None, None
 
 
 def test_limits(job: Job, wall_s: float, extra_mb: int = 0) -> wire.TestLimits:
@@ -55,6 +88,7 @@ Prepared = TestOutcome | BadTest | None  # None: ready to run
 class JobPlan(Protocol):
     built_s: float  # seconds spent building (not taken from the cache)
     compile_output: str  # the compiler's output worth showing
+    judges: JudgeLaunches
 
     async def prepare(self, sandbox: Sandbox, index: int, margin_s: float) -> Prepared:
         """Build what test ``index`` needs; a COMPILE_ERROR outcome or BadTest if that fails."""
@@ -75,6 +109,7 @@ class PythonPlan:
 
     def __init__(self, job: Job) -> None:
         self.job = job
+        self.judges = JudgeLaunches()
 
     async def prepare(self, sandbox: Sandbox, index: int, margin_s: float) -> Prepared:
         return None
@@ -82,8 +117,13 @@ class PythonPlan:
     def request(self, index: int, wall_s: float) -> wire.RunRequest:
         spec = self.job.tests[index].spec
         limits = test_limits(self.job, wall_s)
+        checker, interactor = judge_calls(self.job, index, self.judges)
         if isinstance(spec, StdioSpec):
-            return wire.ScriptRun(program=self.job.program, stdin=spec.stdin, limits=limits)
+            return wire.ScriptRun(program=self.job.program, stdin=spec.stdin, limits=limits, checker=checker)
+        if isinstance(spec, InteractiveSpec):
+            if interactor is None:
+                raise SandboxFault("an interactive test reached the runner without its interactor")
+            return wire.InteractiveRun(interactor, limits, program=self.job.program, checker=checker)
         if isinstance(spec, CallSpec):
             return wire.ValueRun(
                 program=self.job.program,
@@ -92,6 +132,7 @@ class PythonPlan:
                 entry_point=spec.entry_point,
                 args_json=spec.args_json,
             )
+        assert isinstance(spec, AssertSpec)
         return wire.ValueRun(program=self.job.program, mode=wire.ValueMode.ASSERTION, limits=limits, code=spec.code)
 
     def conventions(self, index: int) -> Conventions:
@@ -114,6 +155,7 @@ class CompiledPlan:
         self.built: dict[tuple[TestKind, str, str], _Built] = {}  # (kind, which build, test code) -> its build
         self.built_s = 0.0
         self.compile_output = ""
+        self.judges = JudgeLaunches()
 
     # -- builds --------------------------------------------------------------
     def _code(self, index: int) -> str:
@@ -192,6 +234,8 @@ class CompiledPlan:
 
     def _plan(self, index: int) -> BuildSpec | SplitBuildSpec:
         kind = self._kind(index).value
+        if kind == TestKind.INTERACTIVE.value:
+            kind = TestKind.STDIO.value  # the program runs as a stdio program, the interactor its stdin and stdout
         if kind not in self.runtime.build:
             raise SandboxFault(f"runtime {self.runtime.name} has no build for {kind} tests")
         return self.runtime.build[kind]
@@ -228,7 +272,12 @@ class CompiledPlan:
         if isinstance(plan, BuildSpec):
             built = self.built[(kind, "single", code)]
             limits = test_limits(self.job, wall_s, plan.address_space_extra_mb)
-            return wire.ExecRun(program=self._launch(built), stdin=stdin, limits=limits, record=plan.record)
+            checker, interactor = judge_calls(self.job, index, self.judges)
+            if interactor is not None:
+                return wire.InteractiveRun(interactor, limits, launch=self._launch(built), checker=checker)
+            return wire.ExecRun(
+                program=self._launch(built), stdin=stdin, limits=limits, record=plan.record, checker=checker
+            )
         program, test = self.built[(kind, "program", code)], self.built[(kind, "test", code)]
         extra = max(plan.program.address_space_extra_mb, plan.test.address_space_extra_mb)
         return wire.SplitRun(

@@ -6,28 +6,32 @@ SANDBOX_ERROR for that request only. A candidate's failure is always a
 verdict, never a fault; a broken test of the caller's is INVALID_REQUEST
 naming it.
 
-Defence in depth: a request that breaks a fresh sandbox a second time while
-the runtime's self-test still passes on another is the program's doing
-(whatever way it found): RUNTIME_ERROR "the program breaks the sandbox", a
-failure the trainer learns from -- never SANDBOX_ERROR, which trainers treat
-as no reward at all.
+Defence in depth: a request that breaks a fresh sandbox a second time is
+run once more with the program replaced by the runtime's own known-good
+self-test program -- the same tests, limits and judges. If that control run
+works (whatever its verdict) the machinery serves this request's shape and
+the program is what breaks it: RUNTIME_ERROR "the program breaks the
+sandbox", a failure the trainer learns from -- never SANDBOX_ERROR, which
+trainers treat as no reward at all. If the control breaks too, it is ours.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 
 from .. import rewards
 from ..config import Settings
-from ..domain import Job, ScoreResult, TestOutcome, Verdict
-from ..errors import SandboxFault
-from ..graders import BadTest, InfraFault, grade
+from ..domain import Job, Problem, ScoreResult, TestOutcome, Verdict
+from ..errors import InvalidRequest, SandboxFault
+from ..graders import BadTest, Context, InfraFault, grade
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
 from ..sandbox.backend import Sandbox
 from ..sandbox.rlce_runner.protocol import Outcome, ProcessFacts, RunFacts
+from .judges import JudgeRefused, Judges, Where
 from .plans import JobPlan, plan_for
 from .pool import Pool
 
@@ -45,10 +49,10 @@ _OOM_KILLED = RunFacts(
 
 
 class _CallerFault(Exception):
-    """A test of the caller's is broken: the request is INVALID_REQUEST."""
+    """A test or judge of the caller's is broken: the request is INVALID_REQUEST."""
 
     def __init__(self, index: int, reason: str) -> None:
-        super().__init__(f"tests[{index}]: {reason}")
+        super().__init__(f"tests[{index}]: {reason}" if index >= 0 else reason)
 
 
 class Scorer:
@@ -64,6 +68,7 @@ class Scorer:
         self.settings = settings
         self.specs = specs
         self.selftests = selftests or {}
+        self.judges = Judges(specs, settings.runner_reply_margin_s)
         self.pools = pools
         self.digests = digests
         self.metrics = metrics
@@ -93,7 +98,7 @@ class Scorer:
                 self.metrics.sandbox_failures.labels(job.language, "run").inc()
                 log.warning("sandbox fault (attempt %d): %s", attempt, exc, extra={"request_id": job.request_id})
                 error = str(exc)
-        if result is None and await self._sandbox_works(job.language, owner):
+        if result is None and await self._control_works(job, owner):
             log.warning("the program broke two sandboxes: %s", error, extra={"request_id": job.request_id})
             self.metrics.hacks.labels(job.language, "sandbox_breaking").inc()
             result = self._answer(job, Verdict.RUNTIME_ERROR, f"the program breaks the sandbox: {error}")
@@ -121,16 +126,17 @@ class Scorer:
             self.metrics.rewards.labels(job.language).observe(result.reward)
         return result
 
-    async def _sandbox_works(self, language: str, owner: str) -> bool:
-        """The runtime's self-test on a fresh sandbox: does the machinery work?"""
-        selftest = self.selftests.get(language)
+    async def _control_works(self, job: Job, owner: str) -> bool:
+        """The same request with the runtime's known-good program: does the machinery serve it?"""
+        selftest = self.selftests.get(job.language)
         if selftest is None:
             return False
+        control = dataclasses.replace(job, program=selftest.program, request_id=f"{job.request_id}-control")
         try:
-            result = await self._attempt(selftest, time.monotonic(), owner)
+            await self._attempt(control, time.monotonic(), owner)
         except (SandboxFault, _CallerFault):
             return False
-        return result.verdict is Verdict.ACCEPTED
+        return True
 
     @staticmethod
     def _answer(job: Job, verdict: Verdict, error: str) -> ScoreResult:
@@ -138,8 +144,80 @@ class Scorer:
             request_id=job.request_id, verdict=verdict, reward=0.0, passed=0, total=len(job.tests), error=error
         )
 
+    async def _lease_for_judge(self, runtime: str) -> Sandbox:
+        if runtime not in self.pools:
+            raise _CallerFault(-1, f"judges in {runtime} need the {runtime} runtime, which is not served here")
+        return await self.pools[runtime].lease("judges")
+
+    def _give_back_from_judge(self, runtime: str, sandbox: Sandbox, ok: bool) -> None:
+        self.pools[runtime].give_back(sandbox, reusable=ok, reason="broken")
+
+    async def _judges_where(self, job: Job) -> dict[str, Where]:
+        """Where the job's judges are built (those built elsewhere, built now: before the lease)."""
+        found = {}
+        for which, judge in (("checker", job.checker), ("interactor", job.interactor)):
+            if judge is None:
+                continue
+            try:
+                found[which] = await self.judges.prepare(
+                    judge, job.language, which, self._lease_for_judge, self._give_back_from_judge
+                )
+            except JudgeRefused as exc:
+                raise _CallerFault(-1, str(exc)) from None
+        return found
+
+    async def _install_judges(self, sandbox: Sandbox, job: Job, plan: JobPlan, where: dict[str, Where]) -> None:
+        """The job's judges ready in its sandbox, and its checker known to accept every expected answer."""
+        try:
+            for which, place in where.items():
+                launch = await self.judges.install(sandbox, place, which)
+                setattr(plan.judges, which, launch)
+            if job.checker is not None and plan.judges.checker is not None:
+                call = plan.judges.call("checker", job.checker, b"", b"", job)
+                assert call is not None
+                await self.judges.validate(sandbox, job.checker, plan.judges.checker, job.tests, call.limits)
+        except JudgeRefused as exc:
+            raise _CallerFault(-1, str(exc)) from None
+
+    async def check_problem(self, problem: Problem, owner: str) -> None:
+        """RegisterTests: build a problem's judges and check its checker against every
+        expected answer now (InvalidRequest naming the judge and quoting it if not)."""
+        judge = problem.checker or problem.interactor
+        assert judge is not None
+        spec = self.specs.get(judge.language)
+        portable = spec is not None and spec.judge is not None and spec.judge.runs_anywhere
+        host = judge.language if judge.language in self.pools else next(iter(self.pools)) if portable else ""
+        if not host:
+            raise InvalidRequest(f"{'checker' if problem.checker else 'interactor'}.language", "is not served here")
+        job = Job(
+            request_id="register",
+            language=host,
+            program="",
+            tests=problem.tests,
+            limits=self.settings.limits.defaults(),
+            checker=problem.checker,
+            interactor=problem.interactor,
+        )
+        for attempt in (1, 2):
+            try:
+                where = await self._judges_where(job)
+                sandbox = await self.pools[host].lease(owner)
+                clean = False
+                try:
+                    await self._install_judges(sandbox, job, plan_for(self.specs[host], job), where)
+                    clean = await sandbox.reset(self.settings.runner_reply_margin_s)
+                finally:
+                    self.pools[host].give_back(sandbox, reusable=clean, reason="broken")
+                return
+            except _CallerFault as exc:
+                raise InvalidRequest(str(exc).split(":", 1)[0], str(exc).split(":", 1)[-1].strip()) from None
+            except SandboxFault:
+                if attempt == 2:
+                    raise
+
     async def _attempt(self, job: Job, start: float, owner: str) -> ScoreResult:
         pool = self.pools[job.language]
+        where = await self._judges_where(job)
         self.waiting += 1
         try:
             sandbox = await pool.lease(owner)
@@ -153,6 +231,7 @@ class Scorer:
         broken_test: _CallerFault | None = None
         try:
             try:
+                await self._install_judges(sandbox, job, plan, where)
                 outcomes = await self._run_tests(sandbox, job, plan)
             except _CallerFault as exc:  # the sandbox is fine: reset and reused as usual
                 broken_test, outcomes = exc, []
@@ -230,10 +309,16 @@ class Scorer:
                 facts, dead = _OOM_KILLED, True
             if facts.leftover_processes:
                 self.metrics.leftovers.labels(job.language, "processes").inc(facts.leftover_processes)
+            context = Context(
+                job.limits,
+                plan.conventions(i),
+                job.checker.points_max if job.checker else 1.0,
+                job.interactor.points_max if job.interactor else 1.0,
+            )
             if sandbox.last_reply_bytes > HEAVY_REPLY_BYTES:  # a 16 MB value: compared off the event loop
-                graded = await asyncio.to_thread(grade, test, facts, job.limits, plan.conventions(i))
+                graded = await asyncio.to_thread(grade, test, facts, context)
             else:
-                graded = grade(test, facts, job.limits, plan.conventions(i))
+                graded = grade(test, facts, context)
             if isinstance(graded, InfraFault):
                 raise SandboxFault(graded.reason)
             if isinstance(graded, BadTest):

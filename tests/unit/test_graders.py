@@ -5,7 +5,7 @@ import json
 import pytest
 
 from rlce_server.domain import AssertSpec, CallSpec, Limits, OutputMatch, StdioSpec, TestCase, Verdict
-from rlce_server.graders import BadTest, Conventions, Graded, InfraFault, grade
+from rlce_server.graders import BadTest, Context, Conventions, Graded, InfraFault, grade
 from rlce_server.graders.call_values import compare_returned
 from rlce_server.graders.stdio_match import compare
 from rlce_server.sandbox.fake import facts
@@ -24,7 +24,7 @@ def raw(**kw):
 
 
 def verdict(case, fx, conventions=None):
-    graded = grade(case, fx, LIMITS, conventions)
+    graded = grade(case, fx, Context(LIMITS, conventions or Conventions()))
     assert isinstance(graded, Graded), graded
     return graded.outcome.verdict
 
@@ -72,17 +72,18 @@ def test_stdio_grading():
 
 
 def test_faults_of_ours_are_never_a_verdict():
-    assert isinstance(grade(stdio_case(), raw(setup_failed=True), LIMITS), InfraFault)
+    assert isinstance(grade(stdio_case(), raw(setup_failed=True), Context(LIMITS)), InfraFault)
     assertion = TestCase("a", 1.0, AssertSpec("assert 1"))
-    assert isinstance(grade(assertion, raw(), LIMITS), InfraFault)  # no record at all
+    assert isinstance(grade(assertion, raw(), Context(LIMITS)), InfraFault)  # no record at all
     fault = raw(driver=record("driver_fault", message="malformed payload"))
-    assert isinstance(grade(assertion, fault, LIMITS), InfraFault)
+    assert isinstance(grade(assertion, fault, Context(LIMITS)), InfraFault)
 
 
 def test_a_broken_test_is_the_callers():
     """The driver's test_invalid (test code that does not compile) is INVALID_REQUEST, not the program's RE."""
     assertion = TestCase("a", 1.0, AssertSpec("assert ("))
-    graded = grade(assertion, raw(driver=record("test_invalid", message="the test code does not compile")), LIMITS)
+    broken = raw(driver=record("test_invalid", message="the test code does not compile"))
+    graded = grade(assertion, broken, Context(LIMITS))
     assert isinstance(graded, BadTest) and "does not compile" in graded.reason
 
 
@@ -112,7 +113,7 @@ def test_split_test_verdicts_come_from_the_test_process():
         assert verdict(case, split(exit_code=program_failed), conv) is Verdict.RUNTIME_ERROR
     assert verdict(case, split(exit_code=-1, signal=11), conv) is Verdict.RUNTIME_ERROR
     for refused in (113, 114):
-        assert isinstance(grade(case, split(exit_code=refused, stderr=b"rlce: no"), LIMITS, conv), BadTest)
+        assert isinstance(grade(case, split(exit_code=refused, stderr=b"rlce: no"), Context(LIMITS, conv)), BadTest)
     # the program's own limit decides first, whatever the test said
     over = raw(test=ProcessFacts(exit_code=116), record_ok=False, outcome=Outcome.TIMEOUT, signal=9)
     assert verdict(case, over, conv) is Verdict.TIME_LIMIT_EXCEEDED
@@ -143,3 +144,40 @@ def test_float_tolerance_in_calls():
     assert compare_returned(0.30000001, "0.3", 1e-6)[0]
     assert not compare_returned(0.31, "0.3", 1e-6)[0]
     assert not compare_returned(0.30000001, "0.3", 0.0)[0]
+
+
+def test_judge_exit_codes_are_read_as_testlib_means_them():
+    from rlce_server.graders import judge_verdicts
+    from rlce_server.sandbox.rlce_runner.protocol import JudgeFacts
+
+    def judged(code, said=b"", signal=0, outcome=Outcome.EXITED, points_max=1.0):
+        facts = JudgeFacts(outcome, ProcessFacts(exit_code=code, signal=signal, stderr=said))
+        return judge_verdicts.read(facts, points_max)
+
+    assert judged(0).verdict is Verdict.ACCEPTED and judged(0).score == 1.0
+    assert judged(1, b"wrong").verdict is Verdict.WRONG_ANSWER and judged(1).score == 0.0
+    assert "presentation error" in judged(2, b"x").message and "presentation error" in judged(4).message
+    assert judged(7, b"30 points", points_max=40).score == 0.75
+    assert judged(7, b"80", points_max=40).score == 1.0  # clamped, and then a pass
+    assert judged(7, b"-5").score == 0.0
+    assert judged(7, b"nan points").score == 0.0
+    assert judged(50 + 37).score == 0.37 and judged(50 + 37).verdict is Verdict.WRONG_ANSWER
+    assert judged(150).verdict is Verdict.ACCEPTED
+    for failed in (judged(3, b"fail"), judged(-1, signal=11), judged(0, outcome=Outcome.TIMEOUT), judged(42)):
+        assert failed.failed and failed.verdict is Verdict.WRONG_ANSWER and failed.score == 0.0
+
+
+def test_partial_credit_from_a_checker_reaches_the_score_and_the_reward():
+    from rlce_server import rewards
+    from rlce_server.sandbox.rlce_runner.protocol import JudgeFacts
+
+    case = stdio_case()
+    half = raw(stdout=b"anything", judge=JudgeFacts(Outcome.EXITED, ProcessFacts(exit_code=50 + 50, stderr=b"half")))
+    graded = grade(case, half, Context(LIMITS))
+    assert isinstance(graded, Graded)
+    out = graded.outcome
+    assert out.verdict is Verdict.WRONG_ANSWER and out.score == 0.5 and "half" in out.message
+    full = grade(case, raw(stdout=b"x", judge=JudgeFacts(Outcome.EXITED, ProcessFacts())), Context(LIMITS))
+    assert isinstance(full, Graded)
+    tests = [case, case]
+    assert rewards.reward(rewards.RewardMode.PARTIAL, Verdict.WRONG_ANSWER, tests, [out, full.outcome]) == 0.75

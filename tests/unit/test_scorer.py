@@ -109,9 +109,10 @@ def test_total_time_limit(monkeypatch):
     assert verdicts[2:] == [Verdict.TIME_LIMIT_EXCEEDED] * 2
 
 
-def test_a_program_that_breaks_two_sandboxes_is_a_runtime_error_when_the_self_test_passes():
+def test_a_program_that_breaks_two_sandboxes_is_a_runtime_error_when_a_control_run_works():
     """Defence in depth: SANDBOX_ERROR would be "no reward" to a trainer; a program
-    that breaks fresh sandboxes while the runtime's self-test passes fails instead."""
+    that breaks fresh sandboxes while the same request with the runtime's own
+    program works fails instead. When the control breaks too, it is ours."""
     from rlce_server.errors import SandboxFault
 
     def breaks(request):

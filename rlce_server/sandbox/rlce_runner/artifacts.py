@@ -36,10 +36,11 @@ import stat
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from .protocol import FileSource
+from .protocol import Artifact, BuildFacts, FileSource
 from .settings import BUILD_FILE_SIZE_BYTES, RUNTIME_DIR, STAGE_DIR, STORE_DIR
 
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
+MAX_FETCH_BYTES = 32 << 20  # a judge's binary, fetched from one sandbox for another
 _NAME = re.compile(r"^[A-Za-z0-9_$][A-Za-z0-9_.$-]{0,149}$")
 
 
@@ -186,6 +187,47 @@ class ArtifactStore:
 
     def leftovers(self) -> list[str]:
         return [f"staged artifact {name}" for name in os.listdir(STAGE_DIR)]
+
+    def fetch(self, key: str) -> Artifact:
+        """A stored build's files, for the host to install in another runtime's sandbox
+        (a judge compiled where its compiler is, run where the program is)."""
+        if not self.has(key):
+            raise BuildRequestError(f"no artifact {key}")
+        files, executable = {}, []
+        for entry in os.scandir(self.path(key)):
+            if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                continue
+            with open(entry.path, "rb") as fh:
+                files[entry.name] = fh.read(MAX_FETCH_BYTES + 1)
+            if len(files[entry.name]) > MAX_FETCH_BYTES:
+                raise BuildRequestError(f"artifact {key} holds a file larger than {MAX_FETCH_BYTES >> 20} MiB")
+            if os.stat(entry.path).st_mode & 0o100:
+                executable.append(entry.name)
+        return Artifact(files=files, executable=sorted(executable))
+
+    def install(self, key: str, artifact: Artifact) -> BuildFacts:
+        """Store files the host brings under ``key`` (read-only, as a build's outputs are)."""
+        if self.has(check_key(key)):
+            return BuildFacts(ok=True, cached=True)
+        tmp = os.path.join(STORE_DIR, f".tmp-{secrets.token_hex(8)}")
+        os.mkdir(tmp, 0o755)
+        try:
+            for name, data in artifact.files.items():
+                mode = 0o555 if name in artifact.executable else 0o444
+                fd = os.open(os.path.join(tmp, check_name(name)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+            os.rename(tmp, self.path(key))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.sizes[key] = sum(len(d) for d in artifact.files.values())
+        self._evict()
+        return BuildFacts(ok=True)
 
     def has(self, key: str) -> bool:
         if key in self.sizes and os.path.isdir(self.path(key)):

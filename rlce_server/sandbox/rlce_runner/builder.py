@@ -32,7 +32,11 @@ class Builder:
         self.store = store
 
     def uid_of(self, role: BuildRole) -> int:
-        return self.settings.candidate_uid if role is BuildRole.PROGRAM else self.settings.test_uid
+        return {
+            BuildRole.PROGRAM: self.settings.candidate_uid,
+            BuildRole.TEST: self.settings.test_uid,
+            BuildRole.JUDGE: self.settings.judge_uid,
+        }[role]
 
     def build(self, req: Build) -> BuildFacts:
         """Run a build's steps unless its outputs are stored; facts, not verdicts."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from .artifacts import files_as
 from .protocol import Removed, ResetReply
-from .settings import SCRATCH_DIRS, SandboxSettings
+from .settings import JUDGE_DIR, SCRATCH_DIRS, SandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 
@@ -64,11 +65,16 @@ def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:
     return found
 
 
-def scratch_entries() -> list[str]:
+def scratch_entries(judge_uid: int) -> list[str]:
+    """What is left in the scratch mounts (the judges' one is read as the judge uid: only it may look)."""
     found = []
     for root in SCRATCH_DIRS:
         try:
-            names = os.listdir(root)
+            if root == JUDGE_DIR:
+                with files_as(judge_uid):
+                    names = os.listdir(root)
+            else:
+                names = os.listdir(root)
         except OSError as exc:
             found.append(f"{root}: {exc.strerror}")
             continue
@@ -146,13 +152,13 @@ class Cleaner:
 
     def leftovers(self) -> list[str]:
         found = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
-        return found + scratch_entries() + sysv_objects() + self.more_leftovers()
+        return found + scratch_entries(self.settings.judge_uid) + sysv_objects() + self.more_leftovers()
 
     def reset(self) -> ResetReply:
         """Between jobs: kill, wipe, verify."""
         killed = self.stop_uids()
         wiped = True
-        files = len(scratch_entries())
+        files = len(scratch_entries(self.settings.judge_uid))
         ipc = len(sysv_objects())
         if files or ipc:
             wiped = all(self.zygote.wipe(uid) for uid in self.settings.uids)

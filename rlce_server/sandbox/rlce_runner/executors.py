@@ -17,11 +17,12 @@ A new kind (interactive, session) is a new class here and a new message in
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import artifacts
@@ -35,6 +36,9 @@ from .protocol import (
     DriverRecord,
     DriverStatus,
     ExecRun,
+    InteractiveRun,
+    JudgeCall,
+    JudgeFacts,
     Launch,
     Outcome,
     ProtocolError,
@@ -48,6 +52,7 @@ from .protocol import (
 from .settings import (
     DRIVER_MEMORY_BYTES,
     DRIVER_SETTLE_S,
+    JUDGE_DIR,
     KILL_WAIT_S,
     PROGRAM_EXIT_GRACE_S,
     RESULT_CAP_BYTES,
@@ -69,6 +74,10 @@ class Parts:
     driver: DriverProcess
     counters: Counters
     zygote_pid: int
+    judges: Judges = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.judges = Judges(self)
 
     def proc_limits(self, limits: TestLimits) -> dict[str, Any]:
         """A test program's per-process backstops as the zygote applies them (the
@@ -115,13 +124,14 @@ class Parts:
         wall: float,
         limits: TestLimits,
         oom_before: int,
+        stdout_stream: str | None = "stdout",
         **more: Any,
     ) -> RunFacts:
         """The facts every executor reports: how the program ended, what it used, the limits it hit."""
         return RunFacts(
             outcome=outcome,
             wall_s=min(wall, limits.wall_s) if outcome is Outcome.TIMEOUT else wall,
-            program=pipes.process_facts(program["status"], program, "stdout", "stderr"),
+            program=pipes.process_facts(program["status"], program, stdout_stream, "stderr"),
             cpu_s=meter.cpu_s,
             peak_memory_kb=max(meter.peak >> 10, int(program["maxrss_kb"])),
             oom_killed=oom_kills() > oom_before,
@@ -170,7 +180,14 @@ class _SingleProcess:
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
 
-    def _run(self, payload: bytes, stdin: bytes, limits: TestLimits, record: bool = False) -> RunFacts:
+    def _run(
+        self,
+        payload: bytes,
+        stdin: bytes,
+        limits: TestLimits,
+        record: bool = False,
+        checker: JudgeCall | None = None,
+    ) -> RunFacts:
         p = self.parts
         pipes = Pipes()
         oom_before = oom_kills()
@@ -199,6 +216,10 @@ class _SingleProcess:
             rec = p.zygote.wait(pid_id, KILL_WAIT_S)
             pipes.drain()
             outcome = p.settle(meter, outcome, limits)
+            judged = None
+            if checker is not None and outcome is Outcome.EXITED and os.waitstatus_to_exitcode(rec["status"]) == 0:
+                # every process of the program is dead: the checker gets its output as it was
+                judged = p.judges.check(checker, pipes.streams["stdout"].bytes)
             return p.facts(
                 pipes,
                 rec,
@@ -210,6 +231,7 @@ class _SingleProcess:
                 setup_failed=not pipes.streams["ready"].data,  # positive evidence that set-up finished
                 leftover_processes=leftover if outcome is Outcome.EXITED else 0,
                 record_ok=pipes.streams["record"].bytes == nonce if record else None,
+                judge=judged,
             )
         finally:
             pipes.close()
@@ -222,7 +244,7 @@ class ScriptExecutor(_SingleProcess):
 
     def run(self, request: ScriptRun) -> RunFacts:
         payload = request.program.encode("utf-8", "surrogateescape")
-        return self._run(payload, request.stdin, request.limits)
+        return self._run(payload, request.stdin, request.limits, checker=request.checker)
 
 
 class ExecExecutor(_SingleProcess):
@@ -232,7 +254,7 @@ class ExecExecutor(_SingleProcess):
 
     def run(self, request: ExecRun) -> RunFacts:
         payload = self.parts.exec_payload(request.program, self.parts.settings.candidate_uid)
-        return self._run(payload, request.stdin, request.limits, request.record)
+        return self._run(payload, request.stdin, request.limits, request.record, request.checker)
 
 
 def _channel(pipes: Pipes) -> tuple[int, int]:
@@ -417,6 +439,197 @@ class SplitExecutor:
             pipes.close()
 
 
+JUDGE_OUTPUT_CAP = 64 * 1024  # what a judge may say (its message) is kept up to this
+
+
+class Judges:
+    """Runs a problem's checker or interactor under the judge uid.
+
+    Its files (the test's input, the output or the log, the answer) are written
+    into a fresh directory of the judge uid under /j, which only the runner can
+    create in and no other uid can read: a checker runs after every process of
+    the program is dead, so the program never sees the answer nor changes its
+    output afterwards. A judge's limits are its own; its use is never the candidate's.
+    """
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def files(self, call: JudgeCall, middle: bytes | None) -> tuple[str, list[str]]:
+        """The judge's directory and its three arguments (input, output/log, answer)."""
+        uid = self.parts.settings.judge_uid
+        where = artifacts.make_private_dir(JUDGE_DIR, uid, ".j-")
+        paths = [os.path.join(where, name) for name in ("input.txt", "output.txt", "answer.txt")]
+        contents = (call.input, middle if middle is not None else b"", call.answer)
+        with artifacts.files_as(uid):
+            for path, data in zip(paths, contents):
+                if path.endswith("output.txt") and middle is None:
+                    continue  # an interactor writes its log itself
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+        return where, paths
+
+    def payload(self, call: JudgeCall, args: list[str]) -> bytes:
+        place = self.parts.store.stage(call.launch.build, self.parts.settings.judge_uid)
+        argv = artifacts.expand(call.launch.argv, build=place) + args
+        env = {k: artifacts.expand([v], build=place)[0] for k, v in call.launch.env.items()}
+        return json.dumps({"argv": argv, "env": env}).encode()
+
+    def limits(self, call: JudgeCall) -> dict[str, Any]:
+        return {
+            "nproc": self.parts.settings.nproc,
+            "cpu_s": call.limits.cpu_s,
+            "address_space_bytes": (call.limits.memory_mb + call.limits.address_space_extra_mb) << 20,
+            "file_size_bytes": TEST_FILE_SIZE_BYTES,
+        }
+
+    def check(self, call: JudgeCall, output: bytes) -> JudgeFacts:
+        """A checker on a finished program's output (or a log): `judge input output answer`."""
+        p = self.parts
+        where, paths = self.files(call, output)
+        pipes = Pipes()
+        try:
+            fds = _program_fds(pipes, b"", self.payload(call, paths), JUDGE_OUTPUT_CAP)
+            started = time.monotonic()
+            try:
+                pid_id = p.zygote.spawn("exec", p.settings.judge_uid, fds, cwd=where, limits=self.limits(call))
+            finally:
+                pipes.close_child_ends()
+            outcome = pipes.pump(p.zygote, started + call.limits.wall_s, lambda: pid_id in p.zygote.exited, set())
+            wall = time.monotonic() - started
+            p.cleaner.stop_uids()
+            rec = p.zygote.wait(pid_id, KILL_WAIT_S)
+            pipes.drain()
+            if not pipes.streams["ready"].data:
+                raise SandboxBroken("a judge failed during set-up")
+            return JudgeFacts(outcome, pipes.process_facts(rec["status"], rec, "stdout", "stderr"), wall)
+        finally:
+            pipes.close()
+            artifacts.remove_tree_as(where, p.settings.judge_uid)
+
+
+class InteractiveExecutor:
+    """The program and the interactor, each one's stdout the other's stdin.
+
+    The interactor (judge uid) gets the test's input and answer as files and
+    writes its log; the program (candidate uid) sees only what the interactor
+    sends it. The test is over when both have ended (a program that stops
+    talking meets the wall clock). The interactor's use is not the candidate's.
+    """
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def run(self, request: InteractiveRun) -> RunFacts:
+        p = self.parts
+        limits, call = request.limits, request.interactor
+        pipes = Pipes()
+        oom_before = oom_kills()
+        where, paths = p.judges.files(call, None)
+        try:
+            to_program_r, to_program_w = os.pipe2(os.O_CLOEXEC)
+            to_judge_r, to_judge_w = os.pipe2(os.O_CLOEXEC)
+            for fd in (to_program_r, to_program_w, to_judge_r, to_judge_w):
+                pipes.adopt(fd)
+            if request.launch is not None:
+                role, payload = "exec", p.exec_payload(request.launch, p.settings.candidate_uid)
+            else:
+                role, payload = "script", request.program.encode("utf-8", "surrogateescape")
+            prog_fds = [
+                to_program_r,
+                to_judge_w,
+                pipes.from_child("stderr", limits.output_bytes),
+                pipes.to_child(payload),
+                pipes.from_child("ready", 16),
+            ]
+            judge_fds = [
+                to_judge_r,
+                to_program_w,
+                pipes.from_child("judge_stderr", JUDGE_OUTPUT_CAP),
+                pipes.to_child(p.judges.payload(call, paths)),
+                pipes.from_child("judge_ready", 16),
+            ]
+            meter = p.meter()
+            started = time.monotonic()
+            try:
+                judge_id = p.zygote.spawn(
+                    "exec", p.settings.judge_uid, judge_fds, cwd=where, limits=p.judges.limits(call)
+                )
+                prog_id = p.zygote.spawn(
+                    role, p.settings.candidate_uid, prog_fds, cwd=WORK_DIR, limits=p.proc_limits(limits)
+                )
+            finally:
+                pipes.close_child_ends()
+            meter.trust(p.zygote.pids[judge_id])
+            judge_pid = p.zygote.pids[judge_id]
+            order: list[str] = []
+
+            def both_ended() -> bool:
+                for name, pid_id in (("program", prog_id), ("judge", judge_id)):
+                    if pid_id in p.zygote.exited and name not in order:
+                        order.append(name)
+                return len(order) == 2
+
+            wall_s = min(limits.wall_s, call.limits.wall_s)
+            outcome = pipes.pump(p.zygote, started + wall_s, both_ended, {"stderr"}, p.watch(meter, limits))
+            wall = time.monotonic() - started
+            p.cleaner.stop_uids()
+            prog_rec = p.zygote.wait(prog_id, KILL_WAIT_S)
+            judge_rec = p.zygote.wait(judge_id, KILL_WAIT_S)
+            meter.trusted_ended(judge_pid, float(judge_rec["cpu_s"]))
+            pipes.drain()
+            outcome = p.settle(meter, outcome, limits)
+            judge = JudgeFacts(
+                Outcome.EXITED if "judge" in order else Outcome.TIMEOUT,
+                pipes.process_facts(judge_rec["status"], judge_rec, "judge_stderr", "judge_stderr"),
+                wall,
+            )
+            checker = None
+            if request.checker is not None and judge.outcome is Outcome.EXITED:
+                with artifacts.files_as(p.settings.judge_uid):
+                    log = _read_file(paths[1], request.checker.limits.output_bytes)
+                checker = p.judges.check(request.checker, log)
+            ready = pipes.streams["ready"].data and pipes.streams["judge_ready"].data
+            return p.facts(
+                pipes,
+                prog_rec,
+                meter,
+                outcome,
+                wall,
+                limits,
+                oom_before,
+                stdout_stream=None,
+                setup_failed=not ready,
+                judge=judge,
+                checker=checker,
+                judge_first=bool(order) and order[0] == "judge",
+            )
+        finally:
+            pipes.close()
+            artifacts.remove_tree_as(where, p.settings.judge_uid)
+
+
+def _read_file(path: str, cap: int) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        while size <= cap and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)[: cap + 1]
+    finally:
+        os.close(fd)
+
+
 def executors(parts: Parts) -> dict[str, Executor]:
     """The executor for each ``kind`` of run request."""
     return {
@@ -424,4 +637,5 @@ def executors(parts: Parts) -> dict[str, Executor]:
         "exec": ExecExecutor(parts),
         "values": ValueExecutor(parts),
         "split": SplitExecutor(parts),
+        "interactive": InteractiveExecutor(parts),
     }

@@ -166,15 +166,16 @@ class Pipes:
         finally:
             sel.close()
 
-    def process_facts(self, status: int, rusage: dict[str, float], out: str, err: str) -> ProcessFacts:
-        """A process's end and the streams it wrote (its cap + 1 kept, to tell overflow)."""
-        o, e = self.streams[out], self.streams[err]
+    def process_facts(self, status: int, rusage: dict[str, float], out: str | None, err: str) -> ProcessFacts:
+        """A process's end and the streams it wrote (its cap + 1 kept, to tell overflow);
+        ``out`` None: its stdout went elsewhere (to an interactor)."""
+        o, e = (self.streams[out] if out is not None else None), self.streams[err]
         return ProcessFacts(
             exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
             signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
-            stdout=o.bytes,
+            stdout=o.bytes if o is not None else b"",
             stderr=e.bytes,
-            stdout_bytes=o.total,
+            stdout_bytes=o.total if o is not None else 0,
             stderr_bytes=e.total,
             cpu_s=float(rusage.get("cpu_s", 0.0)),
             maxrss_kb=int(rusage.get("maxrss_kb", 0)),

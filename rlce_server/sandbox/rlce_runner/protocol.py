@@ -11,11 +11,15 @@ stdlib only: this module is copied into every sandbox image.
 Exchanges (host -> runner, one frame each way, in order):
 
     Hello          -> HelloReply
-    Build          -> BuildFacts      a build of a compiled runtime
-    ScriptRun      -> RunFacts        Python stdio: the program as a script
-    ExecRun        -> RunFacts        compiled stdio: an artifact exec'd
+    Build          -> BuildFacts      a build (a program, a compiled test, a judge)
+    Fetch          -> Artifact        a stored build's files (a judge built elsewhere)
+    Install        -> BuildFacts      store files the host brings (that judge, here)
+    ScriptRun      -> RunFacts        Python stdio: the program as a script (then a checker)
+    ExecRun        -> RunFacts        compiled stdio: an artifact exec'd (then a checker)
     ValueRun       -> RunFacts        Python call/assertion: program server + test driver
     SplitRun       -> RunFacts        compiled assertion: program process + test process
+    InteractiveRun -> RunFacts        the program and an interactor, each one's stdout the other's stdin
+    JudgeRun       -> JudgeFacts      a judge alone (a problem's answers checked at registration)
     Reset          -> ResetReply      after each job
 
 A reply is ``{"ok": true, "result": <message>}`` or ``{"ok": false,
@@ -46,6 +50,7 @@ SOCKET_PATH = f"{CONTROL_DIR}/{SOCKET_NAME}"
 # -- what the host tells a container through its environment ----------------
 ENV_CANDIDATE_UID = "RLCE_CANDIDATE_UID"
 ENV_TEST_UID = "RLCE_TEST_UID"
+ENV_JUDGE_UID = "RLCE_JUDGE_UID"
 ENV_NPROC = "RLCE_NPROC"
 ENV_ARTIFACT_CACHE_MB = "RLCE_ARTIFACT_CACHE_MB"
 ENV_SECCOMP = "RLCE_SECCOMP"
@@ -111,7 +116,8 @@ class BuildRole(enum.StrEnum):
     """Whose build this is: the candidate's program, or the (trusted) test."""
 
     PROGRAM = "program"  # built and run as the candidate uid
-    TEST = "test"  # built and run as the judge uid; never sees the program's code
+    TEST = "test"  # built and run as the test uid; never sees the program's code
+    JUDGE = "judge"  # a checker or interactor: built and run as the judge uid
 
 
 @dataclass(frozen=True)
@@ -137,12 +143,48 @@ class Launch:
 
 
 @dataclass(frozen=True)
+class Fetch:
+    key: str
+    op: Literal["fetch"] = "fetch"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    files: dict[str, bytes]
+    executable: list[str]
+
+
+@dataclass(frozen=True)
+class Install:
+    """Files the host brings (a judge built in another runtime's sandbox), stored under ``key``."""
+
+    key: str
+    role: BuildRole
+    artifact: Artifact
+    op: Literal["install"] = "install"
+
+
+@dataclass(frozen=True)
+class JudgeCall:
+    """One run of a checker or interactor: its artifact, its own limits (never the
+    candidate's), and the test's files it is given (testlib's argv: input,
+    output or log, answer). It runs under the judge uid, after the program for
+    a checker, beside it for an interactor; the program never sees the answer."""
+
+    launch: Launch
+    limits: TestLimits
+    input: bytes
+    answer: bytes
+
+
+@dataclass(frozen=True)
 class ScriptRun:
     """Python stdio: the program runs as ``python3 main.py`` would, forked from the zygote."""
 
     program: str
     stdin: bytes
     limits: TestLimits
+    checker: JudgeCall | None = None  # judges the output when the program ended well
     op: Literal["run"] = "run"
     kind: Literal["script"] = "script"
 
@@ -156,8 +198,34 @@ class ExecRun:
     stdin: bytes
     limits: TestLimits
     record: bool = False
+    checker: JudgeCall | None = None
     op: Literal["run"] = "run"
     kind: Literal["exec"] = "exec"
+
+
+@dataclass(frozen=True)
+class InteractiveRun:
+    """The program (a Python script, or a compiled artifact) and the interactor,
+    each one's stdout piped to the other's stdin; a checker, if any, judges the
+    interactor's log afterwards."""
+
+    interactor: JudgeCall
+    limits: TestLimits
+    program: str = ""  # Python
+    launch: Launch | None = None  # compiled
+    checker: JudgeCall | None = None
+    op: Literal["run"] = "run"
+    kind: Literal["interactive"] = "interactive"
+
+
+@dataclass(frozen=True)
+class JudgeRun:
+    """A judge alone, given ``output`` as the candidate's (a problem's answers checked)."""
+
+    judge: JudgeCall
+    output: bytes
+    op: Literal["run"] = "run"
+    kind: Literal["judge"] = "judge"
 
 
 class ValueMode(enum.StrEnum):
@@ -193,8 +261,8 @@ class SplitRun:
     kind: Literal["split"] = "split"
 
 
-RunRequest = ScriptRun | ExecRun | ValueRun | SplitRun
-Request = Hello | Reset | Build | ScriptRun | ExecRun | ValueRun | SplitRun
+RunRequest = ScriptRun | ExecRun | ValueRun | SplitRun | InteractiveRun
+Request = Hello | Reset | Build | Fetch | Install | RunRequest | JudgeRun
 
 
 # ---------------------------------------------------------------------------
@@ -291,6 +359,15 @@ class DriverRecord:
 
 
 @dataclass(frozen=True)
+class JudgeFacts:
+    """How a checker or interactor ended and what it said."""
+
+    outcome: Outcome
+    process: ProcessFacts
+    wall_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """Raw facts about one test: the host's graders decide the verdict."""
 
@@ -306,9 +383,12 @@ class RunFacts:
     driver: DriverRecord | None = None  # ValueRun
     test: ProcessFacts | None = None  # SplitRun: the test process
     record_ok: bool | None = None  # the harness handed back the nonce (+ the test digest, SplitRun)
+    judge: JudgeFacts | None = None  # the checker's run on the output, or the interactor's
+    checker: JudgeFacts | None = None  # InteractiveRun: the checker's run on the interactor's log
+    judge_first: bool = False  # InteractiveRun: the interactor ended before the program
 
 
-Reply = HelloReply | ResetReply | BuildFacts | RunFacts
+Reply = HelloReply | ResetReply | BuildFacts | RunFacts | Artifact | JudgeFacts
 M = TypeVar("M")
 
 

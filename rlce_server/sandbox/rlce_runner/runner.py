@@ -44,8 +44,8 @@ class Runner:
         self.store = store
         self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop, store.leftovers)
         self.builder = Builder(zygote, settings, self.cleaner, store)
-        parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(), zygote_pid)
-        self.executors = executors(parts)
+        self.parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(), zygote_pid)
+        self.executors = executors(self.parts)
 
     def handle(self, request: protocol.Request) -> protocol.Reply:
         if isinstance(request, protocol.Hello):
@@ -59,6 +59,12 @@ class Runner:
             return self.reset()
         if isinstance(request, protocol.Build):
             return self.builder.build(request)
+        if isinstance(request, protocol.Fetch):
+            return self.store.fetch(request.key)
+        if isinstance(request, protocol.Install):
+            return self.store.install(request.key, request.artifact)
+        if isinstance(request, protocol.JudgeRun):  # a problem's answers checked at registration
+            return self.parts.judges.check(request.judge, request.output)
         return self.executors[request.kind].run(request)
 
     def reset(self) -> protocol.ResetReply:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from . import protocol
 
 WORK_DIR = "/w"  # the program's working directory (tmpfs)
-SCRATCH_DIRS = ("/w", "/tmp", "/dev/shm")  # everything a sandbox uid can write
+JUDGE_DIR = "/j"  # checkers' and interactors' files (tmpfs): the judge uid's alone
+SCRATCH_DIRS = ("/w", "/tmp", "/dev/shm", "/j")  # everything a sandbox uid can write
 CACHE_DIR = "/c"  # built artifacts (a tmpfs): written by the runner only
 STORE_DIR = "/c/store"  # artifacts by key: the runner's alone
 STAGE_DIR = "/c/run"  # what the current job may run: per-job links, cannot be listed
@@ -37,6 +38,7 @@ TEST_FILE_SIZE_BYTES = 16 << 20
 class SandboxSettings:
     candidate_uid: int  # the program's processes
     test_uid: int  # the trusted side: the test driver, compiled test processes
+    judge_uid: int  # the problem's checker and interactor: neither the program's nor the test's
     nproc: int  # tasks one uid may hold (threads count)
     artifact_cache_bytes: int
     seccomp: bool  # stack rlce's tighter filter on every sandboxed process
@@ -46,11 +48,12 @@ class SandboxSettings:
         return cls(
             candidate_uid=int(env.get(protocol.ENV_CANDIDATE_UID, "1600")),
             test_uid=int(env.get(protocol.ENV_TEST_UID, "1500")),
+            judge_uid=int(env.get(protocol.ENV_JUDGE_UID, "1400")),
             nproc=int(env.get(protocol.ENV_NPROC, "64")),
             artifact_cache_bytes=int(env.get(protocol.ENV_ARTIFACT_CACHE_MB, "48")) << 20,
             seccomp=env.get(protocol.ENV_SECCOMP, "1") != "0",
         )
 
     @property
-    def uids(self) -> tuple[int, int]:
-        return (self.candidate_uid, self.test_uid)
+    def uids(self) -> tuple[int, int, int]:
+        return (self.candidate_uid, self.test_uid, self.judge_uid)

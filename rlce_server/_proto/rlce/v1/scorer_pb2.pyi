@@ -55,7 +55,7 @@ INVALID_REQUEST: Verdict
 SANDBOX_ERROR: Verdict
 
 class ScoreRequest(_message.Message):
-    __slots__ = ("request_id", "language", "program", "tests", "tests_ref", "limits", "policy")
+    __slots__ = ("request_id", "language", "program", "tests", "tests_ref", "limits", "policy", "checker", "interactor")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +63,8 @@ class ScoreRequest(_message.Message):
     TESTS_REF_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    CHECKER_FIELD_NUMBER: _ClassVar[int]
+    INTERACTOR_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     language: str
     program: str
@@ -70,21 +72,54 @@ class ScoreRequest(_message.Message):
     tests_ref: str
     limits: Limits
     policy: ScoringPolicy
-    def __init__(self, request_id: _Optional[str] = ..., language: _Optional[str] = ..., program: _Optional[str] = ..., tests: _Optional[_Iterable[_Union[TestCase, _Mapping]]] = ..., tests_ref: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policy: _Optional[_Union[ScoringPolicy, _Mapping]] = ...) -> None: ...
+    checker: JudgeProgram
+    interactor: JudgeProgram
+    def __init__(self, request_id: _Optional[str] = ..., language: _Optional[str] = ..., program: _Optional[str] = ..., tests: _Optional[_Iterable[_Union[TestCase, _Mapping]]] = ..., tests_ref: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policy: _Optional[_Union[ScoringPolicy, _Mapping]] = ..., checker: _Optional[_Union[JudgeProgram, _Mapping]] = ..., interactor: _Optional[_Union[JudgeProgram, _Mapping]] = ...) -> None: ...
+
+class JudgeProgram(_message.Message):
+    __slots__ = ("language", "source", "files", "limits", "points_max")
+    class FilesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bytes
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_MAX_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    source: str
+    files: _containers.ScalarMap[str, bytes]
+    limits: Limits
+    points_max: float
+    def __init__(self, language: _Optional[str] = ..., source: _Optional[str] = ..., files: _Optional[_Mapping[str, bytes]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., points_max: _Optional[float] = ...) -> None: ...
 
 class TestCase(_message.Message):
-    __slots__ = ("name", "weight", "stdio", "call", "assertion")
+    __slots__ = ("name", "weight", "stdio", "call", "assertion", "interactive")
     NAME_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     STDIO_FIELD_NUMBER: _ClassVar[int]
     CALL_FIELD_NUMBER: _ClassVar[int]
     ASSERTION_FIELD_NUMBER: _ClassVar[int]
+    INTERACTIVE_FIELD_NUMBER: _ClassVar[int]
     name: str
     weight: float
     stdio: StdioTest
     call: CallTest
     assertion: AssertTest
-    def __init__(self, name: _Optional[str] = ..., weight: _Optional[float] = ..., stdio: _Optional[_Union[StdioTest, _Mapping]] = ..., call: _Optional[_Union[CallTest, _Mapping]] = ..., assertion: _Optional[_Union[AssertTest, _Mapping]] = ...) -> None: ...
+    interactive: InteractiveTest
+    def __init__(self, name: _Optional[str] = ..., weight: _Optional[float] = ..., stdio: _Optional[_Union[StdioTest, _Mapping]] = ..., call: _Optional[_Union[CallTest, _Mapping]] = ..., assertion: _Optional[_Union[AssertTest, _Mapping]] = ..., interactive: _Optional[_Union[InteractiveTest, _Mapping]] = ...) -> None: ...
+
+class InteractiveTest(_message.Message):
+    __slots__ = ("input", "answer")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    input: bytes
+    answer: bytes
+    def __init__(self, input: _Optional[bytes] = ..., answer: _Optional[bytes] = ...) -> None: ...
 
 class StdioTest(_message.Message):
     __slots__ = ("stdin", "expected_stdout", "match", "float_tolerance")
@@ -163,7 +198,7 @@ class Timing(_message.Message):
     def __init__(self, queue_s: _Optional[float] = ..., run_s: _Optional[float] = ..., total_s: _Optional[float] = ...) -> None: ...
 
 class TestResult(_message.Message):
-    __slots__ = ("name", "verdict", "wall_time_s", "cpu_time_s", "peak_memory_kb", "exit_code", "signal", "stdout", "stderr", "message")
+    __slots__ = ("name", "verdict", "wall_time_s", "cpu_time_s", "peak_memory_kb", "exit_code", "signal", "stdout", "stderr", "message", "score")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     WALL_TIME_S_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +209,7 @@ class TestResult(_message.Message):
     STDOUT_FIELD_NUMBER: _ClassVar[int]
     STDERR_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
     name: str
     verdict: Verdict
     wall_time_s: float
@@ -184,7 +220,8 @@ class TestResult(_message.Message):
     stdout: bytes
     stderr: bytes
     message: str
-    def __init__(self, name: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., wall_time_s: _Optional[float] = ..., cpu_time_s: _Optional[float] = ..., peak_memory_kb: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[int] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., message: _Optional[str] = ...) -> None: ...
+    score: float
+    def __init__(self, name: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., wall_time_s: _Optional[float] = ..., cpu_time_s: _Optional[float] = ..., peak_memory_kb: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[int] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., message: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
 
 class ScoreResponse(_message.Message):
     __slots__ = ("request_id", "verdict", "reward", "passed", "total", "tests", "compile", "timing", "cached", "runtime", "error")
@@ -243,10 +280,14 @@ class ListRuntimesResponse(_message.Message):
     def __init__(self, runtimes: _Optional[_Iterable[_Union[RuntimeInfo, _Mapping]]] = ...) -> None: ...
 
 class RegisterTestsRequest(_message.Message):
-    __slots__ = ("tests",)
+    __slots__ = ("tests", "checker", "interactor")
     TESTS_FIELD_NUMBER: _ClassVar[int]
+    CHECKER_FIELD_NUMBER: _ClassVar[int]
+    INTERACTOR_FIELD_NUMBER: _ClassVar[int]
     tests: _containers.RepeatedCompositeFieldContainer[TestCase]
-    def __init__(self, tests: _Optional[_Iterable[_Union[TestCase, _Mapping]]] = ...) -> None: ...
+    checker: JudgeProgram
+    interactor: JudgeProgram
+    def __init__(self, tests: _Optional[_Iterable[_Union[TestCase, _Mapping]]] = ..., checker: _Optional[_Union[JudgeProgram, _Mapping]] = ..., interactor: _Optional[_Union[JudgeProgram, _Mapping]] = ...) -> None: ...
 
 class RegisterTestsResponse(_message.Message):
     __slots__ = ("tests_ref",)
