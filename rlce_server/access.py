@@ -31,6 +31,7 @@ import grpc
 
 log = logging.getLogger("rlce.access")
 MIN_TOKEN_CHARS = 16
+MIN_KEY_BYTES = 32
 
 
 class AccessError(ValueError):
@@ -70,6 +71,17 @@ def read_tokens(path: Path) -> tuple[bytes, ...]:
         return parse_tokens(data.decode("ascii"), str(path))
     except UnicodeDecodeError:
         raise AccessError(f"{path}: a tokens file is ASCII text") from None
+
+
+def read_key(path: Path, what: str) -> bytes:
+    """A secret key file's bytes (surrounding whitespace dropped), at least ``MIN_KEY_BYTES`` long."""
+    key = read_file(path, what).strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise AccessError(
+            f"{path}: the {what} has {len(key)} bytes; at least {MIN_KEY_BYTES} are needed "
+            f"(e.g. `openssl rand -hex 32 > {path}`)"
+        )
+    return key
 
 
 def presented_token(authorization: str | None) -> str | None:

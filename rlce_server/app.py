@@ -6,7 +6,7 @@ NOT_SERVING -> in-flight work drains within the grace period -> every
 container this server made is removed.
 
 Access (``settings.access``): the auth interceptor before the metrics one,
-TLS on the gRPC and metrics ports.
+TLS on the gRPC and metrics ports, the shared cache tier signed.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from .errors import SandboxFault
 from .metrics import Metrics
 from .runtimes import RuntimeSpec, load_runtimes
 from .sandbox.backend import Backend
-from .scheduling.cache import RedisStore, ResultCache
+from .scheduling.cache import RedisStore, ResultCache, SharedStore, SignedStore
 from .scheduling.pool import Pool
 from .scheduling.scorer import Scorer
 from .service import SERVICE_NAME
@@ -100,7 +100,11 @@ class App:
         self.scorer = Scorer(settings, self.pools, self.digests, self.metrics, self.specs, selftests)
         self.cache: ResultCache | None = None
         if settings.cache_max_bytes > 0:
-            shared = RedisStore(settings.cache_redis_url, settings.cache_ttl_s) if settings.cache_redis_url else None
+            shared: SharedStore | None = None
+            if settings.cache_redis_url:
+                assert settings.cache_hmac_key is not None  # Settings refuses Redis without a key
+                redis = RedisStore(settings.cache_redis_url, settings.cache_ttl_s)
+                shared = SignedStore(redis, settings.cache_hmac_key, self.metrics.cache_rejected.inc)
             self.cache = ResultCache(settings.cache_max_bytes, self.metrics, shared)
         self.health = health.aio.HealthServicer()
         self.server: grpc.aio.Server | None = None

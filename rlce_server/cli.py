@@ -64,7 +64,7 @@ ACCESS_FLAGS = ["auth_tokens_file", "tls_cert", "tls_key", "tls_client_ca"]
 
 def cmd_serve(args: argparse.Namespace) -> int:
     keys = ["host", "port", "metrics_port", "workers", "runtimes", "isolation", "recycle_after_jobs"]
-    keys += ["container_runtime", *ACCESS_FLAGS]
+    keys += ["container_runtime", "cache_max_bytes", "cache_redis_url", "cache_hmac_key_file", *ACCESS_FLAGS]
     settings = _settings(args, keys)
     asyncio.run(_serve(settings))
     return 0
@@ -195,6 +195,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--container-runtime", dest="container_runtime", help="e.g. runsc (gVisor)")
     s.add_argument("--cache-max-bytes", dest="cache_max_bytes", type=int, help="local result cache size; 0: off")
     s.add_argument("--cache-redis-url", dest="cache_redis_url", help="share the result cache on Redis")
+    s.add_argument("--cache-hmac-key-file", dest="cache_hmac_key_file", type=Path, help="signs Redis entries")
     _access_flags(s, None)  # the settings read RLCE_AUTH_TOKENS_FILE, RLCE_TLS_CERT, ... themselves
     s.set_defaults(func=cmd_serve)
 

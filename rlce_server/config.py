@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .access import ServerAccess
+from .access import ServerAccess, read_key
 from .domain import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     cache_max_bytes: int = Field(256 << 20, ge=0)
     cache_redis_url: str = Field("", description="e.g. redis://host:6379/0: a cache shared by several servers")
     cache_ttl_s: int = Field(7 * 24 * 3600, ge=1)
+    cache_hmac_key_file: Path | None = Field(None, description="signs the shared tier's entries; Redis needs it")
 
     # access (docs/OPERATIONS.md "Access"): read and checked at start; none of them: open, plaintext
     auth_tokens_file: Path | None = Field(None, description="one token per line: every RPC but health needs one")
@@ -151,6 +152,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     _access: ServerAccess = PrivateAttr(default_factory=ServerAccess)
+    _cache_hmac_key: bytes | None = PrivateAttr(None)
 
     def image_name(self, runtime: str) -> str:
         return f"{self.image_prefix}{runtime}:{self.image_tag}"
@@ -158,9 +160,20 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _read_access_files(self) -> Settings:
         self._access = ServerAccess.load(self.auth_tokens_file, self.tls_cert, self.tls_key, self.tls_client_ca)
+        if self.cache_hmac_key_file is not None:
+            self._cache_hmac_key = read_key(self.cache_hmac_key_file, "cache HMAC key")
+        elif self.cache_redis_url and self.cache_max_bytes > 0:
+            raise ValueError(
+                "cache_redis_url without cache_hmac_key_file: whoever can write to that Redis could write "
+                "rewards; give every server the same key (--cache-hmac-key-file, e.g. `openssl rand -hex 32`)"
+            )
         return self
 
     @property
     def access(self) -> ServerAccess:
         """Tokens and TLS, as read from their files at start."""
         return self._access
+
+    @property
+    def cache_hmac_key(self) -> bytes | None:
+        return self._cache_hmac_key

@@ -103,6 +103,11 @@ class Metrics:
         )
         self.cache_bytes = Gauge("rlce_cache_size_bytes", "Bytes held by the local result cache", registry=registry)
         self.cache_entries = Gauge("rlce_cache_entries", "Entries in the local result cache", registry=registry)
+        self.cache_rejected = Counter(
+            "rlce_cache_shared_rejected_total",
+            "Shared-tier entries whose signature did not check (unsigned, forged, moved), taken as misses",
+            registry=registry,
+        )
         self.unauthenticated = Counter(
             "rlce_api_unauthenticated_requests_total",
             "Requests refused for want of a valid token, by port (grpc, metrics)",

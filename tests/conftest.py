@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import socket
-from collections.abc import Iterator
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_listening(port: int, alive: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
+    """Block until ``what`` (a process the test started) accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert alive(), f"{what} exited"
+            assert time.monotonic() < deadline, f"{what} does not listen on {port}"
+            time.sleep(0.05)
+
+
 def dataset(rel: str) -> list[dict[str, Any]]:
     """Rows of a benchmark file under ../shared/datasets (JSONL, JSON, gzipped or not)."""
     path = DATASETS / rel
@@ -46,6 +62,23 @@ def dataset(rel: str) -> list[dict[str, Any]]:
             data: Any = json.load(fh)
             return list(data)
         return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture()
+def redis_url() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real redis-server on a free loopback port, for one test: (url, process)."""
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server is not installed (scripts/setup installs Debian's redis-server)"
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_listening(port, lambda: proc.poll() is None, "redis-server")
+    yield f"redis://127.0.0.1:{port}/0", proc
+    proc.kill()
+    proc.wait(10)
 
 
 @pytest.fixture(scope="session")

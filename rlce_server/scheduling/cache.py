@@ -13,12 +13,21 @@ coalesced: one runs, the others wait for its answer.
 What is never cached: SANDBOX_ERROR (ours, not the program's) and anything
 when the request sets ``policy.no_cache``. A Redis that fails is a miss,
 never a failed request.
+
+The shared tier is signed (``SignedStore``): whoever can write to that Redis
+must not be able to write rewards. Each entry carries an HMAC-SHA256, under a
+key only the servers hold, of its name and value; an entry that does not
+check (unsigned, forged, another key's, moved from another name) is a miss,
+counted in ``rlce_cache_shared_rejected_total``. Entry names carry a key id,
+so servers with different keys (a key rotation) do not see each other's
+entries as forgeries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -77,6 +86,55 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+TAG_BYTES = 32
+
+
+def _tag(key: bytes, name: str, value: bytes) -> bytes:
+    return hmac.new(key, b"rlce-cache-entry-v1\0" + name.encode() + b"\0" + value, hashlib.sha256).digest()
+
+
+def sign(key: bytes, name: str, value: bytes) -> bytes:
+    """The entry stored under ``name``: its tag, then the value."""
+    return _tag(key, name, value) + value
+
+
+def verify(key: bytes, name: str, entry: bytes) -> bytes | None:
+    """The value of a signed entry read from ``name``, or None if its tag does not check."""
+    tag, value = entry[:TAG_BYTES], entry[TAG_BYTES:]
+    return value if hmac.compare_digest(tag, _tag(key, name, value)) else None
+
+
+class SignedStore:
+    """A shared store whose entries are signed; an entry that fails the check is a miss."""
+
+    def __init__(self, inner: SharedStore, key: bytes, rejected: Callable[[], None]) -> None:
+        self.inner = inner
+        self.key = key
+        self.rejected = rejected
+        self.key_id = hmac.new(key, b"rlce-cache-key-id", hashlib.sha256).hexdigest()[:16]
+
+    def name(self, key: str) -> str:
+        return f"{self.key_id}:{key}"
+
+    async def get(self, key: str) -> bytes | None:
+        name = self.name(key)
+        entry = await self.inner.get(name)
+        if entry is None:
+            return None
+        value = verify(self.key, name, entry)
+        if value is None:
+            log.warning("shared cache entry %s failed its signature check: ignored", name)
+            self.rejected()
+        return value
+
+    async def set(self, key: str, value: bytes) -> None:
+        name = self.name(key)
+        await self.inner.set(name, sign(self.key, name, value))
+
+    async def close(self) -> None:
+        await self.inner.close()
 
 
 class _Flight:

@@ -3,17 +3,10 @@ cache shared by two servers on a real redis-server."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from rlce_server.client import Client, call, pb, request, stdio
-from tests.conftest import free_port
 
 from .server import ServerThread
 
@@ -57,33 +50,12 @@ def test_identical_requests_in_flight_are_coalesced(server, client):
     assert answered_without_running() - before == 5 and misses._value.get() - missed == 1
 
 
-@pytest.fixture()
-def redis_url():
-    exe = shutil.which("redis-server")
-    assert exe, "redis-server is not installed (scripts/setup installs Debian's redis-server)"
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0", proc
-    proc.kill()
-    proc.wait(10)
-
-
-def test_two_servers_share_results_through_redis(images, redis_url):
+def test_two_servers_share_results_through_redis(images, redis_url, tmp_path):
     url, redis_proc = redis_url
-    a = ServerThread(workers=1, cache_redis_url=url).start()
-    b = ServerThread(workers=1, cache_redis_url=url).start()
+    key = tmp_path / "cache-hmac.key"
+    key.write_text("k" * 32)
+    a = ServerThread(workers=1, cache_redis_url=url, cache_hmac_key_file=key).start()
+    b = ServerThread(workers=1, cache_redis_url=url, cache_hmac_key_file=key).start()
     try:
         program = unique(ADD)
         tests = [call("add", [20, 22], 42)]
