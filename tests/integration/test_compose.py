@@ -1,5 +1,6 @@
 """deploy/docker-compose.yml: validated by docker-compose, and its rlce
-service built from the repository and brought up for real on this engine.
+service built from the repository and brought up for real on this engine,
+with the secrets deploy/make-secrets makes (TLS and tokens on both ports).
 
 Prometheus and Grafana come from a registry; where none answers (as on the
 development machine) only their configuration is checked here (promtool,
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
+SECRETS = ROOT / "deploy" / "secrets"
 ADD = "def add(a, b):\n    return a + b\n"
 
 
@@ -29,6 +33,8 @@ ADD = "def add(a, b):\n    return a + b\n"
 def compose_cmd() -> list[str]:
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is not installed (scripts/setup installs Debian's docker-compose)"
+    made = subprocess.run([str(ROOT / "deploy" / "make-secrets")], capture_output=True, text=True)  # keeps what exists
+    assert made.returncode == 0, made.stderr
     return [exe, "-f", str(COMPOSE), "-p", f"rlcetest{os.getpid()}"]
 
 
@@ -57,13 +63,25 @@ def test_compose_rlce_service_serves_and_cleans_up(images, engine, compose_cmd):
     up = subprocess.run([*compose_cmd, "up", "-d", "--build", "rlce"], env=env, capture_output=True, text=True)
     try:
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
-        target = f"127.0.0.1:{grpc_port}"
-        wait_serving(target, timeout_s=300)
-        with Client(target) as client:
+        target, ca = f"127.0.0.1:{grpc_port}", SECRETS / "ca.crt"
+        wait_serving(target, timeout_s=300, tls_ca=ca)
+        with Client(target, token=(SECRETS / "trainer.token").read_text().strip(), tls_ca=ca) as client:
             resp = client.score("python", ADD, [call("add", [2, 3], 5), call("add", [2, 2], 5)], timeout_s=60)
             assert (resp.verdict, resp.passed) == (pb.WRONG_ANSWER, 1)
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+        scrape = urllib.request.Request(
+            f"https://127.0.0.1:{metrics_port}/metrics",
+            headers={"Authorization": f"Bearer {(SECRETS / 'prometheus.token').read_text().strip()}"},
+        )
+        with urllib.request.urlopen(scrape, timeout=10, context=ssl.create_default_context(cafile=str(ca))) as r:
             assert 'rlce_api_requests_total{code="OK",rpc="Score"} 1.0' in r.read().decode()
+        # its health check (wait_serving over TLS) passes: the container turns healthy
+        (container,) = subprocess.run(
+            [*compose_cmd, "ps", "-q", "rlce"], env=env, capture_output=True, text=True
+        ).stdout.split()
+        deadline = time.monotonic() + 120
+        while (status := engine.containers.get(container).attrs["State"]["Health"]["Status"]) != "healthy":
+            assert status == "starting" and time.monotonic() < deadline, status
+            time.sleep(1)
         sandboxes = engine.containers.list(filters={"label": f"rlce.server={instance}"})
         assert sandboxes, "the server in compose made its sandboxes on the host engine"
     finally:

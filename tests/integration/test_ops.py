@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -21,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rlce_server.client import Client, call, pb
 from tests.conftest import free_port
 
+from .prometheus import eventually, prometheus
 from .server import ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,45 +52,8 @@ def metered(images):
 
 
 def test_real_prometheus_counts_the_requests_just_sent(metered, tmp_path):
-    exe = shutil.which("prometheus")
-    assert exe, "prometheus is not installed (scripts/setup installs Debian's prometheus)"
-    port = free_port()
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "global": {"scrape_interval": "1s"},
-                "scrape_configs": [
-                    {
-                        "job_name": "rlce",
-                        "static_configs": [{"targets": [f"127.0.0.1:{metered.settings.metrics_port}"]}],
-                    }
-                ],
-            }
-        )
-    )
-    prom = subprocess.Popen(
-        [
-            exe,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def query(q: str) -> float | None:
-        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                data = json.load(resp)
-        except OSError:
-            return None
-        result = data["data"]["result"]
-        return float(result[0]["value"][1]) if result else 0.0
-
-    try:
+    job = {"job_name": "rlce", "static_configs": [{"targets": [f"127.0.0.1:{metered.settings.metrics_port}"]}]}
+    with prometheus([job], tmp_path) as query:
         with Client(metered.target) as client:
             for i in range(7):
                 assert client.score("python", ADD, [call("add", [i, 1], i + 1)], no_cache=True).verdict == pb.ACCEPTED
@@ -100,24 +63,25 @@ def test_real_prometheus_counts_the_requests_just_sent(metered, tmp_path):
         q_ok = 'sum(rlce_api_requests_total{rpc="Score",code="OK"})'
         q_bad = 'sum(rlce_api_requests_total{rpc="Score",code="INVALID_ARGUMENT"})'
         q_acc = 'sum(rlce_scoring_verdicts_total{language="python",verdict="ACCEPTED"})'
-        deadline = time.monotonic() + 60
-        while True:
-            got = (query(q_ok), query(q_bad), query(q_acc))
-            # the self-test scored one ACCEPTED job before any request
-            if got == (7.0, 1.0, 8.0):
-                break
-            assert prom.poll() is None, "prometheus exited"
-            assert time.monotonic() < deadline, f"Prometheus saw {got}, expected (7, 1, 8)"
-            time.sleep(0.5)
-    finally:
-        prom.terminate()
-        prom.wait(30)
+        # the self-test scored one ACCEPTED job before any request
+        eventually(lambda: (query(q_ok), query(q_bad), query(q_acc)), (7.0, 1.0, 8.0), timeout_s=60)
 
 
-def test_promtool_accepts_the_deploy_config():
+def test_promtool_accepts_the_deploy_config(tmp_path):
+    """With the files it names: the compose secrets Prometheus gets, as deploy/make-secrets makes them."""
     exe = shutil.which("promtool")
     assert exe, "promtool is not installed (Debian's prometheus package has it)"
-    out = subprocess.run([exe, "check", "config", str(DEPLOY / "prometheus.yml")], capture_output=True, text=True)
+    made = subprocess.run([str(DEPLOY / "make-secrets"), str(tmp_path / "secrets")], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    text = (DEPLOY / "prometheus.yml").read_text()
+    for name in compose["services"]["prometheus"]["secrets"]:
+        text = text.replace(
+            f"/run/secrets/{name}", str(tmp_path / "secrets" / Path(compose["secrets"][name]["file"]).name)
+        )
+    assert "/run/secrets/" not in text, "prometheus.yml names a file compose does not give Prometheus"
+    (tmp_path / "prometheus.yml").write_text(text)
+    out = subprocess.run([exe, "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
