@@ -162,7 +162,7 @@ class TestOutcome:
     stderr: bytes = b""
     message: str = ""
     score: float | None = None  # share of the weight earned; None: 1 if ACCEPTED, else 0
-    # what the sandbox stopped in this test (telemetry, rlce_hacks_total{kind}): e.g.
+    # what the sandbox stopped in this test (telemetry, rlce_sandbox_stopped_total{kind}): e.g.
     # "denied_syscall", "exit_without_record", "nonce_missing", "driver_retired"
     hacks: list[str] = field(default_factory=list)
 

@@ -75,7 +75,7 @@ class Metrics:
             registry=registry,
         )
         self.hacks = Counter(
-            "rlce_hacks_total",
+            "rlce_sandbox_stopped_total",
             "What the sandbox stopped, by kind (reward hacking showing in training)",
             ["language", "kind"],
             registry=registry,

@@ -85,8 +85,11 @@ def convert_test(tc: pb.TestCase, field: str) -> TestCase:
         c = tc.call
         if not c.entry_point:
             raise InvalidRequest(f"{field}.call.entry_point", "is required")
-        if not c.entry_point.isidentifier():
-            raise InvalidRequest(f"{field}.call.entry_point", f"{c.entry_point[:80]!r} is not an identifier")
+        parts = c.entry_point.split(".")
+        if len(parts) > 2 or not all(p.isidentifier() for p in parts):
+            raise InvalidRequest(
+                f"{field}.call.entry_point", f"{c.entry_point[:80]!r} is not a function name or Class.method"
+            )
         args = _json(f"{field}.call.args_json", c.args_json or "[]")
         if not isinstance(args, list):
             raise InvalidRequest(f"{field}.call.args_json", "must be a JSON array of arguments")

@@ -46,9 +46,7 @@ def _grade(test: TestCase, facts: RunFacts, context: Context) -> GradeResult:
     out = measured(test, facts)
     spec = test.spec
     if isinstance(spec, InteractiveSpec):
-        # an interactor that rejected first keeps its word over the program's later failure
-        judge_first = facts.judge_first and facts.judge is not None and facts.judge.process.exit_code != 0
-        if not judge_first and limit_verdict(out, facts, context.limits) is not None:
+        if limit_verdict(out, facts, context.limits) is not None:
             return Graded(out)
         return Graded(interactive.grade(out, facts, context.interactor_points_max, context.checker_points_max))
     if limit_verdict(out, facts, context.limits) is not None:

@@ -60,17 +60,22 @@ def broken(row: dict) -> str:
 @pytest.fixture(scope="module")
 def rl_server(images):
     """A real server; programs carrying a marker meet an injected sandbox fault
-    (raised where a real one is, so the answer is a real SANDBOX_ERROR)."""
+    (raised where a real one is, so the answer is a real SANDBOX_ERROR). An
+    outage, not the program: the scorer's control run of that request (its
+    program replaced by the runtime's own) meets it too."""
     srv = ServerThread(workers=2, cache_max_bytes=0).start()
     real = srv.app.scorer._attempt
     seen: collections.Counter[str] = collections.Counter()
+    down: set[str] = set()
 
     async def attempt(job, start, owner):
-        if ALWAYS in job.program:
+        if ALWAYS in job.program or job.request_id.removesuffix("-control") in down:
+            down.add(job.request_id)
             raise SandboxFault("injected sandbox fault")
         if ONCE in job.program:
             seen[job.program] += 1
             if seen[job.program] <= 2:  # both of the server's own attempts: one SANDBOX_ERROR answer
+                down.add(job.request_id)
                 raise SandboxFault("injected sandbox fault, once")
         return await real(job, start, owner)
 

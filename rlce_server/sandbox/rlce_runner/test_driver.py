@@ -236,6 +236,7 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
     _bind(client, names, namespace, compiled)
     try:
         exec(compiled, namespace)
+        _run_test_functions(compiled, namespace)
     except ProgramGone as exc:
         _report(DriverStatus.PROGRAM_GONE, str(exc))
     except AssertionError as exc:
@@ -243,6 +244,8 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
         _report(DriverStatus.RUNTIME_ERROR if remote else DriverStatus.ASSERTION_FAILED, _summary(exc))
     except SystemExit as exc:
         _report(DriverStatus.TEST_INVALID, f"the test code exited early (SystemExit {exc.code!r})")
+    except _Fixture as exc:
+        _report(DriverStatus.TEST_INVALID, str(exc))
     except BaseException as exc:
         remote = isinstance(exc, RemoteError) or bool(client.gone)
         _report(DriverStatus.RUNTIME_ERROR if remote else DriverStatus.TEST_RAISED, _summary(exc))
@@ -251,14 +254,73 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
     _report(DriverStatus.PASSED)
 
 
+def _test_functions(code: types.CodeType) -> list[str]:
+    """The pytest-style test functions the test's code defines at its top level, in order."""
+    return [c.co_name for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name.startswith("test")]
+
+
+class _TestReplaced(AssertionError):
+    """A test function of the test's code is not there to run (something rebound its name)."""
+
+
+def _run_test_functions(code: types.CodeType, namespace: dict[str, Any]) -> None:
+    """Run the test's pytest-style functions, pytest's way: each one, in order, with
+    its ``@pytest.mark.parametrize`` cases. Decided by the test's own code: a
+    name the code defines as a test that is no longer that function when it is
+    due (``from solution import *`` after it, say) fails, never passes unrun."""
+    for name in _test_functions(code):
+        fn = namespace.get(name)
+        if not (isinstance(fn, types.FunctionType) and fn.__code__.co_filename == "test.py"):
+            raise _TestReplaced(f"the test function {name} was replaced before it could run")
+        for kwargs in _parametrized(fn):
+            fn(**kwargs)
+
+
+def _parametrized(fn: types.FunctionType) -> list[dict[str, Any]]:
+    """The keyword sets a function is called with: its parametrize marks' cases, crossed."""
+    cases: list[dict[str, Any]] = [{}]
+    for mark in getattr(fn, "pytestmark", []):
+        if getattr(mark, "name", "") != "parametrize":
+            continue
+        names, values = mark.args[0], mark.args[1]
+        keys = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        rows = [v.values if hasattr(v, "values") and hasattr(v, "marks") else v for v in values]
+        rows = [row if len(keys) > 1 else (row,) for row in rows]
+        cases = [{**case, **dict(zip(keys, row, strict=True))} for case in cases for row in rows]
+    wanted = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+    missing = [n for n in wanted if n not in cases[0]] if cases else []
+    if missing:
+        raise _Fixture(f"{fn.__name__} needs pytest fixtures rlce does not provide: {', '.join(missing)}")
+    return cases
+
+
+class _Fixture(Exception):
+    """The test asks for a pytest fixture: the test's problem, not the program's."""
+
+
 def _call(client: ProgramClient, names: list[Any], entry: str, args_json: str) -> NoReturn:
-    """A call test: one call, the raw returned tree goes to the host to judge."""
+    """A call test: one call, the raw returned tree goes to the host to judge.
+
+    ``entry`` is a function of the program, or ``Class.method`` (LeetCode's
+    ``class Solution``): a fresh ``Class()`` for the test, then its method."""
+    owner, _, method = entry.rpartition(".")
     ref = None
     for item in names:
-        if isinstance(item, dict) and item.get("n") == entry and item.get("k") == "ref":
+        if isinstance(item, dict) and item.get("n") == (owner or entry) and item.get("k") == "ref":
             ref = item.get("r")
     if type(ref) is not int:
-        _report(DriverStatus.RUNTIME_ERROR, f"the program defines no callable {entry!r}")
+        _report(DriverStatus.RUNTIME_ERROR, f"the program defines no callable {owner or entry!r}")
+    if owner:
+        try:
+            instance = client.request({"op": "call", "ref": ref}, (), {})
+            bound = client.request({"op": "getattr", "ref": instance._ref, "attr": method})
+            ref = bound._ref
+        except ProgramGone as exc:
+            _report(DriverStatus.PROGRAM_GONE, str(exc))
+        except AttributeError:  # a plain value came back where an object was due
+            _report(DriverStatus.RUNTIME_ERROR, f"{owner}() gave no object with a method {method!r}")
+        except BaseException as exc:
+            _report(DriverStatus.RUNTIME_ERROR, _summary(exc))
     try:
         args = [codec.encode(a) for a in json.loads(args_json)]
         reply = client.request_raw(codec.dumps({"op": "call", "ref": ref, "args": args, "kwargs": {}}))
