@@ -88,6 +88,9 @@ class JudgeBuildSpec(BuildSpec):
     # built and run by what every image has (the Python interpreter): no need to
     # build it elsewhere, its outputs include the support files
     runs_anywhere: bool = False
+    # a Python script of the outputs, forked from the sandbox's warm zygote
+    # instead of starting an interpreter per run ({build}: where the outputs are)
+    script: str = ""
 
 
 class SplitBuildSpec(BaseModel):

@@ -60,6 +60,7 @@ class Where:
     run: list[str]
     run_env: dict[str, str]
     local: bool  # built in the candidate's own sandbox (else fetched and installed)
+    script: str = ""  # a Python script forked warm (see JudgeBuildSpec.script)
 
 
 Lease = Callable[[str], Awaitable[Sandbox]]
@@ -87,7 +88,8 @@ class Judges:
             raise JudgeRefused(
                 f"{field}.language", f"a {judge.language} judge runs only beside {judge.language} programs"
             )
-        return Where(judge.language, self._build(judge, own), own.judge.run, own.judge.run_env, local)
+        build = self._build(judge, own)
+        return Where(judge.language, build, own.judge.run, own.judge.run_env, local, own.judge.script)
 
     def _build(self, judge: JudgeSpec, runtime: RuntimeSpec) -> wire.Build:
         assert runtime.judge is not None
@@ -159,7 +161,7 @@ class Judges:
                 raise SandboxFault(f"the {field} judge's build was dropped before it was installed")
             self._artifacts.move_to_end(where.build.key)
             await sandbox.install(wire.Install(where.build.key, wire.BuildRole.JUDGE, artifact), self.margin_s + 30)
-        return wire.Launch(build=where.build.key, argv=list(where.run), env=dict(where.run_env))
+        return wire.Launch(build=where.build.key, argv=list(where.run), env=dict(where.run_env), script=where.script)
 
     async def validate(
         self,

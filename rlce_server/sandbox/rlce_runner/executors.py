@@ -474,11 +474,15 @@ class Judges:
                     os.close(fd)
         return where, paths
 
-    def payload(self, call: JudgeCall, args: list[str]) -> bytes:
+    def payload(self, call: JudgeCall, args: list[str]) -> tuple[str, bytes]:
+        """The zygote role and payload of a judge: a Python script is forked warm, anything else exec'd."""
         place = self.parts.store.stage(call.launch.build, self.parts.settings.judge_uid)
+        if call.launch.script:
+            script = artifacts.expand([call.launch.script], build=place)[0]
+            return "pyjudge", json.dumps({"script": script, "args": args}).encode()
         argv = artifacts.expand(call.launch.argv, build=place) + args
         env = {k: artifacts.expand([v], build=place)[0] for k, v in call.launch.env.items()}
-        return json.dumps({"argv": argv, "env": env}).encode()
+        return "exec", json.dumps({"argv": argv, "env": env}).encode()
 
     def limits(self, call: JudgeCall) -> dict[str, Any]:
         return {
@@ -494,10 +498,11 @@ class Judges:
         where, paths = self.files(call, output)
         pipes = Pipes()
         try:
-            fds = _program_fds(pipes, b"", self.payload(call, paths), JUDGE_OUTPUT_CAP)
+            role, payload = self.payload(call, paths)
+            fds = _program_fds(pipes, b"", payload, JUDGE_OUTPUT_CAP)
             started = time.monotonic()
             try:
-                pid_id = p.zygote.spawn("exec", p.settings.judge_uid, fds, cwd=where, limits=self.limits(call))
+                pid_id = p.zygote.spawn(role, p.settings.judge_uid, fds, cwd=where, limits=self.limits(call))
             finally:
                 pipes.close_child_ends()
             outcome = pipes.pump(p.zygote, started + call.limits.wall_s, lambda: pid_id in p.zygote.exited, set())
@@ -547,18 +552,19 @@ class InteractiveExecutor:
                 pipes.to_child(payload),
                 pipes.from_child("ready", 16),
             ]
+            judge_role, judge_payload = p.judges.payload(call, paths)
             judge_fds = [
                 to_judge_r,
                 to_program_w,
                 pipes.from_child("judge_stderr", JUDGE_OUTPUT_CAP),
-                pipes.to_child(p.judges.payload(call, paths)),
+                pipes.to_child(judge_payload),
                 pipes.from_child("judge_ready", 16),
             ]
             meter = p.meter()
             started = time.monotonic()
             try:
                 judge_id = p.zygote.spawn(
-                    "exec", p.settings.judge_uid, judge_fds, cwd=where, limits=p.judges.limits(call)
+                    judge_role, p.settings.judge_uid, judge_fds, cwd=where, limits=p.judges.limits(call)
                 )
                 prog_id = p.zygote.spawn(
                     role, p.settings.candidate_uid, prog_fds, cwd=WORK_DIR, limits=p.proc_limits(limits)

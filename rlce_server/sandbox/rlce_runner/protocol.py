@@ -135,11 +135,13 @@ class Build:
 
 @dataclass(frozen=True)
 class Launch:
-    """An exec'd process: a build's outputs (by key) and its argv/env (``{build}`` filled in by the runner)."""
+    """An exec'd process: a build's outputs (by key) and its argv/env (``{build}`` filled in by the runner).
+    ``script``: instead, a Python script of the build forked from the zygote (a Python judge)."""
 
     build: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    script: str = ""
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,11 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         _limit_address_space(req.get("limits", {}), forked=role != "exec")
         if role == "script":
             _run_script(payload)
+        if role == "pyjudge":
+            from .pyjudge import run_judge
+
+            spec = json.loads(payload)
+            run_judge(str(spec["script"]), [str(a) for a in spec["args"]])
         if role == "program":
             from .program_server import serve
 
@@ -351,7 +356,7 @@ def _preload(modules: list[str]) -> None:
 # Imported by every child on its way out or when it fails: warm them here.
 # Never ``threading``: once imported, every fork runs its after-fork hook
 # (~0.7 ms and a hundred copy-on-write faults per test, docs/PERFORMANCE.md).
-_ALWAYS = ["atexit", "gc", "linecache", "traceback", "types", "weakref"]
+_ALWAYS = ["atexit", "gc", "linecache", "runpy", "traceback", "types", "weakref"]
 
 
 def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict[str, str] | None = None) -> NoReturn:
