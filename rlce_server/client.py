@@ -274,9 +274,10 @@ class Client:
     ) -> Iterable[pb.ScoreResponse]:
         return self.stub.ScoreStream(iter(requests), timeout=timeout_s, metadata=self.metadata)  # type: ignore[no-any-return]
 
-    def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
+    def register_tests(self, tests: Iterable[pb.TestCase], *, checker: pb.JudgeProgram | None = None) -> str:
+        """A ref for the tests (and the problem's checker, when it has one)."""
         resp: pb.RegisterTestsResponse = self.stub.RegisterTests(
-            pb.RegisterTestsRequest(tests=list(tests)), metadata=self.metadata
+            pb.RegisterTestsRequest(tests=list(tests), checker=checker), metadata=self.metadata
         )
         return resp.tests_ref
 
@@ -332,9 +333,10 @@ class AsyncClient:
                 await self.stub.ListRuntimes(pb.ListRuntimesRequest(), timeout=30, metadata=self.metadata)
             raise
 
-    async def register_tests(self, tests: Iterable[pb.TestCase]) -> str:
+    async def register_tests(self, tests: Iterable[pb.TestCase], *, checker: pb.JudgeProgram | None = None) -> str:
+        """A ref for the tests (and the problem's checker, when it has one)."""
         resp: pb.RegisterTestsResponse = await self.stub.RegisterTests(
-            pb.RegisterTestsRequest(tests=list(tests)), metadata=self.metadata
+            pb.RegisterTestsRequest(tests=list(tests), checker=checker), metadata=self.metadata
         )
         return resp.tests_ref
 

@@ -69,7 +69,8 @@ def stdio_tests(pairs: Sequence[tuple[str, str]], p: Profile) -> tuple[list[pb.T
     tests = []
     for i, (stdin, expected) in enumerate(pairs):
         want = expected.encode("utf-8", "surrogateescape")
-        test = pb.StdioTest(stdin=stdin.encode("utf-8", "surrogateescape"), expected_stdout=want, match=p.match)
+        test = pb.StdioTest(stdin=stdin.encode("utf-8", "surrogateescape"), expected_stdout=want)
+        test.match = p.match  # type: ignore[assignment]
         if not p.compare and p.name == "strict" and _has_float(want):
             test.match, test.float_tolerance = pb.FLOAT, 1e-6
         tests.append(pb.TestCase(name=f"test-{i}", stdio=test))
@@ -194,9 +195,8 @@ def io_problem(
     lenient_count: bool = False,
 ) -> DatasetProblem:
     """The APPS/TACO/``{inputs, outputs[, fn_name]}`` shape, selected per the profile's credit."""
-    if len(inputs) != len(outputs):
-        if not lenient_count or len(inputs) > len(outputs):
-            raise RowError(f"{len(inputs)} inputs but {len(outputs)} outputs")
+    if len(inputs) != len(outputs) and (not lenient_count or len(inputs) > len(outputs)):
+        raise RowError(f"{len(inputs)} inputs but {len(outputs)} outputs")
     picked = selected(len(inputs), inputs, p.credit)
     if fn_name:
         cases = [(list(inputs[i]) if isinstance(inputs[i], list) else [inputs[i]], outputs[i]) for i in picked]

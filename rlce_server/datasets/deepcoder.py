@@ -47,7 +47,9 @@ def default_profile(row: dict[str, Any]) -> str:
     source = str(row.get("data_source") or "").lower()
     if isinstance(tests, dict) and "functional" in tests:
         return "deepcoder_leetcode"
-    if source in LCB_SOURCES or (isinstance(tests, list) and any("testtype" in t for t in tests if isinstance(t, dict))):
+    if source in LCB_SOURCES or (
+        isinstance(tests, list) and any("testtype" in t for t in tests if isinstance(t, dict))
+    ):
         return "deepcoder_lcb"
     return "deepcoder"
 
@@ -65,9 +67,7 @@ def convert(row: dict[str, Any], fmt: str, task_id: str, p: Profile) -> DatasetP
         if "inputs" not in tests or "outputs" not in tests:
             raise RowError("tests: no inputs/outputs")
         fn = tests.get("fn_name") or None
-        return build.io_problem(
-            task_id, fmt, p, tests["inputs"], tests["outputs"], fn, True, lenient_count=True
-        )
+        return build.io_problem(task_id, fmt, p, tests["inputs"], tests["outputs"], fn, True, lenient_count=True)
     if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
         raise RowError("tests: neither a list of tests nor {inputs, outputs}")
     if any("testtype" in t for t in tests):

@@ -66,10 +66,9 @@ def detect(row: dict[str, Any]) -> str | None:
     if "public_test_cases" in row or ("private_test_cases" in row and "question_id" in row):
         return NAME
     labels = row.get("labels")
-    if isinstance(labels, str) and isinstance(row.get("test"), str) and not row["test"].lstrip().startswith("["):
-        if '"task_id"' in labels and ("leetcode/" in labels or "codeforces/" in labels or "atcoder/" in labels):
-            return SANDBOXFUSION
-    return None
+    encoded = isinstance(row.get("test"), str) and not row["test"].lstrip().startswith("[")
+    platform = isinstance(labels, str) and any(f"{p}/" in labels for p in ("leetcode", "codeforces", "atcoder"))
+    return SANDBOXFUSION if encoded and platform and '"task_id"' in str(labels) else None
 
 
 def row_id(row: dict[str, Any]) -> str | None:
@@ -83,7 +82,8 @@ def cases(tests: list[dict[str, Any]], fn_name: str | None) -> tuple[list[Any], 
     """LCB tests as (inputs, outputs, fn_name): functional inputs become argument lists."""
     if fn_name is None and any(t.get("testtype") == "functional" for t in tests):
         raise RowError("functional tests but no metadata.func_name")
-    inputs, outputs = [], []
+    inputs: list[Any] = []
+    outputs: list[Any] = []
     for i, t in enumerate(tests):
         if fn_name:
             try:

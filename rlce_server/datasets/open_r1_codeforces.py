@@ -37,8 +37,11 @@ def convert(row: dict[str, Any], fmt: str, task_id: str, p: Profile) -> DatasetP
     if row.get("interaction_format"):
         raise RowError("an interactive problem: the row carries no interactor (open-r1 cannot judge it either)")
     tests = list(build.parse(row.get("official_tests") or [], "official_tests"))
-    tests += list(build.parse(row.get("generated_tests") or [], "generated_tests") if isinstance(
-        row.get("generated_tests"), list | str) else [])
+    tests += list(
+        build.parse(row.get("generated_tests") or [], "generated_tests")
+        if isinstance(row.get("generated_tests"), list | str)
+        else []
+    )
     if not tests:
         raise RowError("no tests (open-r1 gives such a problem no reward)")
     try:

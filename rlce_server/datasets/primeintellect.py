@@ -68,19 +68,29 @@ def convert(row: dict[str, Any], fmt: str, task_id: str, p: Profile) -> DatasetP
         timeout = vi.get("timeout") if isinstance(vi.get("timeout"), int | float) else None
         if fn:
             try:
-                cases = [([_value(line) for line in str(i).split("\n")], build.parse(o, "output")) for i, o in
-                         zip(ins, outs, strict=True)]
+                calls = [
+                    ([_value(line) for line in str(i).split("\n")], build.parse(o, "output"))
+                    for i, o in zip(ins, outs, strict=True)
+                ]
             except ValueError as exc:
                 raise RowError(f"test_case_inputs/outputs: {exc}") from None
-            return build.problem(task_id, fmt, p, build.call_tests(fn, True, cases, p, wrapped=True), time_s=timeout)
-        return build.io_problem(task_id, fmt, p, [build.parse(i, "input") for i in ins],
-                                [build.parse(o, "output") for o in outs], time_s=timeout)
+            return build.problem(task_id, fmt, p, build.call_tests(fn, True, calls, p, wrapped=True), time_s=timeout)
+        return build.io_problem(
+            task_id,
+            fmt,
+            p,
+            [build.parse(i, "input") for i in ins],
+            [build.parse(o, "output") for o in outs],
+            time_s=timeout,
+        )
     vi = build.parse(row.get("verification_info"), "verification_info")
     cases = vi.get("test_cases") if isinstance(vi, dict) else None
     if not isinstance(cases, list) or not cases:
         raise RowError("verification_info: no test_cases")
     meta = build.parse(row.get("metadata") or "{}", "metadata")
-    time_s = meta.get("time_limit") if isinstance(meta, dict) and isinstance(meta.get("time_limit"), int | float) else None
+    time_s = (
+        meta.get("time_limit") if isinstance(meta, dict) and isinstance(meta.get("time_limit"), int | float) else None
+    )
     time_s = time_s if p.name == "strict" else None
     if all(c.get("type") == "function_call" for c in cases):
         fn = str(cases[0].get("fn_name") or "")
@@ -91,5 +101,11 @@ def convert(row: dict[str, Any], fmt: str, task_id: str, p: Profile) -> DatasetP
             args = _value(c.get("input"))
             calls.append((list(args) if isinstance(args, list | tuple) else [args], _value(c.get("output"))))
         return build.problem(task_id, fmt, p, build.call_tests(fn, True, calls, p, wrapped=True), time_s=time_s)
-    return build.io_problem(task_id, fmt, p, [build.text(c.get("input")) for c in cases],
-                            [build.text(c.get("output")) for c in cases], time_s=time_s)
+    return build.io_problem(
+        task_id,
+        fmt,
+        p,
+        [build.text(c.get("input")) for c in cases],
+        [build.text(c.get("output")) for c in cases],
+        time_s=time_s,
+    )

@@ -42,8 +42,11 @@ class DatasetProblem:
     def stdin_based(self) -> bool:
         return bool(self.tests) and all(t.WhichOneof("kind") == "stdio" for t in self.tests)
 
-    def program(self, code: str) -> str:
-        """What rlce sends for a candidate's source: the grader's harness or header around it."""
+    def program(self, code: str, language: str = "python") -> str:
+        """What rlce sends for a candidate's source: the grader's harness or header around it
+        (Python programs; a program in another language goes as it is)."""
+        if language != "python":
+            return code
         if self.stdin_based:
             return harness_program(self.run, code)
         return self.header + code if self.header else code

@@ -28,19 +28,23 @@ def _guarded(module: str, alias: str) -> str:
 
 
 # LiveCodeBench lcb_runner/evaluation/testing_util.py `import_string`
-LCB_HEADER = "".join(
-    f"from {m} import *\n"
-    for m in (
-        *("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random", "statistics"),
-        *("itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing"),
+LCB_HEADER = (
+    "".join(
+        f"from {m} import *\n"
+        for m in (
+            *("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random", "statistics"),
+            *("itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing"),
+        )
     )
-) + "".join(
-    f"import {m}\n"
-    for m in (
-        *("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random", "statistics"),
-        *("itertools", "functools", "operator", "io", "sys", "json"),
+    + "".join(
+        f"import {m}\n"
+        for m in (
+            *("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random", "statistics"),
+            *("itertools", "functools", "operator", "io", "sys", "json"),
+        )
     )
-) + "sys.setrecursionlimit(50000)\n"
+    + "sys.setrecursionlimit(50000)\n"
+)
 
 # APPS / TACO testing_util.py: the import lines of synthesize_std_code / synthesize_cb_code
 TACO_HEADER = (
@@ -77,7 +81,7 @@ RLLM_HEADER = (
 )
 
 # rllm BASE_LEETCODE_IMPORTS: the helpers LeetCodeDataset's tests call (written for rlce)
-LEETCODE_HELPERS = '''
+LEETCODE_HELPERS = """
 class ListNode:
     def __init__(self, val=0, next=None):
         self.val = val
@@ -127,7 +131,7 @@ def is_same_tree(p, q):
     if p is None or q is None:
         return p is q
     return p.val == q.val and is_same_tree(p.left, q.left) and is_same_tree(p.right, q.right)
-'''
+"""
 
 STRICT_CALL_HEADER = "from typing import *\n"
 

@@ -30,7 +30,21 @@ def _is_test_function(node: ast.stmt) -> bool:
     return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
 
 
-def _methods(cls: ast.ClassDef) -> list[str]:
+def _is_main_block(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` -- pytest imports the file, so it never runs."""
+    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+
+
+def _hook_call(cls: ast.ClassDef, hook: str) -> str:
+    """``_case.setup_method(...)`` as pytest calls it: with the method when it takes one."""
+    fn = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == hook), None)
+    if fn is None:
+        return ""
+    return f"_case.{hook}({'None' if len(fn.args.args) > 1 else ''})"
+
+
+def _methods(cls: ast.stmt) -> list[str]:
+    assert isinstance(cls, ast.ClassDef)
     return [n.name for n in cls.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
 
 
@@ -40,10 +54,14 @@ def split(text: str) -> list[tuple[str, str]]:
         tree = ast.parse(text)
     except SyntaxError as exc:
         raise RowError(f"the test file does not parse: {exc}") from None
-    units = [n for n in tree.body if _is_test_function(n) or (_is_test_class(n) and _methods(n))]  # type: ignore[arg-type]
+    units = [n for n in tree.body if _is_test_function(n) or (_is_test_class(n) and _methods(n))]
     if not units:
         raise RowError("the test file defines no test function (pytest would collect nothing)")
     lines = text.split("\n")
+    for node in tree.body:
+        if _is_main_block(node):
+            start, end = _span(node)
+            lines[start - 1 : end] = [""] * (end - start + 1)
     out: list[tuple[str, str]] = []
     for keep in units:
         kept = list(lines)
@@ -54,16 +72,17 @@ def split(text: str) -> list[tuple[str, str]]:
             kept[start - 1 : end] = [""] * (end - start + 1)
         code = "\n".join(kept)
         if isinstance(keep, ast.ClassDef):
-            setup = {n.name for n in keep.body if isinstance(n, ast.FunctionDef)}
+            setup, teardown = _hook_call(keep, "setup_method"), _hook_call(keep, "teardown_method")
             for method in _methods(keep):
-                call = (
-                    f"\n\ndef test_{keep.name}_{method}():\n    _case = {keep.name}()\n"
-                    + ("    _case.setup_method(None)\n" if "setup_method" in setup else "")
-                    + ("    try:\n        _case." + method + "()\n    finally:\n        _case.teardown_method(None)\n"
-                       if "teardown_method" in setup else f"    _case.{method}()\n")
-                )
+                body = [f"_case = {keep.name}()", *([setup] if setup else [])]
+                if teardown:
+                    body += ["try:", f"    _case.{method}()", "finally:", f"    {teardown}"]
+                else:
+                    body.append(f"_case.{method}()")
+                call = f"\n\ndef test_{keep.name}_{method}():\n" + "".join(f"    {b}\n" for b in body)
                 # the class stays; only the generated function is a module-level test
                 out.append((f"{keep.name}::{method}", code + call))
         else:
+            assert isinstance(keep, ast.FunctionDef | ast.AsyncFunctionDef)
             out.append((keep.name, code))
     return out

@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.console import Console
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
-from .formats import Problem, Sample, load_problems, load_samples
+from ..datasets import Credit
+from .formats import Problem, Sample, Skipped, load_problems, load_samples
 from .report import html_report, print_summary, write_jsonl
 from .scoring import EvalError, SampleResult, evaluate
 
@@ -40,15 +41,26 @@ def run(
     language: str,
     time_limit_s: float,
     report: Path | None,
+    fmt: str | None = None,
+    profile: str | None = None,
+    credit: Credit | None = None,
 ) -> int:
     console = Console(stderr=False)
-    problems = load_problems(problems_path)
+    problems = load_problems(problems_path, fmt, profile, credit)
+    broken = [p.dataset for p in problems.values() if p.dataset is not None and p.dataset.error]
+    for dp in broken:
+        console.print(f"[yellow]problem {dp.task_id}: {dp.error}[/yellow] (its samples count as failures)")
     languages = {p.language for p in problems.values()}
     if language == "auto":
         if len(languages) != 1:
             raise EvalError(f"{problems_path}: tasks in several languages {sorted(languages)}; pass --language")
         language = languages.pop()
-    samples = load_samples(samples_path, problems)
+    skipped = Skipped()
+    samples = load_samples(samples_path, problems, skipped)
+    for line in skipped.lines:
+        console.print(f"[yellow]skipped {line}[/yellow]")
+    if skipped.lines:
+        console.print(f"{len(skipped.lines)} sample rows skipped")
     if not samples:
         raise EvalError(f"{samples_path}: no samples")
     console.print(f"{len(samples)} samples for {len({s.task_id for s in samples})} of {len(problems)} tasks")

@@ -16,6 +16,17 @@ Problems (one row per task):
   (EvalPlus) match task ``N``.
 * stdio sets (``tests: [{input, output}]``, e.g. codecontests-cc300): one
   stdio test per pair, compared by tokens.
+* the datasets code RL trains on (LiveCodeBench, TACO, APPS, CodeContests,
+  Code-Contests-Plus, open-r1 Codeforces, PrimeIntellect, DeepCoder, KodCode)
+  and ``rlce convert``'s own problem rows: ``rlce_server.datasets``, judged
+  by each dataset's grader profile (docs/DATASETS.md). A malformed row is a
+  problem whose samples are reported failures, not a refused file.
+
+Samples of dataset problems: ``task_id`` (or the format's own id field, e.g.
+``question_id``; a problems file without ids is named by 0-based row
+position), ``solution`` (a whole program) or ``completion`` (model text, the
+code extracted from its fences as the adapters do), optional ``language``.
+A malformed sample is reported and skipped (counted), never a refusal.
 
 Samples: JSONL with ``task_id`` and one of ``completion`` / ``generation``
 (human-eval convention: the program is ``prompt + completion``; a completion
@@ -41,7 +52,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import datasets
 from .._proto.rlce.v1 import scorer_pb2 as pb
+from ..datasets import Credit, DatasetProblem
+from ..rl.extract import extract_code
 from . import humaneval_x
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
@@ -58,6 +72,7 @@ class Problem:
     entry_point: str = ""
     tests: list[pb.TestCase] = field(default_factory=list)
     imports: str = ""
+    dataset: DatasetProblem | None = None  # a dataset row: judge, limits, harness, credit
 
 
 @dataclass
@@ -66,6 +81,15 @@ class Sample:
     index: int
     program: str
     extra: dict[str, Any] = field(default_factory=dict)
+    language: str = ""  # the sample's own (datasets), else the evaluation's
+    failure: tuple[str, str] = ("", "")  # (verdict, why): decided here, never sent
+
+
+@dataclass
+class Skipped:
+    """Sample rows that could not be read (reported and counted, not scored)."""
+
+    lines: list[str] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -87,12 +111,26 @@ def _mbpp_id(task_id: Any) -> str:
     return str(task_id).split("/")[-1]
 
 
-def load_problems(path: Path) -> dict[str, Problem]:
+def dataset_problem(p: DatasetProblem) -> Problem:
+    return Problem(p.task_id, "dataset", language=p.language, tests=list(p.tests), dataset=p)
+
+
+def load_problems(
+    path: Path, fmt: str | None = None, profile: str | None = None, credit: Credit | None = None
+) -> dict[str, Problem]:
+    """Every problem of a file; ``fmt`` forces a dataset format (``profile``/``credit``
+    choose the grader rules and test selection of dataset rows)."""
     rows = read_rows(path)
     if not rows:
         raise ValueError(f"{path}: no problems")
     problems: dict[str, Problem] = {}
-    for row in rows:
+    recognised = 0
+    for index, row in enumerate(rows):
+        if fmt or profile or credit or datasets.detect(row):
+            dp = datasets.convert(row, fmt=fmt, profile_name=profile, index=index, credit=credit)
+            recognised += dp.format != "unknown"
+            problems[dp.task_id] = dataset_problem(dp)
+            continue
         called = re.findall(r"^check\((\w+)\)", str(row.get("test", "")), re.M)
         if "test" in row and "prompt" in row and ("entry_point" in row or called):
             # HumanEval gives entry_point; HumanEval-X's test already ends in check(name)
@@ -136,8 +174,13 @@ def load_problems(path: Path) -> dict[str, Problem]:
             ]
             p = Problem(str(row.get("problem_id", row.get("task_id"))), "stdio", tests=tests)
         else:
-            raise ValueError(f"{path}: unrecognised problem row with fields {sorted(row)[:12]}")
+            unknown = datasets.convert(row, index=index)  # reported: its samples fail, the file goes on
+            problems[unknown.task_id] = dataset_problem(unknown)
+            continue
+        recognised += 1
         problems[p.task_id] = p
+    if not recognised:
+        raise ValueError(f"{path}: unrecognised problem row with fields {sorted(rows[0])[:12]}")
     return problems
 
 
@@ -172,12 +215,52 @@ def _closest(prompt: str, problems: dict[str, Problem]) -> Problem | None:
     return best
 
 
-def load_samples(path: Path, problems: dict[str, Problem]) -> list[Sample]:
+_ID_FIELDS = ("task_id", "question_id", "problem_id", "id", "hash_id", "name")
+
+
+def _dataset_sample(row: dict[str, Any], problems: dict[str, Problem], counters: dict[str, int]) -> Sample | str:
+    """A sample of a dataset problem, or why the row cannot be one."""
+    task = next((str(row[k]) for k in _ID_FIELDS if row.get(k) not in (None, "") and str(row[k]) in problems), None)
+    if task is None:
+        given = next((f"{k}={row[k]!r}" for k in _ID_FIELDS if row.get(k) not in (None, "")), "no task_id")
+        return f"no problem for this sample ({given})"
+    problem = problems[task]
+    dp = problem.dataset
+    language = str(row.get("language") or problem.language)
+    idx = counters.get(task, 0)
+    counters[task] = idx + 1
+    extra: dict[str, Any] = {k: row[k] for k in ("passed", "result", "expected") if k in row}
+    if "solution" in row:
+        code: str | None = str(row["solution"])
+    elif "completion" in row or "generation" in row:
+        raw = row.get("completion", row.get("generation"))
+        code = extract_code(raw, language, require_fence=bool(dp and dp.fence_required))
+    else:
+        return Sample(task, idx, "", extra, language, ("INVALID_REQUEST", "the sample has no solution or completion"))
+    if dp is not None and dp.error:
+        return Sample(task, idx, "", extra, language, ("INVALID_REQUEST", f"malformed problem row: {dp.error}"))
+    if code is None:
+        return Sample(task, idx, "", extra, language, ("NO_CODE", "no code block in the completion"))
+    program = dp.program(code, language) if dp is not None else code
+    return Sample(task, idx, program, extra, language)
+
+
+def load_samples(path: Path, problems: dict[str, Problem], skipped: Skipped | None = None) -> list[Sample]:
     rows = read_rows(path)
     by_prompt = {p.prompt: p for p in problems.values() if p.prompt}
     samples: list[Sample] = []
     counters: dict[str, int] = {}
+    lenient = any(p.dataset is not None for p in problems.values())
     for line, row in enumerate(rows, 1):
+        if lenient:
+            got = _dataset_sample(row, problems, counters)
+            if isinstance(got, str):
+                if skipped is None:
+                    raise ValueError(f"{path}:{line}: {got}")
+                skipped.lines.append(f"{path}:{line}: {got}")
+            else:
+                samples.append(got)
+            continue
         if "samples" in row and "prompt" in row and "task_id" not in row:  # CodeT
             problem = by_prompt.get(row["prompt"]) or _closest(row["prompt"], problems)
             if problem is None:

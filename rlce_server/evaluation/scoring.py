@@ -46,12 +46,13 @@ class RateColumn(ProgressColumn):
         return Text(f"{task.speed:.1f} samples/s" if task.speed else "", style="progress.data.speed")
 
 
-def _result(sample: Sample, resp: pb.ScoreResponse) -> SampleResult:
+def _result(sample: Sample, resp: pb.ScoreResponse, problem: Problem) -> SampleResult:
+    reward = problem.dataset.reward(resp) if problem.dataset is not None else resp.reward
     return SampleResult(
         task_id=sample.task_id,
         index=sample.index,
         verdict=pb.Verdict.Name(resp.verdict),
-        reward=resp.reward,
+        reward=reward,
         passed=resp.verdict == pb.ACCEPTED,
         tests=[
             {
@@ -84,16 +85,44 @@ async def evaluate(
     sets registered once, our failures retried), with a progress bar."""
     async with AsyncClient(target) as client:
         known = [r.name for r in (await client.list_runtimes()).runtimes]
-    if language not in known:
+    if language not in known and not all(p.dataset is not None for p in problems.values()):
         raise EvalError(f"the server at {target} has no {language!r} runtime (it has {', '.join(known)})")
-    batch = [BatchSample(s.program, problems[s.task_id].tests, language, limits=limits, policy=None) for s in samples]
+    decided: dict[int, SampleResult] = {}
+    batch: list[BatchSample] = []
+    sent: list[int] = []
+    for i, s in enumerate(samples):
+        problem = problems[s.task_id]
+        lang = s.language or language
+        verdict, why = s.failure
+        if not verdict and lang not in known:
+            verdict, why = "INVALID_REQUEST", f"the server has no {lang!r} runtime (it has {', '.join(known)})"
+        if verdict:
+            decided[i] = SampleResult(s.task_id, s.index, verdict, 0.0, False, error=why, extra=s.extra)
+            continue
+        batch.append(_batch_sample(s, problem, lang, limits))
+        sent.append(i)
     scorer = BatchScorer(target)
     columns = [BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn()]
     try:
         with Progress(*columns, disable=not show_progress, transient=False) as progress:
             bar = progress.add_task("scoring", total=len(samples))
+            progress.advance(bar, len(decided))
             answers = await scorer.score(batch, on_answer=lambda _i, _r: progress.advance(bar))
     finally:
         await scorer.close()
     unscored = pb.ScoreResponse(verdict=pb.SANDBOX_ERROR, error="no answer after retries (sandbox failures)")
-    return [_result(s, resp if resp is not None else unscored) for s, resp in zip(samples, answers, strict=True)]
+    for i, resp in zip(sent, answers, strict=True):
+        s = samples[i]
+        decided[i] = _result(s, resp if resp is not None else unscored, problems[s.task_id])
+    return [decided[i] for i in range(len(samples))]
+
+
+def _batch_sample(s: Sample, problem: Problem, language: str, limits: pb.Limits | None) -> BatchSample:
+    """The request of one sample: a dataset problem brings its judge, limits and credit rules."""
+    dp = problem.dataset
+    if dp is None:
+        return BatchSample(s.program, problem.tests, language, limits=limits, policy=None)
+    own = pb.Limits()
+    if dp.limits is not None:
+        own.CopyFrom(dp.limits)
+    return BatchSample(s.program, dp.tests, language, limits=own, policy=dp.policy(), checker=dp.checker)

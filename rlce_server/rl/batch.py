@@ -34,7 +34,8 @@ _RETRY_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED,
 
 @dataclass
 class Sample:
-    """One program to score. ``tests`` or ``tests_ref``; limits/policy optional."""
+    """One program to score. ``tests`` or ``tests_ref``; limits/policy optional; ``checker``:
+    the problem's judge (registered with its tests when the set is shared)."""
 
     program: str
     tests: Sequence[pb.TestCase] = ()
@@ -42,6 +43,7 @@ class Sample:
     limits: pb.Limits | None = None
     policy: pb.ScoringPolicy | None = None
     tests_ref: str = ""
+    checker: pb.JudgeProgram | None = None
 
 
 @dataclass
@@ -59,11 +61,13 @@ def _code(exc: grpc.RpcError) -> grpc.StatusCode | None:
     return code() if callable(code) else None
 
 
-def _tests_key(tests: Sequence[pb.TestCase]) -> str:
+def _tests_key(tests: Sequence[pb.TestCase], checker: pb.JudgeProgram | None = None) -> str:
     h = hashlib.sha256()
     for t in tests:
         data = t.SerializeToString(deterministic=True)
         h.update(len(data).to_bytes(8, "big") + data)
+    if checker is not None:  # the same tests under another judge are another problem
+        h.update(b"checker" + checker.SerializeToString(deterministic=True))
     return h.hexdigest()
 
 
@@ -171,13 +175,14 @@ class BatchScorer:
         groups: dict[str, list[int]] = {}
         for i, s in enumerate(samples):
             if s.tests and not s.tests_ref:
-                groups.setdefault(_tests_key(s.tests), []).append(i)
+                groups.setdefault(_tests_key(s.tests, s.checker), []).append(i)
         refs: dict[int, str] = {}
         for members in groups.values():
             if len(members) < self.register_min_group:
                 continue
             try:
-                ref = await client.register_tests(samples[members[0]].tests)
+                first = samples[members[0]]
+                ref = await client.register_tests(first.tests, checker=first.checker)
             except grpc.RpcError as exc:  # not fatal: the tests go inline (and this server may be down)
                 code = _code(exc)
                 stats.errors.append(f"RegisterTests: {code.name if code else exc}")
@@ -193,6 +198,8 @@ class BatchScorer:
             req.tests_ref = ref or sample.tests_ref
         else:
             req.tests.extend(sample.tests)
+            if sample.checker is not None:
+                req.checker.CopyFrom(sample.checker)
         if sample.limits is not None:
             req.limits.CopyFrom(sample.limits)
         if sample.policy is not None:

@@ -42,7 +42,10 @@ def completion_text(completion: Any) -> str:
     return ""
 
 
-def extract_code(completion: Any, language: str = "python") -> str | None:
+def extract_code(completion: Any, language: str = "python", *, require_fence: bool = False) -> str | None:
+    """The program in a completion (see the module notes); ``require_fence``: text
+    without a fenced block has none (graders that take only the last fenced block:
+    rllm/DeepCoder, genesys)."""
     text = _THINK.sub("", completion_text(completion))
     if "<think>" in text.lower():  # an unfinished thought: everything after it is thinking
         text = text[: text.lower().index("<think>")]
@@ -58,6 +61,6 @@ def extract_code(completion: Any, language: str = "python") -> str | None:
     for blocks in (tagged, untagged):
         if blocks and blocks[-1].strip():
             return blocks[-1]
-    if "```" in text or "~~~" in text:
+    if "```" in text or "~~~" in text or require_fence:
         return None  # fences, but none usable (unclosed, other language, empty)
     return text if text.strip() else None

@@ -10,6 +10,11 @@
 * rlce's own: a list of TestCase dicts in proto-JSON form
 
 Any of these may arrive as a JSON string (veRL stores ground truth so).
+
+A whole dataset row (LiveCodeBench, TACO, APPS, CodeContests, Code-Contests-Plus,
+open-r1 Codeforces, PrimeIntellect, DeepCoder, KodCode; ``rlce_server.datasets``)
+is recognised by ``problem_from``, which also brings the row's judge, limits,
+program harness and credit rules under the dataset grader's profile.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from .. import datasets
 from ..client import assertion, call, pb, stdio
+from ..datasets import DatasetProblem
 
 
 class UnknownGroundTruth(ValueError):
@@ -86,3 +93,19 @@ def _io(inputs: list[Any], outputs: list[Any], fn_name: str | None) -> list[pb.T
         return "\n".join(map(str, x)) if isinstance(x, list) else str(x)
 
     return [stdio(text(i), text(o), pb.TOKENS) for i, o in zip(inputs, outputs, strict=True)]
+
+
+def problem_from(
+    gt: Any, *, fmt: str | None = None, profile: str | None = None, entry_point: str | None = None
+) -> DatasetProblem:
+    """The problem of one sample's ground truth: a dataset row (detected, or named by
+    ``fmt``, e.g. veRL's ``data_source``) judged by its grader's profile, else the
+    shapes of ``tests_from`` (the caller's limits and policy then apply).
+    A malformed row gives a problem with ``error`` set (a failure, not an exception)."""
+    obj = _as_obj(gt)
+    if isinstance(obj, Mapping):
+        row = dict(obj)
+        named = fmt if fmt in datasets.FORMATS else None
+        if named or (len(row) > 1 and datasets.detect(row)):
+            return datasets.convert(row, fmt=named, profile_name=profile)
+    return DatasetProblem("", "tests", "", tests=tests_from(gt, entry_point=entry_point))

@@ -38,8 +38,9 @@ from typing import Any
 
 from rlce_server.access import ServerAccess, TLSServerMixin
 from rlce_server.client import pb
+from rlce_server.datasets import DatasetProblem
 from rlce_server.rl.batch import BatchScorer
-from rlce_server.rl.ground_truth import UnknownGroundTruth, tests_from
+from rlce_server.rl.ground_truth import UnknownGroundTruth, problem_from
 from rlce_server.rl.shaping import Shaping, group_neutral, score_completions
 
 log = logging.getLogger("rlce.openrlhf")
@@ -95,9 +96,9 @@ class RewardService:
             raise BadRequest(f"labels: must be a list of {len(queries)} ground truths (--label_key)")
         texts = [_response_of(q, p) for q, p in zip(queries, prompts, strict=True)]
 
-        def tests_of(i: int) -> list[pb.TestCase]:
+        def tests_of(i: int) -> DatasetProblem:
             try:
-                return tests_from(labels[i])
+                return problem_from(labels[i])
             except UnknownGroundTruth as exc:
                 raise BadRequest(f"labels[{i}]: {exc}") from None
 

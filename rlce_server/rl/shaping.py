@@ -13,13 +13,17 @@ gets ``no_code_reward`` (0 unless set).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..client import pb
+from ..datasets import DatasetProblem
 from .batch import BatchScorer, Sample
 from .extract import completion_text, extract_code
+
+log = logging.getLogger("rlce.rl")
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,17 @@ class Shaping:
     no_code_reward: float = 0.0
 
 
-def reward_of(resp: pb.ScoreResponse | None, shaping: Shaping = Shaping(), *, formatted: bool = True) -> float | None:
+def reward_of(
+    resp: pb.ScoreResponse | None,
+    shaping: Shaping = Shaping(),
+    *,
+    formatted: bool = True,
+    base: float | None = None,
+) -> float | None:
+    """``base``: the reward before shaping when not rlce's own (a dataset's credit rule)."""
     if resp is None:
         return None
-    reward = float(resp.reward)
+    reward = float(resp.reward) if base is None else base
     if resp.verdict == pb.COMPILE_ERROR:
         reward -= shaping.compile_error_penalty
     if formatted:
@@ -48,7 +59,7 @@ def reward_of(resp: pb.ScoreResponse | None, shaping: Shaping = Shaping(), *, fo
 def score_completions(
     scorer: BatchScorer,
     completions: Sequence[Any],
-    tests_of: Callable[[int], list[pb.TestCase]],
+    tests_of: Callable[[int], list[pb.TestCase] | DatasetProblem],
     *,
     language: str,
     shaping: Shaping,
@@ -58,20 +69,50 @@ def score_completions(
 ) -> tuple[list[float | None], list[pb.ScoreResponse | None]]:
     """What every adapter does: extract the code, score what has code in one
     batch, shape. Per completion: the reward (``no_code_reward`` without code,
-    ``None`` when it could not be scored) and rlce's answer (``None`` if none)."""
+    ``None`` when it could not be scored) and rlce's answer (``None`` if none).
+    ``tests_of`` may give a dataset problem: its judge, limits, harness and credit
+    rule then apply; a malformed row is a failure (reward 0, INVALID_REQUEST)."""
     samples: list[Sample] = []
     where: list[int] = []
-    for i, completion in enumerate(completions):
-        program = extract_code(completion, language)
-        if program is not None:
-            samples.append(Sample(program, tests_of(i), language, limits=limits, policy=policy))
-            where.append(i)
-    answers = scorer.score_sync(samples, timeout_s=timeout_s) if samples else []
+    problems: dict[int, DatasetProblem] = {}
     rewards: list[float | None] = [shaping.no_code_reward] * len(completions)
     responses: list[pb.ScoreResponse | None] = [None] * len(completions)
+    for i, completion in enumerate(completions):
+        tests = tests_of(i)
+        if isinstance(tests, DatasetProblem):
+            dp = tests
+            if dp.error:
+                log.warning("sample %d: malformed dataset row, scored as a failure: %s", i, dp.error)
+                rewards[i] = 0.0
+                responses[i] = pb.ScoreResponse(verdict=pb.INVALID_REQUEST, error=dp.error)
+                continue
+            code = extract_code(completion, language, require_fence=dp.fence_required)
+            if code is None:
+                continue
+            own = dp.format != "tests"
+            problems[i] = dp
+            samples.append(
+                Sample(
+                    dp.program(code, language),
+                    dp.tests,
+                    language,
+                    limits=limits if limits is not None or not own else dp.limits,
+                    policy=dp.policy() if own else policy,
+                    checker=dp.checker,
+                )
+            )
+            where.append(i)
+            continue
+        program = extract_code(completion, language)
+        if program is not None:
+            samples.append(Sample(program, tests, language, limits=limits, policy=policy))
+            where.append(i)
+    answers = scorer.score_sync(samples, timeout_s=timeout_s) if samples else []
     for i, resp in zip(where, answers, strict=True):
         fenced = "```" in completion_text(completions[i])
-        rewards[i] = reward_of(resp, shaping, formatted=fenced)
+        dp_i = problems.get(i)
+        base = dp_i.reward(resp) if dp_i is not None and resp is not None else None
+        rewards[i] = reward_of(resp, shaping, formatted=fenced, base=base)
         responses[i] = resp
     return rewards, responses
 

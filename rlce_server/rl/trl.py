@@ -13,6 +13,10 @@ of each sample come from the first of these columns that is present:
 * ``test_list`` [+ ``test_setup_code``] (MBPP)
 * ``input_output`` / ``ground_truth`` (stdin/stdout or fn_name cases, APPS/TACO style)
 
+A dataset's own columns (LiveCodeBench, TACO, APPS, CodeContests, ...:
+``rlce_server.datasets``) are recognised first, or named by ``dataset_format``,
+and judged by that dataset's grader profile (``profile`` to choose another).
+
 Samples that could not be scored (sandbox failures that survived retries)
 are returned as ``None``: TRL turns ``None`` into NaN and leaves that sample
 out of the reward sum (see ``GRPOTrainer._calculate_rewards``), which is the
@@ -25,9 +29,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Unpack
 
+from .. import datasets
 from ..client import Access, pb
+from ..datasets import DatasetProblem
 from .batch import BatchScorer
-from .ground_truth import UnknownGroundTruth, tests_from
+from .ground_truth import UnknownGroundTruth, problem_from, tests_from
 from .shaping import Shaping, score_completions
 
 _COLUMNS = ("tests", "input_output", "ground_truth")
@@ -47,6 +53,8 @@ class RlceReward:
         reward_mode: pb.RewardMode = pb.PARTIAL,
         timeout_s: float | None = 600.0,
         scorer: BatchScorer | None = None,
+        dataset_format: str | None = None,
+        profile: str | None = None,
         **access: Unpack[Access],
     ) -> None:
         self.__name__ = "rlce_reward"  # TRL logs each reward function under its __name__
@@ -57,11 +65,17 @@ class RlceReward:
         self.timeout_s = timeout_s
         self.scorer = scorer or BatchScorer(target, **access)
         self.last_responses: list[pb.ScoreResponse | None] = []
+        self.dataset_format = dataset_format
+        self.profile = profile
 
-    def _tests(self, i: int, columns: dict[str, Any]) -> list[pb.TestCase]:
+    def _tests(self, i: int, columns: dict[str, Any]) -> list[pb.TestCase] | DatasetProblem:
         def col(name: str) -> Any:
             values = columns.get(name)
             return values[i] if isinstance(values, (list, tuple)) and i < len(values) else None
+
+        row = {k: v[i] for k, v in columns.items() if isinstance(v, (list, tuple)) and i < len(v)}
+        if self.dataset_format or self.profile or datasets.detect(row):
+            return problem_from(row, fmt=self.dataset_format, profile=self.profile)
 
         if col("test") is not None and col("entry_point"):
             return tests_from({"test": col("test"), "entry_point": col("entry_point")})

@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rlce_server.client import pb
+from rlce_server.datasets import DatasetProblem
 from rlce_server.rl.batch import BatchScorer
-from rlce_server.rl.ground_truth import tests_from
+from rlce_server.rl.ground_truth import problem_from
 from rlce_server.rl.shaping import Shaping, group_neutral, score_completions
 
 _scorer: BatchScorer | None = None
@@ -56,11 +57,14 @@ def _shaping(kwargs: dict[str, Any]) -> Shaping:
     return Shaping(**fields)
 
 
-def _tests(ground_truth: Any, extra_info: Any) -> list[pb.TestCase]:
+def _tests(ground_truth: Any, extra_info: Any, data_source: str | None = None) -> DatasetProblem:
+    """A dataset row as ground truth is judged by its grader's profile (``data_source``
+    may name the format, e.g. ``taco``; ``RLCE_PROFILE`` another profile)."""
     entry = extra_info.get("entry_point") if isinstance(extra_info, dict) else None
     if isinstance(extra_info, dict) and extra_info.get("test") and entry:
         ground_truth = {"test": extra_info["test"], "entry_point": entry}
-    return tests_from(ground_truth, entry_point=entry)
+    profile = os.environ.get("RLCE_PROFILE") or None
+    return problem_from(ground_truth, fmt=data_source, profile=profile, entry_point=entry)
 
 
 def _result(score: float, resp: pb.ScoreResponse | None, scored: bool) -> dict[str, Any]:
@@ -80,7 +84,7 @@ def compute_score_batch(
     rewards, responses = score_completions(
         _get_scorer(),
         solution_strs,
-        lambda i: _tests(ground_truths[i], extras[i]),
+        lambda i: _tests(ground_truths[i], extras[i], data_sources[i] if i < len(data_sources) else None),
         language=os.environ.get("RLCE_LANGUAGE", "python"),
         shaping=_shaping(kwargs),
         timeout_s=float(os.environ.get("RLCE_TIMEOUT_S", "600")),

@@ -58,7 +58,6 @@ def lcb_wrap(source: str, header: str) -> ast.Module:
         decorator_list=[],
         returns=None,
         type_comment=None,
-        type_params=[],
     )
     module = ast.Module(body=[*ast.parse(header).body, *imports, fn], type_ignores=[])
     return ast.fix_missing_locations(module)
@@ -107,7 +106,7 @@ class _Stdin(io.StringIO):
         self._data = data
         self._lines = iter(data.split("\n"))
         if with_buffer:
-            self.buffer = io.BytesIO(data.encode())
+            self.buffer = io.BytesIO(data.encode())  # type: ignore[misc]
 
     def readline(self, *args: Any) -> str:  # type: ignore[override]
         return next(self._lines)
@@ -115,7 +114,7 @@ class _Stdin(io.StringIO):
     def readlines(self, *args: Any) -> list[str]:  # type: ignore[override]
         return self._data.split("\n")
 
-    def read(self, *args: Any) -> str:  # type: ignore[override]
+    def read(self, *args: Any) -> str:
         return self._data
 
 
