@@ -26,13 +26,23 @@ NAME = "deepcoder"
 LCB_SOURCES = ("livecodebench", "lcbv5", "lcb")
 
 
+def _shaped(tests: Any) -> bool:
+    """rllm's test layouts (not rlce's own TestCase lists, nor assert lists)."""
+    if isinstance(tests, dict):
+        return "functional" in tests or ("inputs" in tests and "outputs" in tests)
+    return isinstance(tests, list) and bool(tests) and all(isinstance(t, dict) and "input" in t for t in tests)
+
+
 def detect(row: dict[str, Any]) -> str | None:
     tests = row.get("tests")
-    if isinstance(tests, str) and tests.lstrip()[:1] in "[{" and ("problem" in row or len(row) <= 3):
-        return NAME
-    if isinstance(tests, list | dict) and ("problem" in row or len(row) <= 3):
-        return NAME
-    return None
+    if not ("problem" in row or len(row) <= 3):
+        return None
+    if isinstance(tests, str) and tests.lstrip()[:1] in "[{":
+        try:
+            tests = build.parse(tests, "tests")
+        except RowError:
+            return None
+    return NAME if _shaped(tests) else None
 
 
 def row_id(row: dict[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ IMPORT = "from solution import *\n\n"
 
 def detect(row: dict[str, Any]) -> str | None:
     test = row.get("test_code", row.get("test"))
-    if isinstance(test, str) and "def test" in test and ("question" in row or "question_id" in row):
+    if isinstance(test, str) and ("question_id" in row or ("question" in row and "def test" in test)):
         return NAME
     return None
 

@@ -1,0 +1,166 @@
+"""Every submission of every dataset, scored through a real server, against its official verdict.
+
+Rows as shipped (../shared/datasets/rl-formats) and rows built from the
+formats where no rows are published off the Hub (tests/data/datasets), each
+submission scored by `rlce eval` (a problems file of the rows, a samples
+file as users write it), by `rlce convert` + `rlce eval` (the round trip),
+and by each trainer adapter (TRL, veRL, OpenRLHF) with the row as its
+ground truth. The verdict must be the dataset grader's (`expected`).
+
+Two kinds of submission cannot be judged on this server and say so instead:
+programs in C++ (this server serves Python), and problems whose checker is a
+C++ testlib program (C++ judges are not served yet): both must come back
+INVALID_REQUEST naming what is missing, never a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rlce_server import datasets
+from rlce_server.client import pb
+from rlce_server.rl import verl
+from rlce_server.rl.batch import BatchScorer
+from rlce_server.rl.openrlhf import RewardService
+from rlce_server.rl.trl import RlceReward
+from tests.conftest import DATASETS
+
+HERE = Path(__file__).resolve().parents[1] / "data" / "datasets"
+SETS = {
+    "livecodebench": DATASETS / "rl-formats/livecodebench/samples.jsonl",
+    "taco": DATASETS / "rl-formats/taco/samples.jsonl",
+    "apps": DATASETS / "rl-formats/apps/samples.jsonl",
+    "code_contests": DATASETS / "rl-formats/code_contests/samples.jsonl",
+    "deepcoder": DATASETS / "rl-formats/deepcoder/samples.jsonl",
+    "kodcode": DATASETS / "rl-formats/kodcode/samples.jsonl",
+    "code_contests_plus": HERE / "code_contests_plus.jsonl",
+    "open_r1_codeforces": HERE / "open_r1_codeforces.jsonl",
+    "primeintellect": HERE / "primeintellect.jsonl",
+}
+
+
+def entries(name: str) -> list[dict[str, Any]]:
+    path = SETS[name]
+    if not path.exists():
+        pytest.fail(f"dataset rows missing: {path}")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def text(sub: dict[str, Any]) -> str:
+    return str(sub["code"] if "code" in sub else sub["code_completion"])
+
+
+def unjudgeable(entry: dict[str, Any], sub: dict[str, Any]) -> str:
+    """What this server lacks to judge the submission ('' if nothing)."""
+    if sub.get("language", "python") != "python":
+        return "runtime"
+    return "judges" if entry.get("needs") else ""
+
+
+def write_files(name: str, tmp_path: Path) -> tuple[Path, Path, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The rows as a problems file and the submissions as a samples file users would write."""
+    problems, samples = tmp_path / f"{name}_problems.jsonl", tmp_path / f"{name}_samples.jsonl"
+    order = []
+    with problems.open("w") as p, samples.open("w") as s:
+        for i, entry in enumerate(entries(name)):
+            row = entry["row"]
+            p.write(json.dumps(row) + "\n")
+            tid = datasets.task_id(row, datasets.detect(row), i)
+            for sub in entry.get("submissions", []):
+                sample = {"task_id": tid, "language": sub.get("language", "python")}
+                sample["solution" if "code" in sub else "completion"] = text(sub)
+                s.write(json.dumps(sample) + "\n")
+                order.append((entry, sub))
+    return problems, samples, order
+
+
+def rlce(*args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "rlce_server", *args], capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    return proc
+
+
+def check(name: str, results: list[tuple[dict[str, Any], dict[str, Any], str, str]]) -> None:
+    """Each (entry, submission, verdict, message): the official verdict, or the named gap."""
+    wrong = []
+    for entry, sub, verdict, message in results:
+        gap = unjudgeable(entry, sub)
+        if gap:
+            if verdict != "INVALID_REQUEST" or (message and "cpp" not in message):
+                wrong.append((entry["sample_id"], gap, verdict, message[:200]))
+            continue
+        if (verdict == "ACCEPTED") != (sub["expected"] == "pass"):
+            wrong.append((entry["sample_id"], sub["expected"], verdict, message[:300]))
+    assert not wrong, f"{name}: {wrong}"
+
+
+def _why(row: dict[str, Any]) -> str:
+    failed = [t["message"] for t in row["tests"] if t["verdict"] not in ("ACCEPTED", "SKIPPED")]
+    return row.get("error") or (failed[0] if failed else "")
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_rlce_eval_and_the_convert_round_trip_give_each_official_verdict(server, tmp_path, name):
+    problems, samples, order = write_files(name, tmp_path)
+    out = tmp_path / "results.jsonl"
+    rlce("eval", "--problems", str(problems), "--samples", str(samples), "--k", "1", "--target", server.target,
+         "--out", str(out))  # fmt: skip
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == len(order)
+    check(name, [(e, s, r["verdict"], _why(r)) for (e, s), r in zip(order, rows, strict=True)])
+
+    converted = tmp_path / "converted.jsonl"
+    rlce("convert", str(problems), "--out", str(converted))
+    again = [json.loads(line) for line in converted.read_text().splitlines()]
+    assert all(r["rlce_problem"] == 1 for r in again) and len(again) == len(entries(name))
+    out2 = tmp_path / "results2.jsonl"
+    rlce("eval", "--problems", str(converted), "--samples", str(samples), "--k", "1", "--target", server.target,
+         "--out", str(out2))  # fmt: skip
+    rows2 = [json.loads(line) for line in out2.read_text().splitlines()]
+    assert [r["verdict"] for r in rows2] == [r["verdict"] for r in rows], "the converted file judges the same"
+
+
+def _verdicts(responses: list[pb.ScoreResponse | None]) -> list[tuple[str, str]]:
+    out = []
+    for r in responses:
+        if r is None:  # no code in the completion: the model's failure (no_code_reward), not sent
+            out.append(("NO_CODE", ""))
+            continue
+        failed = [t.message for t in r.tests if t.verdict not in (pb.ACCEPTED, pb.SKIPPED)]
+        out.append((pb.Verdict.Name(r.verdict), r.error or (failed[0] if failed else "")))
+    return out
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_each_trainer_adapter_gives_each_official_verdict(server, monkeypatch, name):
+    """One call per row with all its submissions (a GRPO group: its tests and checker registered once)."""
+    scorer = BatchScorer(server.target)
+    trl = RlceReward(server.target, scorer=scorer)
+    rm = RewardService(scorer)
+    monkeypatch.setenv("RLCE_TARGETS", server.target)
+    monkeypatch.setattr(verl, "_scorer", scorer)
+    results: dict[str, list[tuple[dict[str, Any], dict[str, Any], str, str]]] = {"trl": [], "verl": [], "openrlhf": []}
+    for entry in entries(name):
+        subs = [s for s in entry.get("submissions", []) if s.get("language", "python") == "python"]
+        if not subs:
+            continue
+        row, texts = entry["row"], [text(s) for s in subs]
+        columns = {k: [v] * len(subs) for k, v in row.items()}
+        trl(texts, prompts=None, **columns)
+        results["trl"] += [(entry, s, *v) for s, v in zip(subs, _verdicts(trl.last_responses), strict=True)]
+        fmt = datasets.detect(row) or ""
+        got = verl.compute_score_batch([fmt] * len(subs), texts, [json.dumps(row)] * len(subs), None)
+        for s, g in zip(subs, got, strict=True):
+            results["verl"].append((entry, s, g["rlce_verdict"], ""))
+        reply = rm.rewards({"query": texts, "prompts": [""] * len(subs), "labels": [row] * len(subs)})
+        for s, accepted in zip(subs, reply["extra_logs"]["rlce_accepted"], strict=True):
+            results["openrlhf"].append((entry, s, "ACCEPTED" if accepted == 1.0 else "REJECTED", "cpp"))
+    for adapter, got in results.items():
+        # OpenRLHF's reply has rewards only: a problem it cannot judge here is a 0 like a failure
+        check(f"{name} via {adapter}", [g for g in got if not (g[0].get("needs") and adapter == "openrlhf")])
