@@ -56,6 +56,22 @@ def text(sub: dict[str, Any]) -> str:
     return str(sub["code"] if "code" in sub else sub["code_completion"])
 
 
+def model_text(sub: dict[str, Any]) -> str:
+    """What a trainer hands the adapter: a whole program comes fenced, as a model writes it."""
+    if "code" in sub:
+        return f"Here is my solution.\n\n```{sub.get('language', 'python')}\n{sub['code']}\n```\n"
+    return str(sub["code_completion"])
+
+
+# Where rlce's verdict differs from the grader's for a reason of rlce's own design, listed in
+# docs/DATASETS.md; each must keep the verdict named here (a change shows up as a failure).
+KNOWN = {
+    # the test's helper makes program TreeNodes and asks `if node:`: a program object has no
+    # truth value across rlce's value channel (docs/SPLIT_TESTS.md); pytest's in-process run says True
+    "kodcode_leetcode_00000021_trial_qwen2.5_0": ("RUNTIME_ERROR", "no truth value"),
+}
+
+
 def unjudgeable(entry: dict[str, Any], sub: dict[str, Any]) -> str:
     """What this server lacks to judge the submission ('' if nothing)."""
     if sub.get("language", "python") != "python":
@@ -94,6 +110,13 @@ def check(name: str, results: list[tuple[dict[str, Any], dict[str, Any], str, st
         if gap:
             if verdict != "INVALID_REQUEST" or (message and "cpp" not in message):
                 wrong.append((entry["sample_id"], gap, verdict, message[:200]))
+            continue
+        if entry["sample_id"] in KNOWN:
+            want, why = KNOWN[entry["sample_id"]]
+            if verdict == "REJECTED":  # OpenRLHF: rewards only
+                continue
+            if verdict != want or (message and why not in message):
+                wrong.append((entry["sample_id"], f"known gap {want}", verdict, message[:300]))
             continue
         if (verdict == "ACCEPTED") != (sub["expected"] == "pass"):
             wrong.append((entry["sample_id"], sub["expected"], verdict, message[:300]))
@@ -150,7 +173,7 @@ def test_each_trainer_adapter_gives_each_official_verdict(server, monkeypatch, n
         subs = [s for s in entry.get("submissions", []) if s.get("language", "python") == "python"]
         if not subs:
             continue
-        row, texts = entry["row"], [text(s) for s in subs]
+        row, texts = entry["row"], [model_text(s) for s in subs]
         columns = {k: [v] * len(subs) for k, v in row.items()}
         trl(texts, prompts=None, **columns)
         results["trl"] += [(entry, s, *v) for s, v in zip(subs, _verdicts(trl.last_responses), strict=True)]
@@ -160,7 +183,7 @@ def test_each_trainer_adapter_gives_each_official_verdict(server, monkeypatch, n
             results["verl"].append((entry, s, g["rlce_verdict"], ""))
         reply = rm.rewards({"query": texts, "prompts": [""] * len(subs), "labels": [row] * len(subs)})
         for s, accepted in zip(subs, reply["extra_logs"]["rlce_accepted"], strict=True):
-            results["openrlhf"].append((entry, s, "ACCEPTED" if accepted == 1.0 else "REJECTED", "cpp"))
+            results["openrlhf"].append((entry, s, "ACCEPTED" if accepted == 1.0 else "REJECTED", ""))
     for adapter, got in results.items():
         # OpenRLHF's reply has rewards only: a problem it cannot judge here is a 0 like a failure
         check(f"{name} via {adapter}", [g for g in got if not (g[0].get("needs") and adapter == "openrlhf")])
