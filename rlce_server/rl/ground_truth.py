@@ -106,6 +106,12 @@ def problem_from(
     if isinstance(obj, Mapping):
         row = dict(obj)
         named = fmt if fmt in datasets.FORMATS else None
+        if named and datasets.FORMATS[named].detect(row) is None:
+            if named in ("taco", "apps") and "inputs" in row and "outputs" in row:
+                # veRL/PRIME keep only the row's input_output: the row around it
+                row = {"input_output": row, ("problem_id" if named == "apps" else "starter_code"): ""}
+            else:
+                named = None  # not a row of that format: recognise it, or the shapes above
         legacy = set(row) == {"input_output"}  # APPS/TACO cases alone: the shapes of tests_from
         if named or (not legacy and datasets.detect(row)):
             return datasets.convert(row, fmt=named, profile_name=profile)
