@@ -108,6 +108,16 @@ def server(images: dict[str, str], engine: Any) -> Iterator[ServerThread]:
     yield from serving(engine)
 
 
+COMPILED = ["cpp", "java", "javascript", "go", "rust"]
+
+
+@pytest.fixture(scope="session")
+def polyglot(engine: Any) -> Iterator[ServerThread]:
+    """One server of every compiled runtime (their images built as `rlce images build` does)."""
+    build(Settings(), COMPILED, client=engine)
+    yield from serving(engine, runtimes=COMPILED)
+
+
 @pytest.fixture()
 def client(server: ServerThread) -> Iterator[Client]:
     with Client(server.target) as c:

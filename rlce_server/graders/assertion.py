@@ -63,6 +63,9 @@ def _split(out: TestOutcome, facts: RunFacts, test: ProcessFacts, conventions: C
     code, sig = test.exit_code, test.signal
     if facts.record_ok and code == 0 and not sig:
         out.verdict, out.message = Verdict.ACCEPTED, ""
+    elif code == _UNCARRIABLE_ARGUMENT and not sig and conventions.signatures_from_program:
+        out.verdict = Verdict.RUNTIME_ERROR
+        out.message = "a value of the program's chosen types cannot be carried: " + (said or "exit 113")
     elif code in (_UNCARRIABLE_ARGUMENT, _NO_TEST) and not sig:
         return BadTest(said or "the test cannot be run against any program")
     elif conventions.assertion_failed(code, sig):

@@ -41,6 +41,9 @@ class Conventions:
 
     assert_exit_codes: frozenset[int] = field(default_factory=frozenset)
     assert_signals: frozenset[int] = field(default_factory=frozenset)
+    # the test's build took the program's signatures (report:program): a value
+    # the channel cannot carry is then the program's choice, never the caller's
+    signatures_from_program: bool = False
 
     def assertion_failed(self, exit_code: int, signal: int) -> bool:
         return signal in self.assert_signals if signal else exit_code in self.assert_exit_codes

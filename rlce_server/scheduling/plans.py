@@ -16,7 +16,11 @@ A runtime's ``executor`` (runtime.toml) picks the plan, explicitly:
 A build that fails is the candidate's COMPILE_ERROR, except a test-side
 step that refuses the caller's test (exit 113: a signature the value channel
 cannot carry; 114: a test with no test in it), which is the caller's
-INVALID_REQUEST. A reply that makes no sense is ours (SandboxFault).
+INVALID_REQUEST. Where the test's build takes its signatures from the
+program's report (Go, Rust), an uncarriable signature is the program's
+choice, so exit 113 there is the program's COMPILE_ERROR: a candidate never
+turns its failure into the caller's. A reply that makes no sense is ours
+(SandboxFault).
 """
 
 from __future__ import annotations
@@ -36,7 +40,11 @@ from ..sandbox.rlce_runner import protocol as wire
 
 SHOWN_COMPILER_OUTPUT = 4096
 # Exit codes of a test-side build step that refuses the caller's test (docs/SPLIT_TESTS.md).
-TEST_REFUSED_EXITS = {113: "a function the test calls has a signature rlce cannot carry", 114: "the test has no test"}
+UNCARRIABLE = 113
+TEST_REFUSED_EXITS = {
+    UNCARRIABLE: "a function the test calls has a signature rlce cannot carry",
+    114: "the test has no test",
+}
 
 
 @dataclass
@@ -218,6 +226,14 @@ class CompiledPlan:
         facts = built.facts
         if role is wire.BuildRole.TEST and facts.failure is wire.BuildFailure.EXIT:
             why = TEST_REFUSED_EXITS.get(facts.exit_code)
+            from_program = "report:program" in built.spec.files.values()
+            if facts.exit_code == UNCARRIABLE and from_program:
+                last = next((line for line in reversed(facts.output.splitlines()) if line.strip()), "")
+                return TestOutcome(
+                    name=self.job.tests[index].name,
+                    verdict=Verdict.COMPILE_ERROR,
+                    message=f"the program's function has a type the test cannot be given: {last.strip()[:500]}",
+                )
             if why is not None:
                 last = next((line for line in reversed(facts.output.splitlines()) if line.strip()), "")
                 return BadTest(f"{why}: {last.strip()[:500]}" if last else why)
@@ -290,7 +306,11 @@ class CompiledPlan:
     def conventions(self, index: int) -> Conventions:
         plan = self._plan(index)
         spec = plan if isinstance(plan, BuildSpec) else plan.test
-        return Conventions(frozenset(spec.assert_exit_codes), frozenset(spec.assert_signals))
+        return Conventions(
+            frozenset(spec.assert_exit_codes),
+            frozenset(spec.assert_signals),
+            signatures_from_program="report:program" in spec.files.values(),
+        )
 
 
 def test_digest(code: str) -> str:

@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 
 from rlce_server.client import Client, pb, stdio
-from rlce_server.config import Settings
 from rlce_server.evaluation.formats import load_problems, read_rows
-from rlce_server.images import build
-from tests.conftest import DATASETS, serving
+from tests.conftest import DATASETS
 
 from .compiled_programs import HACKS
 from .server import ServerThread
@@ -33,6 +31,10 @@ KNOWN_FAILURES = {
     # the test calls rand 0.7's gen_range(low, high); Debian bookworm packages rand 0.8.5 only
     "Rust/50": "COMPILE_ERROR",
 }
+# Canonical solutions whose verdict is chance: Go/95's loop stops after the
+# map's second key, and Go randomises map order (it passes about 3 runs in 4,
+# in the old in-process design and the split one alike).
+UNDECIDED = {"Go/95"}
 STDIO_SUM = {
     "cpp": "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << std::endl; }\n",
     "java": (
@@ -56,12 +58,6 @@ SYNTAX_ERROR = {
     "go": "package main\nfunc main() {\n",
     "rust": "fn main() { let = ; }\n",
 }
-
-
-@pytest.fixture(scope="module")
-def polyglot(engine: Any) -> Iterator[ServerThread]:
-    build(Settings(), list(LANGUAGES), client=engine)
-    yield from serving(engine, runtimes=list(LANGUAGES))
 
 
 @pytest.fixture()
@@ -102,10 +98,12 @@ def test_humaneval_x_canonical_solutions_pass(client: Client, language: str) -> 
     ]
     results = scored(client, requests)
     assert len(results) == 164
+    undecided = {tid: results.pop(tid) for tid in UNDECIDED if tid in results}
+    assert all(x.verdict in (pb.ACCEPTED, pb.WRONG_ANSWER) for x in undecided.values()), undecided
     got = {tid: pb.Verdict.Name(x.verdict) for tid, x in results.items() if x.verdict != pb.ACCEPTED}
     expected = {tid: v for tid, v in KNOWN_FAILURES.items() if tid in problems}
     assert got == expected, {tid: results[tid].tests[0].message[:300] for tid in got if tid not in expected}
-    assert sum(x.reward for x in results.values()) == 164 - len(expected)
+    assert sum(x.reward for x in results.values()) == len(results) - len(expected)
     accepted = [x for x in results.values() if x.verdict == pb.ACCEPTED]
     assert all(x.compile.ok and x.compile.time_s > 0 for x in accepted)
     assert all(x.runtime.startswith(language) and "sha256:" in x.runtime for x in accepted)

@@ -114,6 +114,10 @@ def test_split_test_verdicts_come_from_the_test_process():
     assert verdict(case, split(exit_code=-1, signal=11), conv) is Verdict.RUNTIME_ERROR
     for refused in (113, 114):
         assert isinstance(grade(case, split(exit_code=refused, stderr=b"rlce: no"), Context(LIMITS, conv)), BadTest)
+    # where the test's stubs follow the program's own signatures, the program chose what cannot be carried
+    from_program = Conventions(frozenset(), frozenset({6}), signatures_from_program=True)
+    assert verdict(case, split(exit_code=113, stderr=b"rlce: no"), from_program) is Verdict.RUNTIME_ERROR
+    assert isinstance(grade(case, split(exit_code=114), Context(LIMITS, from_program)), BadTest)
     # the program's own limit decides first, whatever the test said
     over = raw(test=ProcessFacts(exit_code=116), record_ok=False, outcome=Outcome.TIMEOUT, signal=9)
     assert verdict(case, over, conv) is Verdict.TIME_LIMIT_EXCEEDED
