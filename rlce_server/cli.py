@@ -130,6 +130,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         ks = [int(k) for k in args.k.split(",") if k.strip()]
     except ValueError:
         raise CliError(f"--k: {args.k!r} is not a comma-separated list of whole numbers") from None
+    _testlib(args)
     return run(
         Path(args.problems),
         Path(args.samples),
@@ -162,6 +163,7 @@ def _credit(args: argparse.Namespace) -> Any:
 def cmd_convert(args: argparse.Namespace) -> int:
     from .datasets.files import convert_file
 
+    _testlib(args)
     written, broken = convert_file(Path(args.input), Path(args.out), args.format, args.profile, _credit(args))
     print(
         f"{written} problems written to {args.out}"
@@ -176,6 +178,15 @@ def _dataset_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="grader profile, e.g. livecodebench, taco, strict (default: the format's own)")
     p.add_argument("--select", help="tests to run: all, or longest:N (DeepCoder's 15 longest inputs)")
     p.add_argument("--credit", choices=["all_or_nothing", "fraction", "weighted_sum"], help="reward from tests")
+    p.add_argument("--testlib", help="your testlib.h, for rows whose C++ checker includes it (rlce ships none)")
+
+
+def _testlib(args: argparse.Namespace) -> None:
+    """The user's testlib.h, for the dataset adapters (they read RLCE_TESTLIB_H)."""
+    if args.testlib:
+        if not Path(args.testlib).is_file():
+            raise CliError(f"--testlib: {args.testlib} is not a file")
+        os.environ["RLCE_TESTLIB_H"] = str(Path(args.testlib).resolve())
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

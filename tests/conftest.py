@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,8 @@ from .integration.server import ServerThread
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"  # ../shared/datasets beside the checkout
+TESTLIB_H = DATASETS / "testlib" / "testlib.h"  # the user's copy: rlce ships none
+os.environ.setdefault("RLCE_TESTLIB_H", str(TESTLIB_H))
 
 
 def free_port() -> int:

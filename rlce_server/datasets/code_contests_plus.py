@@ -7,10 +7,15 @@ Fields (docs/DATASETS.md has the caveats): ``id``, ``title``,
 else s), ``memory_limit`` (MB). A checker runs as CC+'s evaluator runs it:
 after the text compare failed (``shipped/ccplus_checker.cpp``), with
 testlib.h beside it; rlce's ``strict`` profile asks the checker every time.
+
+rlce does not ship testlib.h: the checker's header is the user's own copy,
+named by ``RLCE_TESTLIB_H`` (``rlce eval`` / ``rlce convert --testlib``).
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from .._proto.rlce.v1 import scorer_pb2 as pb
@@ -38,8 +43,25 @@ def _side(value: Any, key: str) -> str:
     return str(value.get(key, "")) if isinstance(value, dict) else build.text(value)
 
 
+TESTLIB_ENV = "RLCE_TESTLIB_H"
+
+
+def testlib_header() -> bytes:
+    """The user's testlib.h, which the row's checker includes."""
+    path = os.environ.get(TESTLIB_ENV, "")
+    if not path:
+        raise RowError(
+            f"checker: a C++ testlib checker needs testlib.h, which rlce does not ship; "
+            f"name your copy with --testlib PATH (or {TESTLIB_ENV})"
+        )
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise RowError(f"checker: {TESTLIB_ENV}={path}: {exc.strerror}") from None
+
+
 def checker(row_checker: str, fast_path: bool) -> pb.JudgeProgram:
-    files = {"testlib.h": source("testlib.h").encode()}
+    files = {"testlib.h": testlib_header()}
     if not fast_path:
         return pb.JudgeProgram(language="cpp", source=row_checker, files=files)
     files["row_checker.cpp"] = row_checker.encode()

@@ -234,3 +234,17 @@ def test_ground_truth_rows_for_the_adapters_and_credit():
     assert weighted.policy().reward_mode == pb.PARTIAL and DatasetProblem("t", "f", "p").policy().reward_mode == (
         pb.ALL_OR_NOTHING
     )
+
+
+def test_a_testlib_checker_takes_the_users_testlib_h(monkeypatch, tmp_path):
+    """rlce ships no testlib.h: a C++ testlib checker row needs the user's copy, named."""
+    from rlce_server.datasets import code_contests_plus
+    from rlce_server.datasets.problem import RowError
+
+    monkeypatch.delenv("RLCE_TESTLIB_H", raising=False)
+    with pytest.raises(RowError, match="--testlib"):
+        code_contests_plus.checker("int main() {}", fast_path=False)
+    header = tmp_path / "testlib.h"
+    header.write_text("// mine\n")
+    monkeypatch.setenv("RLCE_TESTLIB_H", str(header))
+    assert code_contests_plus.checker("int main() {}", fast_path=True).files["testlib.h"] == b"// mine\n"
