@@ -137,6 +137,10 @@ def channel_target(target: str | Sequence[str]) -> tuple[str, list[tuple[str, An
     return f"{families.pop()}:{','.join(addr for _, addr in resolved)}", options
 
 
+def _b(x: bytes | str) -> bytes:
+    return x.encode() if isinstance(x, str) else x
+
+
 def stdio(
     stdin: bytes | str,
     expected: bytes | str,
@@ -146,10 +150,7 @@ def stdio(
     weight: float = 0.0,
     float_tolerance: float = 0.0,
 ) -> pb.TestCase:
-    def b(x: bytes | str) -> bytes:
-        return x.encode() if isinstance(x, str) else x
-
-    test = pb.StdioTest(stdin=b(stdin), expected_stdout=b(expected), match=match, float_tolerance=float_tolerance)
+    test = pb.StdioTest(stdin=_b(stdin), expected_stdout=_b(expected), match=match, float_tolerance=float_tolerance)
     return pb.TestCase(name=name, weight=weight, stdio=test)
 
 
@@ -176,6 +177,18 @@ def call(
 
 def assertion(code: str, *, name: str = "", weight: float = 0.0) -> pb.TestCase:
     return pb.TestCase(name=name, weight=weight, assertion=pb.AssertTest(code=code))
+
+
+def interactive(input: str | bytes, answer: str | bytes = b"", *, name: str = "", weight: float = 0.0) -> pb.TestCase:
+    """A test judged by the problem's interactor (`interactor <input> <log> <answer>`)."""
+    return pb.TestCase(name=name, weight=weight, interactive=pb.InteractiveTest(input=_b(input), answer=_b(answer)))
+
+
+def judge(
+    language: str, source: str, *, files: dict[str, bytes] | None = None, points_max: float = 0.0
+) -> pb.JudgeProgram:
+    """A checker or interactor (testlib conventions: docs/JUDGES.md)."""
+    return pb.JudgeProgram(language=language, source=source, files=files or {}, points_max=points_max)
 
 
 def request(
@@ -274,10 +287,16 @@ class Client:
     ) -> Iterable[pb.ScoreResponse]:
         return self.stub.ScoreStream(iter(requests), timeout=timeout_s, metadata=self.metadata)  # type: ignore[no-any-return]
 
-    def register_tests(self, tests: Iterable[pb.TestCase], *, checker: pb.JudgeProgram | None = None) -> str:
-        """A ref for the tests (and the problem's checker, when it has one)."""
+    def register_tests(
+        self,
+        tests: Iterable[pb.TestCase],
+        *,
+        checker: pb.JudgeProgram | None = None,
+        interactor: pb.JudgeProgram | None = None,
+    ) -> str:
+        """A ref for the tests and the problem's judges (register a problem once)."""
         resp: pb.RegisterTestsResponse = self.stub.RegisterTests(
-            pb.RegisterTestsRequest(tests=list(tests), checker=checker), metadata=self.metadata
+            pb.RegisterTestsRequest(tests=list(tests), checker=checker, interactor=interactor), metadata=self.metadata
         )
         return resp.tests_ref
 
@@ -333,10 +352,16 @@ class AsyncClient:
                 await self.stub.ListRuntimes(pb.ListRuntimesRequest(), timeout=30, metadata=self.metadata)
             raise
 
-    async def register_tests(self, tests: Iterable[pb.TestCase], *, checker: pb.JudgeProgram | None = None) -> str:
-        """A ref for the tests (and the problem's checker, when it has one)."""
+    async def register_tests(
+        self,
+        tests: Iterable[pb.TestCase],
+        *,
+        checker: pb.JudgeProgram | None = None,
+        interactor: pb.JudgeProgram | None = None,
+    ) -> str:
+        """A ref for the tests and the problem's judges (register a problem once)."""
         resp: pb.RegisterTestsResponse = await self.stub.RegisterTests(
-            pb.RegisterTestsRequest(tests=list(tests), checker=checker), metadata=self.metadata
+            pb.RegisterTestsRequest(tests=list(tests), checker=checker, interactor=interactor), metadata=self.metadata
         )
         return resp.tests_ref
 
