@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from rlce_server.client import Client, pb, stdio
+from tests.conftest import ROOT
 
 # A multi-answer problem: print two positive integers that sum to n.
 SUM_CHECKER = r"""
@@ -202,3 +203,21 @@ def test_an_interactive_test_without_an_interactor_is_refused(client: Client) ->
         client.score_request(pb.ScoreRequest(language="python", program="print(1)", tests=GUESS_TESTS[:1]))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "tests[0].interactive" in err.value.details()
+
+
+def test_the_worked_example_of_docs_judges(server, capsys) -> None:
+    """examples/codeforces_judge.py, as docs/JUDGES.md shows it: other right outputs pass."""
+    import runpy
+    import sys
+
+    argv = sys.argv
+    sys.argv = ["codeforces_judge.py", "--target", server.target]
+    try:
+        runpy.run_path(str(ROOT / "examples" / "codeforces_judge.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    lines = {line[:14].strip(): line[14:].split() for line in capsys.readouterr().out.splitlines()}
+    assert lines["rotation"][:2] == lines["pair swaps"][:2] == ["ACCEPTED", "reward=1.00"]
+    assert lines["identity"][:2] == ["WRONG_ANSWER", "reward=0.00"]
+    assert lines["forgets n = 1"][:2] == ["WRONG_ANSWER", "reward=0.80"]
+    assert lines["prints words"][:2] == ["WRONG_ANSWER", "reward=0.00"] and "presentation" in lines["prints words"]
