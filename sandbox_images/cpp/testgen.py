@@ -1,0 +1,502 @@
+"""Test-side build of a C++ split assertion test (docs/SPLIT_TESTS.md).
+
+Runs as the judge uid in the test's build directory (test.cpp, digest.txt)
+and never sees the program. The test's translation unit declares every
+program function it calls, so:
+
+1. compile test.cpp (after a precompiled header holding standard headers
+   the test includes anyway, and rlce's wire) and read its undefined
+   symbols; those no system library exports are the program's functions
+   (114 when the test has no main);
+2. demangle them (c++filt) and parse each signature with a closed grammar
+   of the types the wire carries (113 otherwise: `rlce: unsupported:
+   function <name>: type <type>`);
+3. compile again, the test's source followed by one stub per function: the
+   stub has the test's own parameter types and takes its return type from
+   the test's declaration (decltype), sends the call on the value channel
+   and decodes the reply; link with the harness (harness.o) and the wire
+   (wire.o, wire_any.o) into `t`;
+4. read the return types back from the binary (rlce::ret_probe<N, R>; a
+   function's mangled name lacks its return type), refuse unsupported ones
+   (113), and write needs.txt, from which the program build generates its
+   dispatcher: canonical spellings only, never text taken from the test.
+
+The test's optimisation level (-O0) never changes a verdict: the program
+keeps its own flags in its own process. The test is the requester's code
+(trusted); nothing here reads anything the program produced.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+RT = "/opt/rlce/runtime"
+CXX = ["g++", "-std=c++17", "-O0", "-pipe"]
+# Precompiled headers (built at image build by `testgen.py --precompile`, with
+# CXX): the first whose headers the test includes all of goes before it, so
+# that it never adds a header the test lacks; loading one costs about its
+# size, so there are variants. Without one, only rlce's own header is added.
+BASE = ["assert.h", "math.h", "stdio.h", "stdlib.h", "algorithm"]  # what every HumanEval-X test includes
+PCH = [
+    ("stdcpp", ["bits/stdc++.h"]),  # MultiPL-E's tests
+    ("vector_string", BASE + ["vector", "string"]),
+    ("vector", BASE + ["vector"]),
+    ("string", BASE + ["string"]),
+    ("base", BASE),
+]
+INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]+)[>\"]", re.M)
+LINK = [
+    "-fuse-ld=mold",
+    f"{RT}/harness.o",
+    f"{RT}/wire.o",
+    f"{RT}/wire_any.o",
+    "-Wl,--wrap=main",
+    "-Wl,--as-needed",
+    "-lcrypto",
+]
+LIBRARY_SYMBOLS = f"{RT}/library_symbols.txt"
+
+
+class Unsupported(Exception):
+    """A signature the wire cannot carry; str() is the type's description."""
+
+
+def die(code: int, message: str) -> None:
+    print(f"rlce: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def run(argv: list[str]) -> str:
+    p = subprocess.run(argv, capture_output=True, text=True, errors="replace")
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        sys.exit(1)
+    return p.stdout
+
+
+# -- demangled C++ types --------------------------------------------------------------------
+
+TOKEN = re.compile(r"\s*(?:(\[abi:\w+\])|([A-Za-z_]\w*)|(\d+[a-z]*)|(::|&&|\.\.\.|[<>,()*&\[\]]))")
+BUILTIN_WORDS = {
+    "signed",
+    "unsigned",
+    "short",
+    "long",
+    "int",
+    "char",
+    "bool",
+    "float",
+    "double",
+    "void",
+    "wchar_t",
+    "char16_t",
+    "char32_t",
+}
+SCALARS = {
+    "bool",
+    "char",
+    "signed char",
+    "unsigned char",
+    "short",
+    "unsigned short",
+    "int",
+    "unsigned int",
+    "long",
+    "unsigned long",
+    "long long",
+    "unsigned long long",
+    "float",
+    "double",
+    "long double",
+    "wchar_t",
+    "char16_t",
+    "char32_t",
+}
+# spelled forms of the builtin word sequences c++filt prints
+BUILTIN_SPELLING = {
+    "short int": "short",
+    "unsigned short int": "unsigned short",
+    "long int": "long",
+    "unsigned long int": "unsigned long",
+    "long long int": "long long",
+    "unsigned long long int": "unsigned long long",
+    "unsigned": "unsigned int",
+    "signed int": "int",
+    "signed short": "short",
+    "signed long": "long",
+    "signed long long": "long long",
+}
+
+
+def tokenize(text: str) -> list[str]:
+    out, pos = [], 0
+    while pos < len(text):
+        m = TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise Unsupported(text)
+        pos = m.end()
+        if m.group(1):
+            continue  # [abi:cxx11] tags name an ABI, not a type
+        out.append(next(g for g in m.groups()[1:] if g))
+    return out
+
+
+class Parser:
+    """Recursive descent over c++filt's type grammar, as far as rlce needs it.
+
+    A type is ("name", "a::b", [args]) | ("int", "3") | ("builtin", "unsigned long")
+    | ("const", t) | ("ptr", t) | ("lref", t) | ("rref", t).
+    """
+
+    def __init__(self, tokens: list[str], text: str) -> None:
+        self.t, self.i, self.text = tokens, 0, text
+
+    def peek(self) -> str | None:
+        return self.t[self.i] if self.i < len(self.t) else None
+
+    def take(self, want: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None or (want is not None and tok != want):
+            raise Unsupported(self.text)
+        self.i += 1
+        return tok
+
+    def type(self) -> tuple:
+        t = None
+        if self.peek() == "const":
+            self.take()
+            t = ("const", self.base())
+        else:
+            t = self.base()
+        suffix = {"const": "const", "*": "ptr", "&": "lref", "&&": "rref"}
+        while self.peek() in suffix:
+            t = (suffix[self.take()], t)
+        return t
+
+    def whole_type(self) -> tuple:
+        t = self.type()
+        if self.peek() is not None:
+            raise Unsupported(self.text)
+        return t
+
+    def base(self) -> tuple:
+        tok = self.peek()
+        if tok in BUILTIN_WORDS:
+            words = []
+            while self.peek() in BUILTIN_WORDS:
+                words.append(self.take())
+            spelled = " ".join(words)
+            return ("builtin", BUILTIN_SPELLING.get(spelled, spelled))
+        if tok is None or not re.match(r"[A-Za-z_]", tok) or tok in ("const", "decltype"):
+            raise Unsupported(self.text)
+        parts, args = [], []
+        while True:
+            parts.append(self.take())
+            args = []
+            if self.peek() == "<":
+                self.take()
+                if self.peek() != ">":
+                    args.append(self.arg())
+                    while self.peek() == ",":
+                        self.take()
+                        args.append(self.arg())
+                self.take(">")
+            if self.peek() != "::":
+                break
+            if args:
+                raise Unsupported(self.text)  # a member of a class template: no such wire type
+            self.take()
+            if not (self.peek() and re.match(r"[A-Za-z_]", self.peek())):
+                raise Unsupported(self.text)
+        return ("name", "::".join(parts), args)
+
+    def arg(self) -> tuple:
+        tok = self.peek()
+        if tok and tok[0].isdigit():
+            self.take()
+            return ("int", re.sub(r"[a-z]+$", "", tok))
+        return self.type()
+
+
+def spell(t: tuple) -> str:
+    """Any parsed type, spelled canonically (std::__cxx11:: folded, std::string for basic_string<char>)."""
+    kind = t[0]
+    if kind == "builtin":
+        return t[1]
+    if kind == "int":
+        return t[1]
+    if kind == "const":
+        return spell(t[1]) + " const"
+    if kind in ("ptr", "lref", "rref"):
+        return spell(t[1]) + {"ptr": "*", "lref": "&", "rref": "&&"}[kind]
+    name = t[1].replace("std::__cxx11::", "std::")
+    args = [spell(a) for a in t[2]]
+    if name == "std::basic_string" and args in (
+        ["char"],
+        ["char", "std::char_traits<char>"],
+        ["char", "std::char_traits<char>", "std::allocator<char>"],
+    ):
+        return "std::string"
+    if name == "std::basic_string_view" and args in (["char"], ["char", "std::char_traits<char>"]):
+        return "std::string_view"
+    return name + ("<" + ", ".join(args) + ">" if t[2] else "")
+
+
+# container -> (the arguments it carries, the default arguments after them, the header)
+SEQUENCES = {"std::vector": "<vector>", "std::list": "<list>", "std::deque": "<deque>"}
+SETS = {"std::set": "<set>", "std::multiset": "<set>", "std::unordered_set": "<unordered_set>"}
+MAPS = {"std::map": "<map>", "std::multimap": "<map>", "std::unordered_map": "<unordered_map>"}
+PLAIN = {
+    "std::string": "<string>",
+    "std::string_view": "<string_view>",
+    "std::any": "<any>",
+    "boost::any": "<boost/any.hpp>",
+    "std::monostate": "<variant>",
+}
+
+
+def value_type(t: tuple, headers: set[str]) -> str:
+    """The canonical spelling of a value type the wire carries, or Unsupported."""
+    s = spell(t)
+    kind = t[0]
+    if kind == "builtin":
+        if s in SCALARS:
+            return s
+        raise Unsupported(s)
+    if kind == "ptr" and t[1] == ("const", ("builtin", "char")):
+        return "const char*"
+    if kind != "name":
+        raise Unsupported(s)
+    name = t[1].replace("std::__cxx11::", "std::")
+    args = t[2]
+    if s in PLAIN:
+        headers.add(PLAIN[s])
+        return s
+
+    def carried(i: int) -> str:
+        return value_type(args[i], headers)
+
+    def defaults(expected: list[str], start: int) -> None:
+        if [spell(a) for a in args[start:]] != expected[: len(args) - start] or len(args) - start > len(expected):
+            raise Unsupported(s)
+
+    if name in SEQUENCES and args:
+        e = carried(0)
+        defaults([f"std::allocator<{spell(args[0])}>"], 1)
+        headers.add(SEQUENCES[name])
+        return f"{name}<{e}>"
+    if name == "std::array" and len(args) == 2 and args[1][0] == "int":
+        headers.add("<array>")
+        return f"std::array<{carried(0)}, {args[1][1]}>"
+    if name in SETS and args:
+        e = carried(0)
+        k = spell(args[0])
+        if name == "std::unordered_set":
+            defaults([f"std::hash<{k}>", f"std::equal_to<{k}>", f"std::allocator<{k}>"], 1)
+        else:
+            defaults([f"std::less<{k}>", f"std::allocator<{k}>"], 1)
+        headers.add(SETS[name])
+        return f"{name}<{e}>"
+    if name in MAPS and len(args) >= 2:
+        ck, cv = carried(0), carried(1)
+        k, v = spell(args[0]), spell(args[1])
+        if name == "std::unordered_map":
+            defaults([f"std::hash<{k}>", f"std::equal_to<{k}>", f"std::allocator<std::pair<{k} const, {v}>>"], 2)
+        else:
+            defaults([f"std::less<{k}>", f"std::allocator<std::pair<{k} const, {v}>>"], 2)
+        headers.add(MAPS[name])
+        return f"{name}<{ck}, {cv}>"
+    if name == "std::pair" and len(args) == 2:
+        headers.add("<utility>")
+        return f"std::pair<{carried(0)}, {carried(1)}>"
+    if name == "std::tuple":
+        headers.add("<tuple>")
+        return "std::tuple<" + ", ".join(carried(i) for i in range(len(args))) + ">"
+    if name == "std::optional" and len(args) == 1:
+        headers.add("<optional>")
+        return f"std::optional<{carried(0)}>"
+    if name == "std::variant" and args:
+        headers.add("<variant>")
+        alts = [carried(i) for i in range(len(args))]
+        if len(set(alts)) != len(alts):
+            raise Unsupported(s)  # two alternatives of one type: the type name cannot tell them apart
+        return "std::variant<" + ", ".join(alts) + ">"
+    raise Unsupported(s)
+
+
+def param_type(t: tuple, headers: set[str]) -> tuple[str, str]:
+    """(the parameter as the stub spells it, the value type on the wire)."""
+    if t[0] == "lref":
+        if t[1][0] != "const":
+            raise Unsupported(spell(t) + " (a non-const reference: the callee could change the caller's value)")
+        v = value_type(t[1][1], headers)
+        return f"const {v}&", v
+    if t[0] == "rref":
+        v = value_type(t[1], headers)
+        return f"{v}&&", v
+    if t[0] == "const":
+        t = t[1]
+    v = value_type(t, headers)
+    return v, v
+
+
+def return_type(t: tuple, headers: set[str]) -> str:
+    if t == ("builtin", "void"):
+        return "void"
+    if t[0] == "const":
+        t = t[1]
+    if t[0] in ("lref", "rref"):
+        raise Unsupported(spell(t) + " (a reference)")
+    return value_type(t, headers)
+
+
+def split_params(body: str) -> list[str]:
+    """The parameter texts of `body`, split at commas outside <> and ()."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(body[start:i].strip())
+            start = i + 1
+    out.append(body[start:].strip())
+    return [] if out == [""] else out
+
+
+def function(demangled: str, headers: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """name(params) of a free function in the global namespace -> (name, [(param, value type)])."""
+    m = re.fullmatch(r"([A-Za-z_]\w*)((?:\[abi:\w+\])*)\((.*)\)", demangled)
+    if not m:
+        raise Unsupported("(not a free function in the global namespace)")
+    params = []
+    for text in split_params(m.group(3)):
+        try:
+            params.append(param_type(Parser(tokenize(text), text).whole_type(), headers))
+        except Unsupported as e:
+            raise Unsupported(str(e) or text) from None
+    return m.group(1), params
+
+
+# -- the build ------------------------------------------------------------------------------
+
+
+def symbols(path: str) -> list[tuple[str, str]]:
+    out = []
+    for line in run(["nm", "-P", path]).splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            out.append((parts[0], parts[1]))
+    return out
+
+
+def precompile() -> None:
+    for name, headers in PCH:
+        path = f"{RT}/rlce_pch_{name}.h"
+        with open(path, "w") as fh:
+            fh.write("".join(f"#include <{h}>\n" for h in headers) + f'#include "{RT}/rlce_test.hpp"\n')
+        run(CXX + ["-x", "c++-header", path, "-o", path + ".gch"])
+
+
+def prefix_for(source: str) -> list[str]:
+    included = set(INCLUDE.findall(source))
+    for name, headers in PCH:
+        if included.issuperset(headers):
+            return ["-include", f"{RT}/rlce_pch_{name}.h"]
+    return ["-include", f"{RT}/rlce_test.hpp"]
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--precompile"]:
+        return precompile()
+    with open("digest.txt", encoding="ascii", errors="replace") as fh:
+        digest = fh.read().strip()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        die(1, "digest.txt is not a SHA-256 in hex")
+
+    with open("test.cpp", encoding="utf-8", errors="replace") as fh:
+        cxx = CXX + prefix_for(fh.read())
+    run(cxx + ["-c", "test.cpp", "-o", "discover.o"])
+    syms = symbols("discover.o")
+    if not any(name == "main" and kind in "TW" for name, kind in syms):
+        die(114, "the test defines no test (no main function)")
+    with open(LIBRARY_SYMBOLS) as fh:
+        library = set(fh.read().split())
+    needed = sorted({name for name, kind in syms if kind == "U" and name not in library})
+
+    names = []
+    if needed:
+        p = subprocess.run(["c++filt"], input="\n".join(needed) + "\n", capture_output=True, text=True)
+        names = p.stdout.splitlines()
+    if len(names) != len(needed):
+        die(1, "c++filt did not answer one line per symbol")
+
+    headers: set[str] = set()
+    functions = []
+    for mangled, text in zip(needed, names):
+        if not mangled.startswith("_Z"):
+            die(113, f"unsupported: function {text}: type (a C symbol or variable the test declares)")
+        try:
+            name, params = function(text, headers)
+        except Unsupported as e:
+            who = text.split("(")[0] if "(" in text else text
+            die(113, f"unsupported: function {who}: type {e}")
+        functions.append((name, params))
+
+    # after the test: its macros undefined, then the wire's support for the containers the test included
+    tail = [
+        '#include "test.cpp"',
+        f'#include "{RT}/rlce_undef.h"',
+        f'#include "{RT}/rlce_wire.hpp"',
+        f'extern "C" const char rlce_test_digest[] = "{digest}";',
+        f'extern "C" const unsigned rlce_judge_uid = {os.getuid()};',
+    ]
+    for n, (name, params) in enumerate(functions):
+        spelled = [p for p, _ in params]
+        sig = f"{name}({','.join(spelled)})"
+        decl = ", ".join(f"{p} rlce_a{i}" for i, p in enumerate(spelled))
+        sel = ", ".join(spelled)
+        declvals = ", ".join(f"::std::declval<{p}>()" for p in spelled)
+        tail += [
+            f"using rlce_R{n} = decltype(::rlce::sig<{sel}>::ret(&::{name}));",
+            f"template void ::rlce::ret_probe<{n}, rlce_R{n}>();",
+            f"rlce_R{n} {name}({decl}) noexcept(noexcept(::{name}({declvals}))) {{",
+            f'    return ::rlce::call<rlce_R{n}{"".join(", " + v for _, v in params)}>("{sig}"'
+            + "".join(f", rlce_a{i}" for i in range(len(params)))
+            + ");",
+            "}",
+        ]
+    with open("stubs.cpp", "w") as fh:
+        fh.write("\n".join(tail) + "\n")
+    run(cxx + ["stubs.cpp", "-o", "t"] + LINK)
+
+    returns: dict[int, str] = {}
+    for line in run(["nm", "-C", "t"]).splitlines():
+        m = re.search(r" void rlce::ret_probe<(\d+), (.*)>\(\)$", line)
+        if m:
+            returns[int(m.group(1))] = m.group(2)
+    needs = ["// rlce: the program functions this test calls (testgen.py, the test build)", "#if RLCE_PART == 0"]
+    entries = []
+    for n, (name, params) in enumerate(functions):
+        if n not in returns:
+            die(1, f"no return type found for {name}")
+        try:
+            r = return_type(Parser(tokenize(returns[n]), returns[n]).whole_type(), headers)
+        except Unsupported as e:
+            die(113, f"unsupported: function {name}: type {e}")
+        spelled = [p for p, _ in params]
+        sig = f"{name}({','.join(spelled)})"
+        entries.append(f'RLCE_NEED({n}, {name}, "{sig}", {r}({", ".join(spelled)}))')
+    needs += [f"#include {h}" for h in sorted(headers)] + ["#else"] + entries + ["#endif"]
+    with open("needs.txt", "w") as fh:
+        fh.write("\n".join(needs) + "\n")
+
+
+if __name__ == "__main__":
+    main()
