@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import artifacts
+from . import artifacts, workfiles
 from .accounting import Counters, Meter
 from .cleanup import Cleaner, oom_kills
 from .driver_process import DriverProcess
@@ -187,12 +187,21 @@ class _SingleProcess:
         limits: TestLimits,
         record: bool = False,
         checker: JudgeCall | None = None,
+        files: dict[str, bytes] | None = None,
+        fetch: list[str] | None = None,
+        fetch_max_bytes: int = 0,
     ) -> RunFacts:
         p = self.parts
         pipes = Pipes()
         oom_before = oom_kills()
         nonce = b""
         meter = p.meter()
+        uid = p.settings.candidate_uid
+        cwd, file_errors = WORK_DIR, []
+        if files or fetch:
+            # a directory of its own (removed with the job), so that fetch reads only what this run wrote
+            cwd = artifacts.make_private_dir(WORK_DIR, uid, ".run-")
+            file_errors = workfiles.write_files(cwd, files or {}, uid)
         try:
             fds = _program_fds(pipes, stdin, payload, limits.output_bytes)
             if record:
@@ -205,9 +214,7 @@ class _SingleProcess:
                     fds += [pipes.to_child(nonce), pipes.from_child("record", 256)]
             started = time.monotonic()
             try:
-                pid_id = p.zygote.spawn(
-                    self.role, p.settings.candidate_uid, fds, cwd=WORK_DIR, limits=p.proc_limits(limits)
-                )
+                pid_id = p.zygote.spawn(self.role, uid, fds, cwd=cwd, limits=p.proc_limits(limits))
             finally:
                 pipes.close_child_ends()
             outcome = p.pump(pipes, started, limits, meter, lambda: pid_id in p.zygote.exited)
@@ -216,6 +223,10 @@ class _SingleProcess:
             rec = p.zygote.wait(pid_id, KILL_WAIT_S)
             pipes.drain()
             outcome = p.settle(meter, outcome, limits)
+            fetched: dict[str, bytes] = {}
+            if fetch:  # every process of the program is dead: the files are as it left them
+                fetched, errors = workfiles.read_files(cwd, fetch, uid, fetch_max_bytes)
+                file_errors += errors
             judged = None
             if checker is not None and outcome is Outcome.EXITED and os.waitstatus_to_exitcode(rec["status"]) == 0:
                 # every process of the program is dead: the checker gets its output as it was
@@ -232,6 +243,8 @@ class _SingleProcess:
                 leftover_processes=leftover if outcome is Outcome.EXITED else 0,
                 record_ok=pipes.streams["record"].bytes == nonce if record else None,
                 judge=judged,
+                files=fetched,
+                file_errors=file_errors,
             )
         finally:
             pipes.close()
@@ -244,7 +257,16 @@ class ScriptExecutor(_SingleProcess):
 
     def run(self, request: ScriptRun) -> RunFacts:
         payload = request.program.encode("utf-8", "surrogateescape")
-        return self._run(payload, request.stdin, request.limits, checker=request.checker)
+        r = request
+        return self._run(
+            payload,
+            r.stdin,
+            r.limits,
+            checker=r.checker,
+            files=r.files,
+            fetch=r.fetch,
+            fetch_max_bytes=r.fetch_max_bytes,
+        )
 
 
 class ExecExecutor(_SingleProcess):
@@ -254,7 +276,8 @@ class ExecExecutor(_SingleProcess):
 
     def run(self, request: ExecRun) -> RunFacts:
         payload = self.parts.exec_payload(request.program, self.parts.settings.candidate_uid)
-        return self._run(payload, request.stdin, request.limits, request.record, request.checker)
+        r = request
+        return self._run(payload, r.stdin, r.limits, r.record, r.checker, r.files, r.fetch, r.fetch_max_bytes)
 
 
 def _channel(pipes: Pipes) -> tuple[int, int]:

@@ -33,6 +33,9 @@ class Stream:
             chunk = os.read(self.fd, 1 << 16)
         except BlockingIOError:
             return True
+        return self._take(chunk)
+
+    def _take(self, chunk: bytes) -> bool:
         if not chunk:
             self.open = False
             return False
@@ -41,6 +44,16 @@ class Stream:
         if room > 0:
             self.data += chunk[:room]
         return True
+
+    def drain_now(self) -> None:
+        """Read what the pipe holds now, without waiting for a writer that may live on."""
+        while self.open:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except (BlockingIOError, InterruptedError):
+                return
+            if not self._take(chunk):
+                return
 
     def drain(self) -> None:
         """Every writer is dead (killed by uid): read to end of file."""
@@ -105,6 +118,18 @@ class Pipes:
             os.close(st.fd)
         self.streams.clear()
 
+    def write_some(self, fd: int) -> bool:
+        """Feed a child's input pipe what it takes now; True once all is written (or it hung up)."""
+        data = self.writers[fd]
+        try:
+            n = os.write(fd, data[: 1 << 16])
+        except BlockingIOError:
+            return False
+        except BrokenPipeError:
+            n = len(data)
+        self.writers[fd] = data[n:]
+        return not self.writers[fd]
+
     def pump(
         self,
         zygote: ZygoteClient,
@@ -145,15 +170,7 @@ class Pipes:
                     if kind == "z":
                         zygote.pump(0)
                     elif kind == "w":
-                        data = writers[ref]
-                        try:
-                            n = os.write(ref, data[: 1 << 16])
-                        except BlockingIOError:
-                            continue
-                        except BrokenPipeError:
-                            n = len(data)
-                        writers[ref] = data[n:]
-                        if not writers[ref]:
+                        if self.write_some(ref):
                             sel.unregister(ref)
                             os.close(ref)
                             del writers[ref]

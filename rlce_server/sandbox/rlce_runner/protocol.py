@@ -25,6 +25,20 @@ Exchanges (host -> runner, one frame each way, in order):
 A reply is ``{"ok": true, "result": <message>}`` or ``{"ok": false,
 "broken": "..."}`` (the sandbox must be replaced) / ``{"ok": false,
 "error": "..."}`` (a request this runner refuses: a bug of the host).
+
+A *session sandbox* (docs/SESSIONS.md; the host sets ``ENV_SESSION_UIDS``)
+serves live Python sessions instead, many requests at once: each frame is
+``{"id": n, "request": <message>}`` and its reply carries the same ``id``,
+in whatever order the requests finish:
+
+    Hello          -> HelloReply      (mode "sessions")
+    SessionOpen    -> SessionFacts    a new session (a new tree, a slot and its uid)
+    SessionExec    -> CellFacts       one cell, run in a fork of the session's state
+    SessionFork    -> SessionFacts    a copy of a session's state (same tree)
+    SessionClose   -> SessionClosed   its processes and files gone; the slot wiped once its tree is empty
+
+Fields left at their defaults are left out of a frame (``dump``), so a
+message gains a field without breaking a peer that does not know it.
 """
 
 from __future__ import annotations
@@ -54,6 +68,10 @@ ENV_JUDGE_UID = "RLCE_JUDGE_UID"
 ENV_NPROC = "RLCE_NPROC"
 ENV_ARTIFACT_CACHE_MB = "RLCE_ARTIFACT_CACHE_MB"
 ENV_SECCOMP = "RLCE_SECCOMP"
+# session sandboxes only: "first,count" -- the uids of its session slots, one per tree
+ENV_SESSION_UIDS = "RLCE_SESSION_UIDS"
+ENV_SESSION_NPROC = "RLCE_SESSION_NPROC"  # tasks one session tree may hold (its uid's RLIMIT_NPROC)
+SESSION_ROOT = "/s"  # slot k is its own tmpfs at /s/<k>, mode 0700, owned by the slot's uid
 
 # -- sizes both sides agree on ---------------------------------------------
 REPORT_MAX_BYTES = 64 * 1024  # a build's report file, sent back to the host
@@ -187,6 +205,9 @@ class ScriptRun:
     stdin: bytes
     limits: TestLimits
     checker: JudgeCall | None = None  # judges the output when the program ended well
+    files: dict[str, bytes] = field(default_factory=dict)  # written into its working directory first (Run)
+    fetch: list[str] = field(default_factory=list)  # files read back from it afterwards (Run)
+    fetch_max_bytes: int = 0
     op: Literal["run"] = "run"
     kind: Literal["script"] = "script"
 
@@ -201,6 +222,9 @@ class ExecRun:
     limits: TestLimits
     record: bool = False
     checker: JudgeCall | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # as ScriptRun's
+    fetch: list[str] = field(default_factory=list)
+    fetch_max_bytes: int = 0
     op: Literal["run"] = "run"
     kind: Literal["exec"] = "exec"
 
@@ -267,6 +291,60 @@ RunRequest = ScriptRun | ExecRun | ValueRun | SplitRun | InteractiveRun
 Request = Hello | Reset | Build | Fetch | Install | RunRequest | JudgeRun
 
 
+# -- sessions (session sandboxes only) -----------------------------------------
+@dataclass(frozen=True)
+class SessionLimits:
+    """What one session may hold: memory (its cell's processes' resident memory
+    plus its tree's files) and output per stream per cell."""
+
+    memory_mb: int
+    output_bytes: int
+
+
+@dataclass(frozen=True)
+class CellLimits:
+    """One cell's CPU time (its processes together) and wall-clock backstop."""
+
+    wall_s: float
+    cpu_s: float
+
+
+@dataclass(frozen=True)
+class SessionOpen:
+    session: str  # the host's name for it: [A-Za-z0-9_-], at most 64
+    limits: SessionLimits
+    files: dict[str, bytes] = field(default_factory=dict)  # written into its working directory
+    op: Literal["session_open"] = "session_open"
+
+
+@dataclass(frozen=True)
+class SessionExec:
+    session: str
+    code: str
+    limits: CellLimits
+    stdin: bytes = b""
+    files: dict[str, bytes] = field(default_factory=dict)
+    fetch: list[str] = field(default_factory=list)
+    fetch_max_bytes: int = 0
+    op: Literal["session_exec"] = "session_exec"
+
+
+@dataclass(frozen=True)
+class SessionFork:
+    session: str
+    new_session: str
+    op: Literal["session_fork"] = "session_fork"
+
+
+@dataclass(frozen=True)
+class SessionClose:
+    session: str
+    op: Literal["session_close"] = "session_close"
+
+
+SessionRequest = Hello | SessionOpen | SessionExec | SessionFork | SessionClose
+
+
 # ---------------------------------------------------------------------------
 # replies
 # ---------------------------------------------------------------------------
@@ -276,6 +354,8 @@ class HelloReply:
     python: str
     toolchain: str
     leftovers: list[str]
+    mode: str = "score"  # "sessions": a session sandbox
+    slots: int = 0  # session trees it can hold at once
 
 
 @dataclass(frozen=True)
@@ -321,6 +401,7 @@ class Outcome(enum.StrEnum):
     OUTPUT_LIMIT = "output_limit"
     CPU_LIMIT = "cpu_limit"  # the program's processes together used more CPU time than allowed
     MEMORY_LIMIT = "memory_limit"  # ... or more memory (their files in tmpfs included)
+    ABORTED = "aborted"  # a session's cell, stopped because its session was closed
 
 
 @dataclass(frozen=True)
@@ -388,6 +469,64 @@ class RunFacts:
     judge: JudgeFacts | None = None  # the checker's run on the output, or the interactor's
     checker: JudgeFacts | None = None  # InteractiveRun: the checker's run on the interactor's log
     judge_first: bool = False  # InteractiveRun: the interactor ended before the program
+    files: dict[str, bytes] = field(default_factory=dict)  # the fetched files that could be read
+    file_errors: list[str] = field(default_factory=list)  # files that could not be written or read, and why
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """A session opened or forked, or why not (``full``: no free slot here)."""
+
+    ok: bool
+    error: str = ""
+    full: bool = False
+    refused: bool = False  # the caller's request cannot be met (its files do not fit, say)
+    gone: str = ""  # the session forked from has ended (its state process is gone): why
+
+
+class CellStatus(enum.StrEnum):
+    """How the cell's code ended, as its own process says (the candidate's data, never trusted further)."""
+
+    OK = "ok"  # ran to its end; ``result`` is the repr of a final expression
+    ERROR = "error"  # raised; ``error`` is the traceback
+    EXIT = "exit"  # raised SystemExit(exit_code)
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    status: CellStatus
+    result: str = ""
+    error: str = ""
+    exit_code: int = 0
+
+
+@dataclass(frozen=True)
+class CellFacts:
+    """One cell: how the runner stopped watching it, and whether its state became the session's."""
+
+    outcome: Outcome
+    committed: bool  # the cell's process is the session's state now (else the state is as before)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_memory_kb: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    record: CellRecord | None = None  # None: the cell's process ended (or broke its record) first
+    exit_code: int = 0  # of the cell's process when it ended without a record
+    signal: int = 0
+    oom_killed: bool = False
+    gone: str = ""  # the session ended (its state process is gone): why
+    refused: str = ""  # the cell did not run: why (its files could not be written)
+    files: dict[str, bytes] = field(default_factory=dict)
+    file_errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    existed: bool
+    clean: bool = True  # its slot (when its tree ended) was wiped and checked
 
 
 Reply = HelloReply | ResetReply | BuildFacts | RunFacts | Artifact | JudgeFacts
@@ -397,10 +536,26 @@ M = TypeVar("M")
 # ---------------------------------------------------------------------------
 # (de)serialisation: dataclasses <-> JSON-able data, checked on the way in
 # ---------------------------------------------------------------------------
+_TAGS = ("op", "kind")  # what tells the messages of a union apart: always sent
+
+
+def _is_default(f: dataclasses.Field[Any], value: Any) -> bool:
+    if f.name in _TAGS:
+        return False
+    if f.default is not dataclasses.MISSING:
+        return bool(value == f.default)
+    if f.default_factory is not dataclasses.MISSING:
+        return bool(value == f.default_factory())
+    return False
+
+
 def dump(msg: Any) -> Any:
-    """A message as JSON-able data (bytes as base64 text, enums as values)."""
+    """A message as JSON-able data (bytes as base64 text, enums as values); fields
+    at their defaults are left out (``load`` puts them back)."""
     if dataclasses.is_dataclass(msg) and not isinstance(msg, type):
-        return {f.name: dump(getattr(msg, f.name)) for f in dataclasses.fields(msg)}
+        return {
+            f.name: dump(value) for f in dataclasses.fields(msg) if not _is_default(f, value := getattr(msg, f.name))
+        }
     if isinstance(msg, enum.Enum):
         return msg.value
     if isinstance(msg, bytes):

@@ -28,7 +28,7 @@ from .builder import Builder
 from .cleanup import Cleaner
 from .driver_process import DriverProcess
 from .executors import Parts, executors
-from .settings import CHILD_ENV, SandboxSettings
+from .settings import CHILD_ENV, SandboxSettings, SessionSandboxSettings
 from .zygote import PR_SET_DUMPABLE, prctl
 from .zygote_client import SandboxBroken, ZygoteClient
 
@@ -141,7 +141,8 @@ def main(preload: list[str], version_command: list[str] | None = None) -> None:
     child.close()
     zygote = ZygoteClient(parent)
     zygote.wait_ready()
-    runner = Runner(zygote, pid, settings, toolchain)
+    sessions = SessionSandboxSettings.from_env()
+    runner = Runner(zygote, pid, settings, toolchain) if sessions is None else None
     try:
         os.unlink(protocol.SOCKET_PATH)
     except FileNotFoundError:
@@ -150,4 +151,10 @@ def main(preload: list[str], version_command: list[str] | None = None) -> None:
     listener.bind(protocol.SOCKET_PATH)
     os.chmod(protocol.SOCKET_PATH, 0o600)
     listener.listen(1)
-    serve_host(runner, listener)
+    if runner is not None:
+        serve_host(runner, listener)
+    else:
+        assert sessions is not None
+        from .sessions import main as serve_sessions  # a session sandbox (docs/SESSIONS.md)
+
+        serve_sessions(zygote, pid, sessions, toolchain, listener)

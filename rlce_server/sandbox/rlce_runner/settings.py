@@ -57,3 +57,30 @@ class SandboxSettings:
     @property
     def uids(self) -> tuple[int, int, int]:
         return (self.candidate_uid, self.test_uid, self.judge_uid)
+
+
+@dataclass(frozen=True)
+class SessionSandboxSettings:
+    """A session sandbox's slots: slot k is the tmpfs ``/s/<k>``, owned by uid ``first_uid + k``."""
+
+    first_uid: int
+    slots: int
+    nproc: int  # tasks one session tree may hold
+    seccomp: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SessionSandboxSettings | None:
+        """None in a scoring sandbox (no session uids in its environment)."""
+        raw = env.get(protocol.ENV_SESSION_UIDS)
+        if not raw:
+            return None
+        first, _, count = raw.partition(",")
+        return cls(
+            first_uid=int(first),
+            slots=int(count),
+            nproc=int(env.get(protocol.ENV_SESSION_NPROC, "32")),
+            seccomp=env.get(protocol.ENV_SECCOMP, "1") != "0",
+        )
+
+    def slot_path(self, index: int) -> str:
+        return f"{protocol.SESSION_ROOT}/{index}"

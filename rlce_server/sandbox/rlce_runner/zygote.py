@@ -68,6 +68,8 @@ def _apply_limits(limits: dict[str, Any]) -> None:
     setlim(resource.RLIMIT_NPROC, int(nproc) if nproc else None)
     stack = limits.get("stack_bytes")
     setlim(resource.RLIMIT_STACK, int(stack) if stack else None)
+    msgqueue = limits.get("msgqueue_bytes")  # 0 for sessions: no POSIX message queues to share
+    setlim(resource.RLIMIT_MSGQUEUE, int(msgqueue) if msgqueue is not None else None)
 
 
 def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
@@ -214,6 +216,42 @@ def _kill_uid(uid: int) -> NoReturn:
     os._exit(0)
 
 
+def _sweep_uid(paths: list[str]) -> NoReturn:
+    """The end of a session tree: kill every process of this uid until none is left
+    (zombies included), then remove its files below ``paths``. Exit 0 when no other
+    process of it is left and the files are gone, 1 otherwise.
+
+    kill(-1) from this uid reaches exactly its processes, and it walks the process list
+    under the lock fork takes, so none is missed. ``/proc/<pid>`` itself is owned by the
+    process's effective uid (dumpable or not), which a sandboxed process cannot change
+    to another uid: one stat per process says whose it is, a zombie's included.
+    """
+    import time
+
+    me, uid = os.getpid(), os.getuid()
+    deadline = time.monotonic() + 4.0
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        left = False
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit() and int(entry.name) != me:
+                try:
+                    left = entry.stat(follow_symlinks=False).st_uid == uid
+                except OSError:
+                    continue
+                if left:
+                    break
+        if not left:
+            break
+        if time.monotonic() > deadline:
+            os._exit(1)
+        time.sleep(0.0005)
+    _wipe(paths)
+
+
 def _remove_sysv(uid: int) -> int:
     """Remove the SysV IPC objects (shm, queues, semaphores) ``uid`` owns."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -293,6 +331,8 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         os.chdir(req.get("cwd", "/"))  # as the child's uid: a build directory is the candidate's, 0700
         if role == "kill":
             _kill_uid(int(req["uid"]))
+        if role == "sweep":
+            _sweep_uid(list(req.get("paths", [])))
         if role == "wipe":
             _wipe(list(req.get("paths", [])))
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.
@@ -334,6 +374,10 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
             from .test_driver import serve as serve_tests
 
             serve_tests()
+        if role == "session":  # a live session's first state (its control socket is fd 3)
+            from .session_process import serve as serve_session
+
+            serve_session(payload, 3)
         if role == "exec":
             os.execve(path, argv, exec_env)
     except BaseException as exc:  # set-up failed before any candidate code ran
@@ -368,7 +412,7 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     _preload(_ALWAYS + preload)
     import gc
 
-    from . import program_server, test_driver  # noqa: F401  (warm for the children)
+    from . import program_server, session_process, test_driver  # noqa: F401  (warm for the children)
 
     denied = None
     if seccomp:

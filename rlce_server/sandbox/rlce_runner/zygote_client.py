@@ -106,3 +106,16 @@ class ZygoteClient:
         helper = self.spawn("wipe", uid, [], paths=list(SCRATCH_DIRS))
         rec = self.wait(helper, 30.0)
         return os.waitstatus_to_exitcode(rec["status"]) == 0
+
+    def sweep(self, uid: int, paths: tuple[str, ...]) -> bool:
+        """Kill every process of ``uid`` and remove its files below ``paths``; True once
+        no process of it is left (zombies reaped too) and its files are gone."""
+        helper = self.spawn("sweep", uid, [], paths=list(paths))
+        rec = self.wait(helper, KILL_WAIT_S + 30.0)
+        return os.waitstatus_to_exitcode(rec["status"]) == 0
+
+    def forget_exits(self) -> None:
+        """Drop the exits nobody waits for (a session sandbox's states end when it says so)."""
+        for pid_id in list(self.exited):
+            self.pids.pop(pid_id, None)
+        self.exited.clear()

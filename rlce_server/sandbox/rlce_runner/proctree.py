@@ -1,0 +1,134 @@
+"""Processes as the kernel sees them: who a process's children are, what it used, signals by uid.
+
+Session sandboxes run many sessions at once, so the container's cgroup
+counters (``accounting``) cannot say whose a CPU second or a page is. What a
+cell used is read from ``/proc`` over the cell's own process tree instead:
+the cell's process and every descendant (``children`` of each of its
+threads), which a child subreaper (the cell's process) keeps together.
+Nothing a sandboxed process says enters these figures: they are the kernel's.
+
+``kill_as`` signals processes of a sandbox uid. The runner has no
+CAP_KILL (only SETUID/SETGID), so it takes that uid as its *effective* uid
+for the ``kill`` calls alone: its real and saved uids stay 0, so no process
+of that uid may signal the runner meanwhile, and the session runner is
+single-threaded, so nothing else runs with that identity. A pid that was
+reused by another uid's process is out of reach (EPERM), never hit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class ProcStat:
+    """The fields of ``/proc/<pid>/stat`` the runner reads."""
+
+    state: str  # R, S, D, T (stopped), Z (zombie), ...
+    ppid: int
+    cpu_ticks: int  # utime + stime + cutime + cstime: its own and its reaped descendants'
+    rss_pages: int
+    exit_code: int  # a zombie's wait status (0 while alive)
+
+    @property
+    def gone(self) -> bool:
+        return self.state in ("Z", "X")
+
+
+def stat(pid: int) -> ProcStat | None:
+    """A process's state and counters; None once it is reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    # the command name (field 2) may hold anything, spaces and ')' included: split after the last ')'
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    try:
+        return ProcStat(
+            state=fields[0].decode(),
+            ppid=int(fields[1]),
+            cpu_ticks=int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14]),
+            rss_pages=max(0, int(fields[21])),
+            exit_code=int(fields[49]) if len(fields) > 49 else 0,
+        )
+    except (IndexError, ValueError):
+        return None
+
+
+def children(pid: int) -> list[int]:
+    """The children of every thread of ``pid`` (zombies included); [] once it is gone."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                found += [int(x) for x in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def descendants(pid: int, stop_at: set[int] | frozenset[int] = frozenset(), limit: int = 4096) -> list[int]:
+    """``pid`` and every process below it, parents first (at most ``limit``), leaving out
+    the processes of ``stop_at`` and everything below them."""
+    found = [pid]
+    seen = {pid}
+    i = 0
+    while i < len(found) and len(found) < limit:
+        for child in children(found[i]):
+            if child not in seen and child not in stop_at:
+                seen.add(child)
+                found.append(child)
+        i += 1
+    return found
+
+
+def real_uid(pid: int) -> int | None:
+    """The real uid of a process (its ``Uid:`` line); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def pids() -> list[int]:
+    """Every process of the container."""
+    return [int(e) for e in os.listdir("/proc") if e.isdigit()]
+
+
+def kill_as(uid: int, targets: Iterable[int], sig: int = signal.SIGKILL) -> int:
+    """Send ``sig`` to ``targets`` with ``uid`` as the effective uid; how many were reached.
+
+    ``targets`` may hold -1: every process of ``uid`` (kill(2) walks the
+    process list under a lock that fork takes too, so none is missed).
+    """
+    if uid <= 0:
+        raise ValueError("kill_as needs a sandbox uid")
+    reached = 0
+    os.setresuid(-1, uid, -1)
+    try:
+        for pid in targets:
+            try:
+                os.kill(pid, sig)
+                reached += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+    finally:
+        os.setresuid(-1, 0, -1)
+    if os.geteuid() != 0:  # cannot happen (the saved uid is 0); never go on as the sandbox uid
+        os._exit(70)
+    return reached

@@ -1,0 +1,219 @@
+"""What a live session's processes run (docs/SESSIONS.md).
+
+A session's *state* is one process holding the interpreter: its names, its
+modules, its working directory. It waits on its control socket; the runner
+stops it (SIGSTOP) between commands, so an idle session uses no CPU.
+
+* ``cell``: the state forks; the child runs the cell (stdin, stdout and
+  stderr its own pipes) and writes one record -- the repr of a final
+  expression, or the traceback -- then waits on a control socket of its own.
+  If the cell ended within its limits the runner kills the old state and the
+  child *is* the session from then on; if not, the runner kills the child and
+  the old state goes on as if the cell had never run.
+* ``fork``: the state forks; the child, in a working directory of its own
+  (the runner's copy of the parent's), is a new session that shares the
+  parent's past and nothing after.
+
+Once candidate code has run in a process, everything in its memory is the
+candidate's, this module's code included: the runner trusts none of it. The
+record is the cell's own output and goes back as such; the limits, the
+verdict and which process is the state are decided by the runner from what
+the kernel says.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import json
+import linecache
+import os
+import socket
+import sys
+import traceback
+import types
+from typing import Any, NoReturn
+
+from .frames import read_all, write_all
+
+PR_SET_CHILD_SUBREAPER = 36
+RESULT_MAX_CHARS = 64 * 1024  # a final expression's repr, cut to this
+ERROR_MAX_CHARS = 64 * 1024  # a traceback, its end kept
+CONTROL_BYTES = 65536
+_HERE = __file__.rsplit(".", 1)[0]
+
+
+def _subreaper() -> None:
+    """Orphans of this process's children stay below it, where the runner counts them."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _cut(text: str, cap: int, keep_end: bool) -> str:
+    if len(text) <= cap:
+        return text
+    return "...\n" + text[-cap:] if keep_end else text[:cap] + "..."
+
+
+def _traceback(exc: BaseException) -> str:
+    """The exception as Python prints it, without this module's frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.rsplit(".", 1)[0] == _HERE:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return _cut(text, ERROR_MAX_CHARS, keep_end=True)
+
+
+def run_cell(code: str, namespace: dict[str, Any], filename: str) -> dict[str, Any]:
+    """Run a cell as a notebook does: its statements, then the repr of a final expression."""
+    try:
+        tree = ast.parse(code, filename, "exec")
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte in the source
+        return {"status": "error", "error": _cut("".join(traceback.format_exception_only(exc)), ERROR_MAX_CHARS, True)}
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # tracebacks show the source
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        final = tree.body.pop()
+        assert isinstance(final, ast.Expr)
+        last = ast.Expression(final.value)
+    try:
+        exec(compile(tree, filename, "exec"), namespace)
+        value = eval(compile(last, filename, "eval"), namespace) if last is not None else None
+        result = "" if value is None else _cut(repr(value), RESULT_MAX_CHARS, keep_end=False)
+    except SystemExit as exc:
+        status = exc.code
+        code_ = status if isinstance(status, int) else (0 if status is None else 1)
+        error = "" if code_ == 0 else f"SystemExit: {status!r}"
+        return {"status": "exit", "exit_code": code_ & 0xFF, "error": error}
+    except BaseException as exc:
+        return {"status": "error", "error": _traceback(exc)}
+    return {"status": "ok", "result": result}
+
+
+def _fresh_stdio() -> None:
+    """Standard streams of this cell's own pipes (nothing an earlier cell buffered or replaced)."""
+    sys.stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
+
+
+def _detach_stdio() -> None:
+    """The cell is over: its pipes close (the runner reads them to their end), fds 0-2 stay valid."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+class _State:
+    def __init__(self, sock: socket.socket, namespace: dict[str, Any]) -> None:
+        self.sock = sock
+        self.namespace = namespace
+        self.cells = 0
+
+    def serve(self) -> NoReturn:
+        while True:
+            _reap()
+            try:
+                msg, fds, _flags, _addr = socket.recv_fds(self.sock, CONTROL_BYTES, 8)
+            except OSError:
+                os._exit(0)
+            if not msg:
+                os._exit(0)  # the runner let go of this session
+            try:
+                command = json.loads(msg)
+                op = command["op"]
+            except (ValueError, KeyError, TypeError):
+                op = None
+            if op == "cell" and len(fds) == 6:
+                self._cell(fds)
+            elif op == "fork" and len(fds) == 1:
+                self._fork(fds[0], str(command.get("cwd", "")))
+            else:
+                for fd in fds:
+                    os.close(fd)
+
+    def _tell(self, pid: int) -> None:
+        """Which process took the command (the runner checks it is this one's child)."""
+        try:
+            self.sock.send(json.dumps({"pid": pid}).encode())
+        except OSError:
+            os._exit(0)
+
+    def _become(self, ctl: int) -> None:
+        """The forked child takes its own control socket and its own session of processes."""
+        self.sock.detach()
+        self.sock = socket.socket(fileno=ctl)
+        os.setsid()
+        _subreaper()
+
+    def _fork(self, ctl: int, cwd: str) -> None:
+        pid = os.fork()
+        if pid:
+            os.close(ctl)
+            self._tell(pid)
+            return
+        old = self.sock.fileno()
+        self._become(ctl)
+        os.close(old)
+        try:
+            os.chdir(cwd)
+            os.environ["HOME"] = cwd
+        except OSError:
+            pass  # the runner sees the same: its copy failed, and it refused the fork
+
+    def _cell(self, fds: list[int]) -> None:
+        stdin, stdout, stderr, code_fd, result_fd, ctl = fds
+        pid = os.fork()
+        if pid:
+            for fd in fds:
+                os.close(fd)
+            self._tell(pid)
+            return
+        old = self.sock.fileno()
+        self._become(ctl)
+        os.close(old)
+        for src, dst in ((stdin, 0), (stdout, 1), (stderr, 2)):
+            os.dup2(src, dst)
+            os.close(src)
+        _fresh_stdio()
+        code = read_all(code_fd).decode("utf-8", "surrogateescape")
+        os.close(code_fd)
+        self.cells += 1
+        me = os.getpid()
+        record = run_cell(code, self.namespace, f"<cell {self.cells}>")
+        if os.getpid() != me:  # a process the cell forked came back here: it is not the session
+            os._exit(0)
+        _detach_stdio()
+        try:
+            write_all(result_fd, json.dumps(record).encode())
+        except OSError:
+            pass
+        os.close(result_fd)
+
+
+def serve(payload: str, ctl: int) -> NoReturn:
+    """A new session's first state: an empty ``__main__``, in its working directory."""
+    boot = json.loads(payload)
+    module = types.ModuleType("__main__")
+    module.__dict__["__builtins__"] = __builtins__
+    sys.modules["__main__"] = module
+    sys.argv = [""]
+    os.environ["HOME"] = str(boot["cwd"])
+    os.environ["TMPDIR"] = str(boot["tmp"])
+    _subreaper()  # (the zygote made it a session leader already)
+    _State(socket.socket(fileno=ctl), module.__dict__).serve()

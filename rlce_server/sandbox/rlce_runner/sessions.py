@@ -1,0 +1,849 @@
+"""The session runner: PID 1 of a session sandbox (docs/SESSIONS.md, docs/SECURITY.md "Sessions").
+
+A session sandbox holds many live Python sessions. Each *tree* (a session
+opened by the host and every fork of it) gets a slot: a uid of its own and a
+tmpfs of its own (``/s/<k>``, 0700, owned by that uid, capped in bytes and
+inodes by the kernel), where each of its sessions has a working directory
+with a random name. Nothing else in the container is writable by a slot uid,
+and its IPC namespace has no room for SysV objects or POSIX message queues.
+
+A session is one *state* process (``session_process``), stopped (SIGSTOP)
+whenever no command runs in it. A cell runs in a fork of the state; when it
+ends within its limits the cell's process becomes the state and the old one
+is killed, otherwise the cell's processes are killed and the state is as
+before (docs/SESSIONS.md, "Cells are transactions"). What a cell used is read
+from /proc over the cell's process tree (``proctree``); processes that leave
+it are killed.
+
+One thread serves every request: requests are frames with an id, answered
+in the order they finish, and a cell that runs long never holds up another
+session's cell. Nothing here waits on a sandboxed process without a deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import artifacts, frames, proctree, protocol, workfiles
+from .cleanup import oom_kills
+from .pipes import Pipes, Stream
+from .protocol import (
+    CellFacts,
+    CellRecord,
+    Hello,
+    HelloReply,
+    Outcome,
+    ProtocolError,
+    SessionClose,
+    SessionClosed,
+    SessionExec,
+    SessionFacts,
+    SessionFork,
+    SessionLimits,
+    SessionOpen,
+)
+from .settings import KILL_WAIT_S, SessionSandboxSettings
+from .zygote_client import SandboxBroken, ZygoteClient
+
+SAMPLE_S = 0.01  # a running cell's processes are read this often
+STRAYS_S = 0.1  # processes that left a running cell's tree are looked for this often
+FORK_WAIT_S = 5.0  # a state has this long to fork for a command (it is the candidate's process)
+RECORD_CAP = 1 << 20  # a cell's record: a repr and a traceback of 64 Ki characters each, JSON-escaped
+CTL_BYTES = 4096
+IDLE_WAKE_S = 1.0
+DIRTY_RETRY_S = 2.0
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+# Writable by nobody but the runner in a session sandbox: a slot uid writes only its own tmpfs.
+SHARED_DIRS = ("/tmp", "/dev/shm", "/w")
+
+
+class SessionError(ProtocolError):
+    """A request this runner refuses (an unknown or busy session): the host's bug or race."""
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not 0 < len(name) <= 64 or not set(name) <= _NAME_CHARS:
+        raise SessionError(f"bad session name {name[:80]!r}")
+    return name
+
+
+@dataclass
+class Slot:
+    index: int
+    uid: int
+    path: str
+    tree: Tree | None = None
+    clean: bool = True  # wiped and checked since its last tree
+
+
+@dataclass
+class Tree:
+    slot: Slot
+    tmp: str
+    sessions: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Session:
+    name: str
+    tree: Tree
+    cwd: str
+    state: int  # pid of the process holding the session's interpreter (stopped while idle)
+    ctl: socket.socket  # the runner's end of the state's control socket
+    limits: SessionLimits
+    op: Cell | Forking | None = None
+
+    @property
+    def uid(self) -> int:
+        return self.tree.slot.uid
+
+
+@dataclass
+class Cell:
+    rid: int
+    session: Session
+    request: SessionExec
+    pipes: Pipes
+    ctl: socket.socket  # the control socket the cell's process keeps if it becomes the state
+    started: float
+    deadline: float
+    oom_before: int
+    child: int = 0  # the cell's process, once its state named it (0: not yet)
+    cpu_ticks: int = 0
+    peak_bytes: int = 0
+    next_sample: float = 0.0
+    next_strays: float = 0.0
+    outcome: Outcome | None = None  # set when the cell is over
+
+
+@dataclass
+class Forking:
+    rid: int
+    session: Session
+    new_name: str
+    cwd: str
+    ctl: socket.socket
+    deadline: float
+
+
+Reply = Callable[[int, Any], None]
+
+
+class SessionServer:
+    """Every session of this sandbox, and the one loop that serves them."""
+
+    def __init__(self, zygote: ZygoteClient, zygote_pid: int, settings: SessionSandboxSettings, toolchain: str) -> None:
+        self.zygote = zygote
+        self.zygote_pid = zygote_pid
+        self.settings = settings
+        self.toolchain = toolchain
+        self.slots = [Slot(i, settings.first_uid + i, settings.slot_path(i)) for i in range(settings.slots)]
+        self.sessions: dict[str, Session] = {}
+        self.ops: dict[int, Cell | Forking] = {}  # request id -> what is in flight
+        self.sel = selectors.DefaultSelector()
+        self.conn: socket.socket | None = None
+        self.inbox = bytearray()
+        self.outbox = bytearray()
+        self.next_dirty_check = 0.0
+
+    # -- the host's connection ---------------------------------------------
+    def serve(self, listener: socket.socket) -> None:
+        self._lock_shared_dirs()
+        while True:
+            conn, _ = listener.accept()
+            try:
+                self._serve(conn)
+            except frames.ChannelClosed:
+                pass
+            except (SandboxBroken, OSError, RuntimeError, ValueError) as exc:
+                # this sandbox's state is unknown now: say so, and end (the host replaces it)
+                self.outbox.clear()
+                try:
+                    conn.setblocking(True)
+                    frames.write_json(conn.fileno(), {"ok": False, "broken": repr(exc)[:1000]})
+                except frames.ChannelClosed:
+                    pass
+                raise
+            finally:
+                self.sel.close()
+                self.sel = selectors.DefaultSelector()
+                self.conn = None
+                conn.close()
+                self.inbox.clear()
+                self.outbox.clear()
+                self._end_everything()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.setblocking(False)
+        self.conn = conn
+        self.sel.register(conn, selectors.EVENT_READ, ("host", None))
+        self.sel.register(self.zygote.sock, selectors.EVENT_READ, ("zygote", None))
+        while True:
+            for key, mask in self.sel.select(self._timeout()):
+                kind, ref = key.data
+                if kind == "host":
+                    if mask & selectors.EVENT_READ:
+                        self._read_host()
+                    if mask & selectors.EVENT_WRITE:
+                        self._flush()
+                elif kind == "zygote":
+                    self.zygote.pump(0)
+                    self.zygote.forget_exits()
+                elif kind == "ctl":
+                    self._ctl_readable(ref)
+                elif kind == "out":
+                    self._stream_readable(*ref)
+                elif kind == "in":
+                    self._writable(*ref)
+            self._tick()
+
+    def _read_host(self) -> None:
+        assert self.conn is not None
+        try:
+            chunk = self.conn.recv(1 << 20)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            raise frames.ChannelClosed(str(exc)) from None
+        if not chunk:
+            raise frames.ChannelClosed("the host hung up")
+        self.inbox += chunk
+        header = protocol.FRAME_HEADER
+        while len(self.inbox) >= header.size:
+            (size,) = header.unpack_from(self.inbox)
+            if size > protocol.MAX_FRAME_BYTES:
+                raise frames.ChannelClosed(f"frame of {size} bytes")
+            if len(self.inbox) < header.size + size:
+                return
+            raw = bytes(self.inbox[header.size : header.size + size])
+            del self.inbox[: header.size + size]
+            self._frame(raw)
+
+    def _frame(self, raw: bytes) -> None:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise frames.ChannelClosed(f"malformed frame: {exc}") from None
+        rid = data.get("id") if isinstance(data, dict) else None
+        if type(rid) is not int:
+            self._send({"ok": False, "error": "a session sandbox takes frames {id, request}"})
+            return
+        try:
+            request: Any = protocol.load(protocol.SessionRequest, data.get("request"), "request")
+            reply = self._handle(rid, request)
+        except (ProtocolError, artifacts.BuildRequestError) as exc:
+            self._send({"id": rid, "ok": False, "error": str(exc)})
+            return
+        if reply is not None:
+            self.reply(rid, reply)
+
+    def reply(self, rid: int, message: Any) -> None:
+        self._send({"id": rid, "ok": True, "result": protocol.dump(message)})
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        payload = json.dumps(obj, separators=(",", ":")).encode()
+        self.outbox += protocol.FRAME_HEADER.pack(len(payload)) + payload
+        self._flush()
+
+    def _flush(self) -> None:
+        if self.conn is None:
+            return
+        while self.outbox:
+            try:
+                n = self.conn.send(self.outbox[: 1 << 20])
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                raise frames.ChannelClosed(str(exc)) from None
+            del self.outbox[:n]
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.outbox else 0)
+        self.sel.modify(self.conn, events, ("host", None))
+
+    # -- requests -----------------------------------------------------------
+    def _handle(self, rid: int, request: Any) -> Any:
+        if isinstance(request, Hello):
+            return HelloReply(
+                version=protocol.PROTOCOL_VERSION,
+                python=sys.version.split()[0],
+                toolchain=self.toolchain,
+                leftovers=self.leftovers(),
+                mode="sessions",
+                slots=len(self.slots),
+            )
+        if isinstance(request, SessionOpen):
+            return self._open(request)
+        if isinstance(request, SessionExec):
+            return self._exec(rid, request)
+        if isinstance(request, SessionFork):
+            return self._fork(rid, request)
+        if isinstance(request, SessionClose):
+            return self._close(request)
+        raise SessionError(f"a session sandbox does not take {type(request).__name__}")
+
+    def _session(self, name: str) -> Session:
+        found = self.sessions.get(check_name(name))
+        if found is None:
+            raise SessionError(f"no session {name!r} here")
+        if found.op is not None:
+            raise SessionError(f"session {name!r} is busy")
+        return found
+
+    def _open(self, req: SessionOpen) -> SessionFacts:
+        name = check_name(req.session)
+        if name in self.sessions:
+            raise SessionError(f"session {name!r} exists")
+        slot = next((s for s in self.slots if s.tree is None and s.clean), None)
+        if slot is None:
+            return SessionFacts(ok=False, full=True, error="no free slot in this sandbox")
+        uid = slot.uid
+        try:
+            cwd = artifacts.make_private_dir(slot.path, uid, "")
+            tmp = artifacts.make_private_dir(slot.path, uid, "tmp-")
+        except OSError as exc:
+            slot.clean = False  # a fresh slot that takes no directory: wiped and checked again before use
+            return SessionFacts(ok=False, error=f"cannot make its directory: {exc.strerror}")
+        tree = Tree(slot, tmp)
+        slot.tree = tree
+        errors = workfiles.write_files(cwd, req.files, uid)
+        if errors:
+            self._end_tree(tree)
+            return SessionFacts(ok=False, refused=True, error="; ".join(errors)[:2000])
+        state, ctl = self._spawn_state(uid, cwd, tmp, req.limits)
+        if state == 0:
+            self._end_tree(tree)
+            return SessionFacts(ok=False, error="a session process failed during set-up")
+        session = Session(name, tree, cwd, state, ctl, req.limits)
+        self.sessions[name] = session
+        tree.sessions.add(name)
+        self._signal(session, [state], signal.SIGSTOP)
+        return SessionFacts(ok=True)
+
+    def _spawn_state(self, uid: int, cwd: str, tmp: str, limits: SessionLimits) -> tuple[int, socket.socket]:
+        """A new session's first state, forked from the zygote as the slot's uid; (0, _) if set-up failed."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pipes = Pipes()
+        try:
+            fds = [
+                pipes.to_child(b""),
+                pipes.from_child("stdout", 0),
+                pipes.from_child("stderr", 4096),
+                pipes.to_child(json.dumps({"cwd": cwd, "tmp": tmp}).encode()),
+                pipes.from_child("ready", 16),
+                pipes.adopt(theirs.detach()),
+            ]
+            proc_limits = {
+                "nproc": self.settings.nproc,
+                "cpu_s": 3600,  # per process: a backstop far above any cell's (cells are fresh processes)
+                "address_space_bytes": (limits.memory_mb + 256) << 20,
+                "file_size_bytes": 1 << 30,  # the slot's tmpfs caps what it may write
+                "msgqueue_bytes": 0,
+            }
+            try:
+                pid_id = self.zygote.spawn("session", uid, fds, cwd=cwd, limits=proc_limits)
+            finally:
+                pipes.close_child_ends()
+            pid = self.zygote.pids[pid_id]
+            ready = pipes.pump(
+                self.zygote, time.monotonic() + KILL_WAIT_S, lambda: not pipes.streams["ready"].open, set()
+            )
+            ok = ready is Outcome.EXITED and pipes.streams["ready"].data == b"R"
+        finally:
+            pipes.close()
+        mine.setblocking(False)
+        if not ok:
+            mine.close()
+            return 0, mine
+        return pid, mine
+
+    def _exec(self, rid: int, req: SessionExec) -> CellFacts | None:
+        s = self._session(req.session)
+        errors = workfiles.write_files(s.cwd, req.files, s.uid)
+        if errors:
+            return CellFacts(outcome=Outcome.EXITED, committed=False, refused="; ".join(errors)[:2000])
+        pipes = Pipes()
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        mine.setblocking(False)
+        cap = s.limits.output_bytes
+        try:
+            fds = [
+                pipes.to_child(req.stdin),
+                pipes.from_child("stdout", cap),
+                pipes.from_child("stderr", cap),
+                pipes.to_child(req.code.encode("utf-8", "surrogateescape")),
+                pipes.from_child("result", RECORD_CAP),
+                pipes.adopt(theirs.detach()),
+            ]
+            sent = self._command(s, {"op": "cell"}, fds)
+        finally:
+            pipes.close_child_ends()
+        now = time.monotonic()
+        # until the state names the cell's process, the deadline is the state's to fork in
+        cell = Cell(rid, s, req, pipes, mine, now, now + max(req.limits.wall_s, FORK_WAIT_S), oom_kills())
+        if not sent:
+            pipes.close()
+            mine.close()
+            return self._gone_cell(s, cell, "its process is gone")
+        s.op = cell
+        self.ops[rid] = cell
+        self.sel.register(s.ctl, selectors.EVENT_READ, ("ctl", cell))
+        for fd in pipes.writers:
+            self.sel.register(fd, selectors.EVENT_WRITE, ("in", (cell, fd)))
+        for name, stream in pipes.streams.items():
+            self.sel.register(stream.fd, selectors.EVENT_READ, ("out", (cell, name)))
+        return None
+
+    def _fork(self, rid: int, req: SessionFork) -> SessionFacts | None:
+        s = self._session(req.session)
+        new_name = check_name(req.new_session)
+        if new_name in self.sessions:
+            raise SessionError(f"session {new_name!r} exists")
+        uid = s.uid
+        try:
+            cwd = artifacts.make_private_dir(s.tree.slot.path, uid, "")
+        except OSError as exc:
+            return SessionFacts(ok=False, error=f"cannot make its directory: {exc.strerror}")
+        try:
+            with artifacts.files_as(uid):
+                shutil.copytree(s.cwd, cwd, symlinks=True, dirs_exist_ok=True)
+        except (OSError, shutil.Error) as exc:
+            artifacts.remove_tree_as(cwd, uid)
+            why = "its session's files exceed the room left" if "No space" in str(exc) else str(exc)[:500]
+            return SessionFacts(ok=False, error=f"cannot copy its working directory: {why}")
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            sent = self._command(s, {"op": "fork", "cwd": cwd}, [theirs.fileno()])
+        finally:
+            theirs.close()
+        if not sent:
+            mine.close()
+            artifacts.remove_tree_as(cwd, uid)
+            return self._gone_facts(s, "its process ended")
+        mine.setblocking(False)
+        op = Forking(rid, s, new_name, cwd, mine, time.monotonic() + FORK_WAIT_S)
+        s.op = op
+        self.ops[rid] = op
+        self.sel.register(s.ctl, selectors.EVENT_READ, ("ctl", op))
+        return None
+
+    def _close(self, req: SessionClose) -> SessionClosed:
+        s = self.sessions.get(check_name(req.session))
+        if s is None:
+            return SessionClosed(existed=False)
+        if s.op is not None:
+            self._abort(s.op)
+        return SessionClosed(existed=True, clean=self._end_session(s))
+
+    def _command(self, s: Session, command: dict[str, Any], fds: list[int]) -> bool:
+        """Wake the state and hand it a command with descriptors; False if it is gone."""
+        if not self._signal(s, [s.state], signal.SIGCONT):
+            return False
+        try:
+            socket.send_fds(s.ctl, [json.dumps(command).encode()], fds)
+        except OSError:  # gone, or not reading its commands (its buffer full): either way, gone
+            return False
+        return True
+
+    def _signal(self, s: Session, pids: list[int], sig: int) -> bool:
+        """Signal a session's processes (never the zygote or the runner); whether any was reached."""
+        targets = [p for p in pids if p > 1 and p != self.zygote_pid]
+        return proctree.kill_as(s.uid, targets, sig) > 0
+
+    # -- events -------------------------------------------------------------
+    def _ctl_readable(self, op: Cell | Forking) -> None:
+        s = op.session
+        try:
+            msg = s.ctl.recv(CTL_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            msg = b""
+        try:
+            pid = json.loads(msg)["pid"] if msg else 0
+        except (ValueError, KeyError, TypeError):
+            pid = 0
+        st = proctree.stat(pid) if type(pid) is int and pid > 1 else None
+        # the kernel's word, not the state's: it must be a live child of this session's state
+        named = st is not None and st.ppid == s.state and not st.gone and not self._known(pid)
+        self.sel.unregister(s.ctl)
+        if isinstance(op, Forking):
+            self._forked(op, pid if named else 0)
+            return
+        if not named:
+            self._finish(op, Outcome.EXITED, why="the session's process did not start the cell")
+            return
+        op.child = pid
+        self._signal(s, [s.state], signal.SIGSTOP)
+        op.started = time.monotonic()
+        op.deadline = op.started + op.request.limits.wall_s
+        if not op.pipes.streams["result"].open:  # it was done before its name came in
+            self._finish(op, Outcome.EXITED)
+
+    def _known(self, pid: int) -> bool:
+        return any(s.state == pid for s in self.sessions.values())
+
+    def _forked(self, op: Forking, pid: int) -> None:
+        s = op.session
+        s.op = None
+        del self.ops[op.rid]
+        if pid == 0:
+            op.ctl.close()
+            artifacts.remove_tree_as(op.cwd, s.uid)
+            self.reply(op.rid, self._gone_facts(s, "the session's process did not fork"))
+            return
+        new = Session(op.new_name, s.tree, op.cwd, pid, op.ctl, s.limits)
+        self.sessions[new.name] = new
+        s.tree.sessions.add(new.name)
+        self._signal(s, [s.state, pid], signal.SIGSTOP)
+        self.reply(op.rid, SessionFacts(ok=True))
+
+    def _gone_facts(self, s: Session, why: str) -> SessionFacts:
+        self._end_session(s)
+        return SessionFacts(ok=False, error=f"the session is gone: {why}", gone=why)
+
+    def _stream_readable(self, cell: Cell, name: str) -> None:
+        stream = cell.pipes.streams[name]
+        if not stream.read_some():
+            self.sel.unregister(stream.fd)
+            if name == "result" and cell.outcome is None and cell.child:
+                self._finish(cell, Outcome.EXITED)
+            return
+        if name in ("stdout", "stderr") and stream.total > stream.cap and cell.outcome is None:
+            self._finish(cell, Outcome.OUTPUT_LIMIT)
+
+    def _writable(self, cell: Cell, fd: int) -> None:
+        if cell.pipes.write_some(fd):
+            self.sel.unregister(fd)
+            os.close(fd)
+            del cell.pipes.writers[fd]
+
+    def _timeout(self) -> float:
+        now = time.monotonic()
+        wake = now + IDLE_WAKE_S
+        for op in self.ops.values():
+            wake = min(wake, op.deadline)
+            if isinstance(op, Cell) and op.child:
+                wake = min(wake, op.next_sample)
+        return max(0.0, wake - now)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for op in list(self.ops.values()):
+            if isinstance(op, Forking):
+                if now > op.deadline and op.rid in self.ops:
+                    self.sel.unregister(op.session.ctl)
+                    self._forked(op, 0)
+                continue
+            if op.outcome is not None:
+                continue
+            if now > op.deadline:
+                self._finish(op, Outcome.TIMEOUT if op.child else Outcome.EXITED, why="" if op.child else "no answer")
+                continue
+            if not op.child or now < op.next_sample:
+                continue
+            op.next_sample = now + SAMPLE_S
+            hit = self._sample(op)
+            if hit is not None:
+                self._finish(op, hit)
+                continue
+            if now >= op.next_strays:
+                op.next_strays = now + STRAYS_S
+                self._kill_strays()
+            st = proctree.stat(op.child)
+            if st is None or st.gone:  # the cell's process ended without closing its record
+                self._finish(op, Outcome.EXITED)
+        if now >= self.next_dirty_check:
+            self.next_dirty_check = now + DIRTY_RETRY_S
+            for slot in self.slots:
+                if slot.tree is None and not slot.clean:
+                    slot.clean = self._wipe_slot(slot)
+
+    def _sample(self, cell: Cell) -> Outcome | None:
+        """The cell's processes' CPU and memory (its tree's files included), against its limits."""
+        ticks = rss = 0
+        for pid in proctree.descendants(cell.child):
+            st = proctree.stat(pid)
+            if st is not None:
+                ticks += st.cpu_ticks
+                rss += st.rss_pages
+        cell.cpu_ticks = max(cell.cpu_ticks, ticks)
+        memory = rss * proctree.PAGE + _files_bytes(cell.session.tree.slot.path)
+        cell.peak_bytes = max(cell.peak_bytes, memory)
+        if cell.cpu_ticks / proctree.TICKS > cell.request.limits.cpu_s:
+            return Outcome.CPU_LIMIT
+        if memory > cell.session.limits.memory_mb << 20:
+            return Outcome.MEMORY_LIMIT
+        return None
+
+    # -- the end of a cell ----------------------------------------------------
+    def _finish(self, cell: Cell, outcome: Outcome, why: str = "") -> None:
+        """Commit the cell's state or roll it back, clean up, answer the host."""
+        s = cell.session
+        cell.outcome = outcome
+        wall = time.monotonic() - cell.started
+        if not cell.child:  # the state never named its cell's process: it is not answering
+            self._drop_cell(cell)
+            self.reply(cell.rid, self._gone_cell(s, cell, why or "its process does not answer"))
+            return
+        self._signal(s, [cell.child], signal.SIGSTOP)
+        late = self._sample(cell)
+        if outcome is Outcome.EXITED and late is not None:
+            outcome = late
+        record = _record(cell.pipes.streams["result"]) if outcome is Outcome.EXITED else None
+        self._kill_below(s, cell.child)
+        st = proctree.stat(cell.child)
+        alive = st is not None and not st.gone
+        committed = outcome is Outcome.EXITED and record is not None and alive
+        if committed:
+            self._signal(s, [s.state], signal.SIGKILL)
+            s.state = cell.child
+            s.ctl.close()
+            s.ctl = cell.ctl
+        else:
+            self._signal(s, [cell.child], signal.SIGKILL)
+            self._kill_below(s, cell.child)
+            cell.ctl.close()
+        self._kill_strays()
+        exit_code = sig = 0
+        if not committed and st is not None and st.gone:
+            status = st.exit_code
+            exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        out, err = cell.pipes.streams["stdout"], cell.pipes.streams["stderr"]
+        out.drain_now()
+        err.drain_now()
+        fetched: dict[str, bytes] = {}
+        file_errors: list[str] = []
+        if cell.request.fetch:
+            fetched, file_errors = workfiles.read_files(s.cwd, cell.request.fetch, s.uid, cell.request.fetch_max_bytes)
+        facts = CellFacts(
+            outcome=outcome,
+            committed=committed,
+            wall_s=wall,
+            cpu_s=cell.cpu_ticks / proctree.TICKS,
+            peak_memory_kb=cell.peak_bytes >> 10,
+            stdout=out.bytes[: out.cap],
+            stderr=err.bytes[: err.cap],
+            stdout_bytes=out.total,
+            stderr_bytes=err.total,
+            record=record,
+            exit_code=exit_code,
+            signal=sig,
+            oom_killed=sig == signal.SIGKILL and oom_kills() > cell.oom_before,
+            files=fetched,
+            file_errors=file_errors,
+        )
+        self._drop_cell(cell)
+        if _gone(s.state):  # the state the session goes on from has ended (the OOM killer, say)
+            self.reply(cell.rid, self._gone_cell(s, cell, "its process ended", facts))
+            return
+        self.reply(cell.rid, facts)
+
+    def _gone_cell(self, s: Session, cell: Cell, why: str, facts: CellFacts | None = None) -> CellFacts:
+        self._end_session(s)
+        base = facts or CellFacts(outcome=cell.outcome or Outcome.EXITED, committed=False)
+        return dataclasses.replace(base, committed=False, gone=why)
+
+    def _drop_cell(self, cell: Cell) -> None:
+        s = cell.session
+        for fd in list(cell.pipes.writers):
+            self._unregister(fd)
+        for stream in cell.pipes.streams.values():
+            self._unregister(stream.fd)
+        self._unregister(s.ctl)
+        cell.pipes.close()
+        s.op = None
+        self.ops.pop(cell.rid, None)
+
+    def _unregister(self, fileobj: Any) -> None:
+        try:
+            self.sel.unregister(fileobj)
+        except (KeyError, ValueError):
+            pass
+
+    def _abort(self, op: Cell | Forking) -> None:
+        """The session is being closed with a command in flight: the command ends now."""
+        s = op.session
+        if isinstance(op, Forking):
+            self._unregister(s.ctl)
+            s.op = None
+            del self.ops[op.rid]
+            op.ctl.close()
+            artifacts.remove_tree_as(op.cwd, s.uid)
+            self.reply(op.rid, SessionFacts(ok=False, error="the session was closed"))
+            return
+        op.outcome = Outcome.ABORTED
+        if op.child:
+            self._signal(s, [op.child], signal.SIGKILL)
+            self._kill_below(s, op.child)
+        op.ctl.close()
+        facts = CellFacts(
+            outcome=Outcome.ABORTED,
+            committed=False,
+            wall_s=time.monotonic() - op.started,
+            gone="the session was closed",
+        )
+        self._drop_cell(op)
+        self.reply(op.rid, facts)
+
+    # -- processes ------------------------------------------------------------
+    def _kill_below(self, s: Session, top: int) -> None:
+        """Kill every process below ``top`` (not ``top``, nor another session's state and
+        what is below it: a fork's state is its parent's child until the parent ends)."""
+        states = {x.state for x in self.sessions.values()} - {top}
+        for _ in range(50):
+            below = [p for p in proctree.descendants(top, stop_at=states)[1:] if not _gone(p)]
+            if not below:
+                return
+            self._signal(s, below, signal.SIGKILL)
+            time.sleep(0.0005)
+        raise SandboxBroken(f"processes below {top} survive SIGKILL")
+
+    def _kill_strays(self) -> None:
+        """Kill sandboxed processes that belong to no session and no running cell.
+
+        A cell's processes stay below the cell's process (a child subreaper);
+        one that leaves (its parents gone and the subreaper flag cleared) lands
+        on the state or on the zygote, where it is found here and killed.
+        """
+        states = {s.state for s in self.sessions.values()}
+        cells = {op.child for op in self.ops.values() if isinstance(op, Cell) and op.child}
+        # a state about to name its new child is left alone until it has
+        settled = [s.state for s in self.sessions.values() if s.op is None or (isinstance(s.op, Cell) and s.op.child)]
+        where = [self.zygote_pid, *settled]
+        helpers = set(self.zygote.pids.values())
+        for parent in where:
+            for pid in proctree.children(parent):
+                if pid in states or pid in cells or pid in helpers or _gone(pid):
+                    continue
+                uid = proctree.real_uid(pid)
+                if uid is not None and self.settings.first_uid <= uid < self.settings.first_uid + len(self.slots):
+                    proctree.kill_as(uid, [pid])
+
+    def _end_session(self, s: Session) -> bool:
+        """Everything of one session gone; its tree's slot wiped if it was the last. Whether all is clean."""
+        self.sessions.pop(s.name, None)
+        tree = s.tree
+        tree.sessions.discard(s.name)
+        self._unregister(s.ctl)
+        s.ctl.close()
+        if not tree.sessions:
+            return self._end_tree(tree)
+        self._signal(s, [s.state], signal.SIGKILL)
+        self._kill_below(s, s.state)
+        deadline = time.monotonic() + KILL_WAIT_S
+        while proctree.stat(s.state) is not None and time.monotonic() < deadline:
+            self.zygote.pump(0.001)  # the zygote reaps it (every state is its child, or its orphan)
+        artifacts.remove_tree_as(s.cwd, s.uid)
+        return True
+
+    def _end_tree(self, tree: Tree) -> bool:
+        slot = tree.slot
+        for name in list(tree.sessions):
+            found = self.sessions.pop(name, None)
+            if found is not None:
+                found.ctl.close()
+        tree.sessions.clear()
+        slot.tree = None
+        slot.clean = self._wipe_slot(slot)
+        return slot.clean
+
+    def _wipe_slot(self, slot: Slot) -> bool:
+        """Kill every process of the slot's uid, remove its files, and check: no process, no file."""
+        return self.zygote.sweep(slot.uid, (slot.path,)) and _slot_empty(slot.path)
+
+    def _end_everything(self) -> None:
+        for op in list(self.ops.values()):
+            if isinstance(op, Cell):
+                op.pipes.close()
+            op.ctl.close()
+        self.ops.clear()
+        for s in list(self.sessions.values()):
+            s.ctl.close()
+        self.sessions.clear()
+        for slot in self.slots:
+            if slot.tree is not None or not slot.clean:
+                slot.tree = None
+                slot.clean = self._wipe_slot(slot)
+
+    # -- the sandbox as a whole -------------------------------------------------
+    def _lock_shared_dirs(self) -> None:
+        """Nothing but a slot may be writable by a slot uid (the host mounts them so; made sure here)."""
+        for path in SHARED_DIRS:
+            try:
+                if os.stat(path).st_mode & 0o022 and not os.statvfs(path).f_flag & os.ST_RDONLY:
+                    os.chmod(path, 0o755)
+            except OSError:
+                pass
+
+    def leftovers(self) -> list[str]:
+        """What a fresh session sandbox must not have: a slot that is not its uid's empty private tmpfs,
+        or a shared directory a slot uid could write."""
+        found = []
+        for slot in self.slots:
+            try:
+                st = os.stat(slot.path)
+            except OSError as exc:
+                found.append(f"slot {slot.path}: {exc.strerror}")
+                continue
+            if st.st_uid != slot.uid or st.st_mode & 0o777 != 0o700 or not os.path.ismount(slot.path):
+                found.append(f"slot {slot.path} is not a 0700 tmpfs of uid {slot.uid}")
+            elif slot.tree is None and not _slot_empty(slot.path):
+                found.append(f"slot {slot.path} is not empty")
+        for path in SHARED_DIRS:
+            try:
+                writable = os.stat(path).st_mode & 0o022 and not os.statvfs(path).f_flag & os.ST_RDONLY
+            except OSError:
+                continue
+            if writable:
+                found.append(f"{path} is writable by the sessions' uids")
+        return found
+
+
+def _gone(pid: int) -> bool:
+    st = proctree.stat(pid)
+    return st is None or st.gone
+
+
+def _files_bytes(path: str) -> int:
+    """What a slot's files hold (its tmpfs's used blocks)."""
+    try:
+        v = os.statvfs(path)
+    except OSError:
+        return 0
+    return (v.f_blocks - v.f_bfree) * v.f_frsize
+
+
+def _slot_empty(path: str) -> bool:
+    try:
+        v = os.statvfs(path)
+    except OSError:
+        return False
+    return v.f_files - v.f_ffree <= 1 and v.f_blocks == v.f_bfree
+
+
+def _record(stream: Stream) -> CellRecord | None:
+    """The cell's record: the candidate's own words, taken as its output and nothing more."""
+    stream.drain_now()
+    if stream.total > stream.cap or not stream.data:
+        return None
+    try:
+        return protocol.load(CellRecord, json.loads(bytes(stream.data)), "record")
+    except (ValueError, RecursionError, ProtocolError):
+        return None
+
+
+def main(
+    zygote: ZygoteClient, zygote_pid: int, settings: SessionSandboxSettings, toolchain: str, listener: socket.socket
+) -> None:
+    SessionServer(zygote, zygote_pid, settings, toolchain).serve(listener)
