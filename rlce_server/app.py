@@ -33,9 +33,11 @@ from .metrics import Metrics
 from .runtimes import RuntimeSpec, load_runtimes
 from .sandbox.backend import Backend
 from .scheduling.cache import RedisStore, ResultCache, SharedStore, SignedStore
+from .scheduling.oneshot import OneShot
 from .scheduling.pool import Pool
 from .scheduling.scorer import Scorer
 from .service import SERVICE_NAME
+from .sessions import SessionManager
 
 log = logging.getLogger("rlce.app")
 
@@ -98,6 +100,17 @@ class App:
         self.digests: dict[str, str] = {}
         selftests = {name: selftest_jobs(spec, settings)[0] for name, spec in self.specs.items()}
         self.scorer = Scorer(settings, self.pools, self.digests, self.metrics, self.specs, selftests)
+        self.oneshot = OneShot(
+            self.pools,
+            self.specs,
+            self.metrics,
+            settings.runner_reply_margin_s,
+            settings.fetch_max_bytes,
+            fresh_sandbox_each=settings.isolation == "container",
+        )
+        # live sessions: Python (the runtimes whose programs fork from a zygote), in sandboxes of their own
+        live = [name for name, spec in self.specs.items() if spec.executor == "python-fork"]
+        self.sessions = SessionManager(settings, backend, live, self.metrics)
         self.cache: ResultCache | None = None
         if settings.cache_max_bytes > 0:
             shared: SharedStore | None = None
@@ -135,7 +148,7 @@ class App:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        servicer = ScorerServicer(s, self.scorer, self.specs, self.metrics, self.cache)
+        servicer = ScorerServicer(s, self.scorer, self.specs, self.metrics, self.cache, self.oneshot, self.sessions)
         pb_grpc.add_ScorerServicer_to_server(servicer, self.server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection([SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
@@ -154,6 +167,7 @@ class App:
             self._metrics_server = start_metrics_server(s.host, s.metrics_port, self.registry, access, refused)
             self.metrics_port = self._metrics_server.server_port
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
+        await self.sessions.start()
         jobs = [job for spec in self.specs.values() for job in selftest_jobs(spec, s)]
         results = await asyncio.gather(*(self.scorer.score(job) for job in jobs))
         for job, result in zip(jobs, results):
@@ -207,6 +221,7 @@ class App:
         await self.health.enter_graceful_shutdown()
         if self.server is not None:
             await self.server.stop(self.settings.grace_s if grace_s is None else grace_s)
+        await self.sessions.stop()
         for pool in self.pools.values():
             await pool.close()
         await self.backend.remove_leftovers(own=True)

@@ -114,6 +114,29 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0 if resp.verdict != pb.SANDBOX_ERROR else 3
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """One program run once (no tests): its RunResponse as JSON."""
+    from google.protobuf import json_format
+
+    from .client import Client, pb
+
+    code = _read(args.file, "program")
+    stdin = _read(args.stdin, "stdin file").encode("utf-8", "surrogateescape") if args.stdin else b""
+    files = {}
+    for spec in args.files or []:
+        name, sep, path = spec.partition("=")
+        if not sep or not name:
+            raise CliError(f"--file {spec!r}: expected NAME=PATH")
+        files[name] = _read(path, f"file {name}").encode("utf-8", "surrogateescape")
+    limits = pb.Limits(time_limit_s=args.time_limit) if args.time_limit else None
+    with Client(args.target) as client:
+        resp = client.run(
+            args.language, code, stdin=stdin, files=files, fetch=args.fetch or [], limits=limits, timeout_s=args.timeout
+        )
+    print(json_format.MessageToJson(resp, always_print_fields_with_no_presence=True))
+    return 0 if resp.verdict != pb.SANDBOX_ERROR else 3
+
+
 def cmd_images_build(args: argparse.Namespace) -> int:
     from .config import Settings
     from .images import build
@@ -253,6 +276,17 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--target", default="127.0.0.1:50051")
     sc.add_argument("--timeout", type=float, default=600.0)
     sc.set_defaults(func=cmd_score)
+
+    rn = sub.add_parser("run", help="run one program once, no tests; prints the RunResponse as JSON")
+    rn.add_argument("file", help="the program's source")
+    rn.add_argument("--language", required=True)
+    rn.add_argument("--stdin", help="a file whose bytes are the program's stdin")
+    rn.add_argument("--file", dest="files", action="append", help="NAME=PATH: a file written beside it first")
+    rn.add_argument("--fetch", action="append", help="a file to read back after it ran (repeatable)")
+    rn.add_argument("--time-limit", dest="time_limit", type=float, help="CPU seconds")
+    rn.add_argument("--target", default="127.0.0.1:50051")
+    rn.add_argument("--timeout", type=float, default=600.0)
+    rn.set_defaults(func=cmd_run)
 
     im = sub.add_parser("images", help="sandbox images")
     im_sub = im.add_subparsers(dest="images_command", required=True)

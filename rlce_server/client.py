@@ -11,6 +11,16 @@ Kubernetes headless Service). Calls are then spread by gRPC's own round
 robin, and each address is health-checked (``grpc.health.v1``) so that a
 server that is starting, draining or down gets no new calls.
 
+Sessions (docs/SESSIONS.md): ``run`` executes code once; ``session``
+opens a live interpreter whose names persist from one ``exec`` to the next::
+
+    with Client() as c, c.session("python") as s:
+        s.exec("x = 41")
+        print(s.exec("x + 1").result)   # 42
+
+A session lives on the server that opened it: with several servers, the
+client sends every call of a session (and of its forks) to that server.
+
 A server with access control (docs/OPERATIONS.md "Access") wants a token
 and may serve TLS: ``Client(target, token=..., tls_ca=...)``, and
 ``tls_cert``/``tls_key`` where it asks for client certificates. Each falls
@@ -22,6 +32,7 @@ certificate is given.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import os
 import socket
@@ -38,7 +49,19 @@ from ._proto.rlce.v1 import scorer_pb2 as pb
 from ._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from .service import SERVICE_NAME
 
-__all__ = ["Access", "AsyncClient", "Client", "assertion", "call", "pb", "request", "stdio", "wait_serving"]
+__all__ = [
+    "Access",
+    "AsyncClient",
+    "AsyncSession",
+    "Client",
+    "Session",
+    "assertion",
+    "call",
+    "pb",
+    "request",
+    "stdio",
+    "wait_serving",
+]
 
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
 # Round robin over every resolved address, skipping those whose health
@@ -215,6 +238,113 @@ def request(
     return req
 
 
+def run_request(
+    language: str,
+    code: str,
+    *,
+    stdin: bytes | str = b"",
+    files: dict[str, bytes | str] | None = None,
+    fetch: Iterable[str] = (),
+    limits: pb.Limits | None = None,
+    request_id: str = "",
+) -> pb.RunRequest:
+    """A RunRequest: ``code`` run once; ``files`` written first, ``fetch`` read back after."""
+    req = pb.RunRequest(
+        request_id=request_id, language=language, code=code, stdin=_bytes(stdin), files=_files(files), fetch=list(fetch)
+    )
+    if limits is not None:
+        req.limits.CopyFrom(limits)
+    return req
+
+
+def open_request(
+    language: str = "python",
+    *,
+    limits: pb.Limits | None = None,
+    idle_timeout_s: int = 0,
+    files: dict[str, bytes | str] | None = None,
+) -> pb.OpenSessionRequest:
+    req = pb.OpenSessionRequest(language=language, idle_timeout_s=idle_timeout_s, files=_files(files))
+    if limits is not None:
+        req.limits.CopyFrom(limits)
+    return req
+
+
+def exec_request(
+    session_id: str,
+    code: str,
+    *,
+    stdin: bytes | str = b"",
+    files: dict[str, bytes | str] | None = None,
+    fetch: Iterable[str] = (),
+    time_limit_s: float = 0.0,
+) -> pb.ExecRequest:
+    return pb.ExecRequest(
+        session_id=session_id,
+        code=code,
+        stdin=_bytes(stdin),
+        files=_files(files),
+        fetch=list(fetch),
+        time_limit_s=time_limit_s,
+    )
+
+
+def _bytes(x: bytes | str) -> bytes:
+    return x.encode() if isinstance(x, str) else x
+
+
+def _files(files: dict[str, bytes | str] | None) -> dict[str, bytes]:
+    return {name: _bytes(data) for name, data in (files or {}).items()}
+
+
+def _addresses(target: str | Sequence[str]) -> list[str]:
+    """Each server's own address when there are several (a session must stay on its server)."""
+    if isinstance(target, str):
+        if not target.startswith("dns:"):
+            return []
+        host, _, port = target.split("/")[-1].rpartition(":")
+        try:
+            infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+        except (OSError, ValueError):
+            return []
+        found = [f"{i[4][0]}:{port}" if i[0] == socket.AF_INET else f"[{i[4][0]}]:{port}" for i in infos]
+        return sorted(set(found)) if len(set(found)) > 1 else []
+    return [addr for _, addr in (_resolve(t) for t in target)] if len(target) > 1 else []
+
+
+class _Pinned:
+    """Stubs pinned to one server each: a session's calls go to the server that opened it."""
+
+    def __init__(self, stub: Any, addresses: list[str], make: Callable[[str], Any]) -> None:
+        self.stub = stub
+        self.addresses = addresses
+        self.make = make
+        self.stubs: dict[str, Any] = {}
+        self.owner: dict[str, Any] = {}
+        self.turn = itertools.count()
+
+    def order(self) -> list[Any]:
+        """Where to open a new session: every server once, starting from the next in turn."""
+        if not self.addresses:
+            return [self.stub]
+        start = next(self.turn)
+        picked = [self.addresses[(start + i) % len(self.addresses)] for i in range(len(self.addresses))]
+        for addr in picked:
+            if addr not in self.stubs:
+                self.stubs[addr] = self.make(addr)
+        return [self.stubs[addr] for addr in picked]
+
+    def of(self, session_id: str) -> Any:
+        return self.owner.get(session_id, self.stub)
+
+    def pin(self, session_id: str, stub: Any) -> None:
+        if self.addresses:
+            self.owner[session_id] = stub
+            if len(self.owner) > 100_000:  # forget the oldest (sessions long closed)
+                for key in list(self.owner)[:50_000]:
+                    del self.owner[key]
+
+
 def wait_serving(
     target: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True, **access: Unpack[Access]
 ) -> None:
@@ -251,6 +381,13 @@ class Client:
         self.channel = credentials.channel(address, options)
         self.metadata = client_metadata() + credentials.metadata()
         self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
+        self._channels: list[grpc.Channel] = []
+
+        def pinned(addr: str) -> Any:
+            self._channels.append(credentials.channel(addr, list(_CHANNEL_OPTIONS)))
+            return pb_grpc.ScorerStub(self._channels[-1])  # type: ignore[no-untyped-call]
+
+        self._pinned = _Pinned(self.stub, _addresses(target), pinned)
 
     def __enter__(self) -> Client:
         return self
@@ -260,6 +397,8 @@ class Client:
 
     def close(self) -> None:
         self.channel.close()
+        for channel in self._channels:
+            channel.close()
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         grpc.channel_ready_future(self.channel).result(timeout=timeout_s, metadata=self.metadata)
@@ -304,6 +443,84 @@ class Client:
         resp: pb.ListRuntimesResponse = self.stub.ListRuntimes(pb.ListRuntimesRequest(), metadata=self.metadata)
         return resp
 
+    # -- Run and sessions (docs/SESSIONS.md) --------------------------------------
+    def run(self, language: str, code: str, *, timeout_s: float | None = None, **kw: Any) -> pb.RunResponse:
+        """Run ``code`` once (``stdin``, ``files``, ``fetch``, ``limits`` as :func:`run_request`)."""
+        resp: pb.RunResponse = self.stub.Run(
+            run_request(language, code, **kw), timeout=timeout_s, metadata=self.metadata
+        )
+        return resp
+
+    def open_session(self, language: str = "python", *, timeout_s: float | None = None, **kw: Any) -> pb.SessionInfo:
+        req = open_request(language, **kw)
+        last: grpc.RpcError | None = None
+        for stub in self._pinned.order():
+            try:
+                info: pb.SessionInfo = stub.OpenSession(req, timeout=timeout_s, metadata=self.metadata)
+            except grpc.RpcError as exc:  # that server is down or full: the next one
+                if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+                    raise
+                last = exc
+                continue
+            self._pinned.pin(info.session_id, stub)
+            return info
+        assert last is not None
+        raise last
+
+    def exec(self, session_id: str, code: str, *, timeout_s: float | None = None, **kw: Any) -> pb.ExecResponse:
+        """One cell (``stdin``, ``files``, ``fetch``, ``time_limit_s`` as :func:`exec_request`)."""
+        stub = self._pinned.of(session_id)
+        resp: pb.ExecResponse = stub.Exec(
+            exec_request(session_id, code, **kw), timeout=timeout_s, metadata=self.metadata
+        )
+        return resp
+
+    def fork_session(self, session_id: str, *, timeout_s: float | None = None) -> pb.SessionInfo:
+        stub = self._pinned.of(session_id)
+        req = pb.ForkSessionRequest(session_id=session_id)
+        info: pb.SessionInfo = stub.ForkSession(req, timeout=timeout_s, metadata=self.metadata)
+        self._pinned.pin(info.session_id, stub)
+        return info
+
+    def close_session(self, session_id: str, *, timeout_s: float | None = None) -> None:
+        stub = self._pinned.of(session_id)
+        stub.CloseSession(pb.CloseSessionRequest(session_id=session_id), timeout=timeout_s, metadata=self.metadata)
+
+    def session(self, language: str = "python", **kw: Any) -> Session:
+        """A live session (closed when its ``with`` block ends)."""
+        info = self.open_session(language, **kw)
+        return Session(self, info.session_id, info.language)
+
+
+class Session:
+    """A live session of a :class:`Client`; ``with`` closes it."""
+
+    def __init__(self, client: Client, session_id: str, language: str) -> None:
+        self.client = client
+        self.id = session_id
+        self.language = language
+
+    def exec(self, code: str, **kw: Any) -> pb.ExecResponse:
+        return self.client.exec(self.id, code, **kw)
+
+    def fork(self) -> Session:
+        info = self.client.fork_session(self.id)
+        return Session(self.client, info.session_id, info.language)
+
+    def close(self) -> None:
+        """Close it (a session already gone is no error here)."""
+        try:
+            self.client.close_session(self.id)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 class AsyncClient:
     """asyncio client (grpc.aio) of one server or several, as :class:`Client`."""
@@ -314,6 +531,13 @@ class AsyncClient:
         self.channel = credentials.aio_channel(address, options)
         self.metadata = client_metadata() + credentials.metadata()
         self.stub = pb_grpc.ScorerStub(self.channel)  # type: ignore[no-untyped-call]
+        self._channels: list[grpc.aio.Channel] = []
+
+        def pinned(addr: str) -> Any:
+            self._channels.append(credentials.aio_channel(addr, list(_CHANNEL_OPTIONS)))
+            return pb_grpc.ScorerStub(self._channels[-1])  # type: ignore[no-untyped-call]
+
+        self._pinned = _Pinned(self.stub, _addresses(target), pinned)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -323,6 +547,8 @@ class AsyncClient:
 
     async def close(self) -> None:
         await self.channel.close()
+        for channel in self._channels:
+            await channel.close()
 
     async def score(
         self,
@@ -368,3 +594,82 @@ class AsyncClient:
     async def list_runtimes(self) -> pb.ListRuntimesResponse:
         resp: pb.ListRuntimesResponse = await self.stub.ListRuntimes(pb.ListRuntimesRequest(), metadata=self.metadata)
         return resp
+
+    # -- Run and sessions (docs/SESSIONS.md) --------------------------------------
+    async def run(self, language: str, code: str, *, timeout_s: float | None = None, **kw: Any) -> pb.RunResponse:
+        resp: pb.RunResponse = await self.stub.Run(
+            run_request(language, code, **kw), timeout=timeout_s, metadata=self.metadata
+        )
+        return resp
+
+    async def open_session(
+        self, language: str = "python", *, timeout_s: float | None = None, **kw: Any
+    ) -> pb.SessionInfo:
+        req = open_request(language, **kw)
+        last: grpc.aio.AioRpcError | None = None
+        for stub in self._pinned.order():
+            try:
+                info: pb.SessionInfo = await stub.OpenSession(req, timeout=timeout_s, metadata=self.metadata)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+                    raise
+                last = exc
+                continue
+            self._pinned.pin(info.session_id, stub)
+            return info
+        assert last is not None
+        raise last
+
+    async def exec(self, session_id: str, code: str, *, timeout_s: float | None = None, **kw: Any) -> pb.ExecResponse:
+        stub = self._pinned.of(session_id)
+        resp: pb.ExecResponse = await stub.Exec(
+            exec_request(session_id, code, **kw), timeout=timeout_s, metadata=self.metadata
+        )
+        return resp
+
+    async def fork_session(self, session_id: str, *, timeout_s: float | None = None) -> pb.SessionInfo:
+        stub = self._pinned.of(session_id)
+        req = pb.ForkSessionRequest(session_id=session_id)
+        info: pb.SessionInfo = await stub.ForkSession(req, timeout=timeout_s, metadata=self.metadata)
+        self._pinned.pin(info.session_id, stub)
+        return info
+
+    async def close_session(self, session_id: str, *, timeout_s: float | None = None) -> None:
+        stub = self._pinned.of(session_id)
+        await stub.CloseSession(
+            pb.CloseSessionRequest(session_id=session_id), timeout=timeout_s, metadata=self.metadata
+        )
+
+    async def session(self, language: str = "python", **kw: Any) -> AsyncSession:
+        """A live session; ``async with`` closes it."""
+        info = await self.open_session(language, **kw)
+        return AsyncSession(self, info.session_id, info.language)
+
+
+class AsyncSession:
+    """A live session of an :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncClient, session_id: str, language: str) -> None:
+        self.client = client
+        self.id = session_id
+        self.language = language
+
+    async def exec(self, code: str, **kw: Any) -> pb.ExecResponse:
+        return await self.client.exec(self.id, code, **kw)
+
+    async def fork(self) -> AsyncSession:
+        info = await self.client.fork_session(self.id)
+        return AsyncSession(self.client, info.session_id, info.language)
+
+    async def close(self) -> None:
+        try:
+            await self.client.close_session(self.id)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

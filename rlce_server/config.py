@@ -95,6 +95,32 @@ class LimitSettings(BaseModel):
         return self
 
 
+class SessionSettings(BaseModel):
+    """Live sessions and one-shot runs (docs/SESSIONS.md): their own sandboxes, caps and lifetimes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sandboxes: int = Field(2, ge=0, le=64, description="session sandboxes per runtime; 0: no sessions")
+    slots_per_sandbox: int = Field(128, ge=1, le=1024, description="session trees one sandbox holds at once")
+    max_open: int = Field(512, ge=1, description="sessions open on this server at once, forks included")
+    max_per_tree: int = Field(64, ge=1, description="sessions in one tree: an opened session and its forks")
+    idle_timeout_s: float = Field(300.0, gt=0, description="a session unused this long is closed")
+    max_idle_timeout_s: float = Field(3600.0, gt=0)
+    cpu_budget_s: float = Field(600.0, gt=0, description="CPU seconds a session's cells may use in all")
+    tree_files_mb: int = Field(64, ge=1, description="files one tree may hold (its slot's own tmpfs)")
+    tree_inodes: int = Field(2048, ge=16)
+    tree_tasks: int = Field(32, ge=4, description="processes and threads one tree may hold")
+    sandbox_memory_mb: int = Field(6144, ge=256, description="a session sandbox's memory (its sessions share it)")
+    prestart: bool = Field(False, description="start the session sandboxes with the server, not at first use")
+    sweep_interval_s: float = Field(1.0, gt=0, description="how often idle sessions are looked for")
+
+    @model_validator(mode="after")
+    def _timeouts(self) -> SessionSettings:
+        if self.idle_timeout_s > self.max_idle_timeout_s:
+            raise ValueError(f"idle_timeout_s={self.idle_timeout_s} exceeds max_idle_timeout_s")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RLCE_", env_nested_delimiter="__", frozen=True, extra="ignore")
 
@@ -131,6 +157,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(32 << 20, ge=1024)
     max_tests: int = Field(1000, ge=1)
     max_program_bytes: int = Field(1 << 20, ge=1)
+    fetch_max_bytes: int = Field(16 << 20, ge=1024, description="files a Run or Exec may fetch back, together")
     registered_tests_max: int = Field(4096, ge=1)
     registered_tests_max_bytes: int = Field(256 << 20, ge=1 << 20)
     runner_reply_margin_s: float = Field(15.0, gt=0)
@@ -150,6 +177,7 @@ class Settings(BaseSettings):
     tls_client_ca: Path | None = Field(None, description="PEM CA certificates: also require client certificates")
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
 
     _access: ServerAccess = PrivateAttr(default_factory=ServerAccess)
     _cache_hmac_key: bytes | None = PrivateAttr(None)

@@ -2,6 +2,8 @@
 
     RlceError
     ├── InvalidRequest      the caller's fault: INVALID_ARGUMENT / INVALID_REQUEST
+    ├── SessionNotFound     no such live session (unknown, closed, expired, another server's): NOT_FOUND
+    ├── SessionsExhausted   the server holds as many sessions as it may: RESOURCE_EXHAUSTED
     └── SandboxFault        ours: retried once on a fresh sandbox, then SANDBOX_ERROR
         └── EngineUnavailable  the container engine does not answer
 
@@ -22,6 +24,14 @@ class InvalidRequest(RlceError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class SessionNotFound(RlceError):
+    """The session id names no live session here; the message says what became of it, if known."""
+
+
+class SessionsExhausted(RlceError):
+    """No room for another session (the server's cap, a tree's cap, every slot in use)."""
 
 
 class SandboxFault(RlceError):

@@ -108,6 +108,31 @@ class Metrics:
             "Shared-tier entries whose signature did not check (unsigned, forged, moved), taken as misses",
             registry=registry,
         )
+        # sessions (docs/SESSIONS.md) and one-shot runs
+        self.session_open = Gauge("rlce_session_open", "Live sessions, forks included", ["language"], registry=registry)
+        self.session_cells = Counter(
+            "rlce_session_cells_total", "Cells run in sessions, by verdict", ["language", "verdict"], registry=registry
+        )
+        self.session_forks = Counter("rlce_session_forks_total", "Sessions forked", ["language"], registry=registry)
+        self.session_ended = Counter(
+            "rlce_session_ended_total",
+            "Sessions ended, by reason (closed, expired, budget, gone, lost, stopped)",
+            ["language", "reason"],
+            registry=registry,
+        )
+        self.session_latency = Histogram(
+            "rlce_session_op_duration_seconds",
+            "Session operations (open, exec, fork, close) as the server saw them",
+            ["language", "op"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.session_sandboxes = Gauge(
+            "rlce_session_sandboxes", "Session sandboxes (they never run scoring jobs)", ["runtime"], registry=registry
+        )
+        self.runs = Counter(
+            "rlce_session_runs_total", "One-shot Run requests, by verdict", ["language", "verdict"], registry=registry
+        )
         self.unauthenticated = Counter(
             "rlce_api_unauthenticated_requests_total",
             "Requests refused for want of a valid token, by port (grpc, metrics)",

@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -23,13 +24,15 @@ from .._proto.rlce.v1 import scorer_pb2 as pb
 from .._proto.rlce.v1 import scorer_pb2_grpc as pb_grpc
 from ..config import Settings
 from ..domain import Job, Verdict
-from ..errors import InvalidRequest, SandboxFault
+from ..errors import InvalidRequest, SandboxFault, SessionNotFound, SessionsExhausted
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
 from ..scheduling.admission import Admission
 from ..scheduling.cache import ResultCache, cache_key
+from ..scheduling.oneshot import OneShot
 from ..scheduling.scorer import Scorer
-from . import convert
+from ..sessions import SessionManager
+from . import convert, sessions
 from .registered_tests import RegisteredTests, tests_digest
 
 log = logging.getLogger("rlce.api")
@@ -52,7 +55,11 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         specs: dict[str, RuntimeSpec],
         metrics: Metrics,
         cache: ResultCache | None = None,
+        oneshot: OneShot | None = None,
+        session_manager: SessionManager | None = None,
     ) -> None:
+        self.oneshot = oneshot
+        self.sessions = session_manager
         self.settings = settings
         self.cache = cache
         self._streams = itertools.count(1)
@@ -90,7 +97,8 @@ class ScorerServicer(pb_grpc.ScorerServicer):
         response.request_id = job.request_id
         return response
 
-    async def Score(self, request: pb.ScoreRequest, context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
+    async def _admit(self, context: grpc.aio.ServicerContext) -> str:
+        """The caller's client id, once admitted (unary: RESOURCE_EXHAUSTED past the queue)."""
         client = _client(context)
         if not self.admission.try_enter(client):
             await context.abort(
@@ -98,6 +106,10 @@ class ScorerServicer(pb_grpc.ScorerServicer):
                 f"more than {self.settings.queue_size} requests are in and this client has its share; retry later",
             )
         self.metrics.inflight.inc()
+        return client
+
+    async def Score(self, request: pb.ScoreRequest, context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
+        client = await self._admit(context)
         try:
             job = self._job(request)
             return await self._scored(job, owner=client)
@@ -213,3 +225,84 @@ class ScorerServicer(pb_grpc.ScorerServicer):
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"the problem's judges could not be checked, retry: {exc}")
         self.store.put(ref, problem, size)
         return pb.RegisterTestsResponse(tests_ref=ref)
+
+    # -- Run and sessions (docs/SESSIONS.md) ----------------------------------------
+    async def Run(self, request: pb.RunRequest, context: grpc.aio.ServicerContext) -> pb.RunResponse:
+        client = await self._admit(context)
+        try:
+            if self.oneshot is None:
+                raise InvalidRequest("request", "this server does not serve Run")
+            job = sessions.convert_run(request, self.settings, self.scorer.pools)
+            return sessions.run_response(await self.oneshot.run(job, owner=client))
+        except InvalidRequest as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Exception as exc:  # ours, unexpected: SANDBOX_ERROR, never UNKNOWN
+            log.exception("run failed inside rlce", extra={"request_id": request.request_id})
+            return pb.RunResponse(
+                request_id=request.request_id, verdict=pb.SANDBOX_ERROR, error=f"internal error, retry later: {exc!r}"
+            )
+        finally:
+            self.metrics.inflight.dec()
+            self.admission.leave(client)
+        raise AssertionError("unreachable")
+
+    def _manager(self) -> SessionManager:
+        if self.sessions is None:
+            raise InvalidRequest("language", "this server serves no sessions")
+        return self.sessions
+
+    async def _session_call(self, context: grpc.aio.ServicerContext, call: Any) -> Any:
+        """A session operation, its failures as gRPC status codes (the server serving on regardless)."""
+        try:
+            return await call()
+        except InvalidRequest as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except SessionNotFound as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        except SessionsExhausted as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        except SandboxFault as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"sandbox failure, retry: {exc}")
+        except Exception as exc:
+            log.exception("session operation failed inside rlce")
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"internal error, retry: {exc!r}")
+        raise AssertionError("unreachable")
+
+    async def OpenSession(self, request: pb.OpenSessionRequest, context: grpc.aio.ServicerContext) -> pb.SessionInfo:
+        async def call() -> pb.SessionInfo:
+            manager = self._manager()
+            job = sessions.convert_open(request, self.settings, manager.pools)
+            opened = await manager.open(job.language, job.limits, job.idle_timeout_s, job.files)
+            return pb.SessionInfo(session_id=opened.id, language=opened.language)
+
+        result: pb.SessionInfo = await self._session_call(context, call)
+        return result
+
+    async def Exec(self, request: pb.ExecRequest, context: grpc.aio.ServicerContext) -> pb.ExecResponse:
+        async def call() -> pb.ExecResponse:
+            manager = self._manager()
+            job = sessions.convert_exec(request, self.settings)
+            done = await manager.exec(job.session_id, job.code, job.stdin, job.files, job.fetch, job.time_limit_s)
+            return sessions.exec_response(job.session_id, done)
+
+        result: pb.ExecResponse = await self._session_call(context, call)
+        return result
+
+    async def ForkSession(self, request: pb.ForkSessionRequest, context: grpc.aio.ServicerContext) -> pb.SessionInfo:
+        async def call() -> pb.SessionInfo:
+            forked = await self._manager().fork(sessions.session_id(request.session_id))
+            return pb.SessionInfo(session_id=forked.id, language=forked.language)
+
+        result: pb.SessionInfo = await self._session_call(context, call)
+        return result
+
+    async def CloseSession(
+        self, request: pb.CloseSessionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CloseSessionResponse:
+        async def call() -> pb.CloseSessionResponse:
+            sid = sessions.session_id(request.session_id)
+            await self._manager().close(sid)
+            return pb.CloseSessionResponse(session_id=sid)
+
+        result: pb.CloseSessionResponse = await self._session_call(context, call)
+        return result

@@ -7,7 +7,7 @@ stand-in for unit tests of the scheduler, graders and rewards.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from .rlce_runner.protocol import (
     Artifact,
@@ -20,6 +20,8 @@ from .rlce_runner.protocol import (
     RunFacts,
     RunRequest,
 )
+
+R = TypeVar("R")
 
 
 class Sandbox(Protocol):
@@ -63,8 +65,30 @@ class Sandbox(Protocol):
         ...
 
 
+class SessionSandbox(Protocol):
+    """A sandbox of live sessions (docs/SESSIONS.md): many requests in flight, answered as each ends."""
+
+    id: str
+    runtime: str
+    slots: int  # session trees it holds at once
+    trees: int  # slots in use, as the host counts them
+    broken: str  # why its runner can no longer be trusted ("" while it can)
+
+    async def call(self, msg: Any, reply_type: type[R], timeout_s: float) -> R:
+        """One request and its reply; SandboxFault when the sandbox breaks (its sessions are then gone)."""
+        ...
+
+
+class SessionBackend(Protocol):
+    async def create_sessions(self, runtime: str) -> SessionSandbox: ...
+
+    async def destroy(self, sandbox: Any) -> None: ...
+
+
 class Backend(Protocol):
     async def create(self, runtime: str) -> Sandbox: ...
+
+    async def create_sessions(self, runtime: str) -> SessionSandbox: ...
 
     async def destroy(self, sandbox: Sandbox) -> None: ...
 

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import docker
 import docker.errors
@@ -26,9 +26,12 @@ import requests
 from ..config import Settings
 from ..errors import EngineUnavailable, SandboxFault
 from ..runtimes import RuntimeSpec
-from .hardening import container_kwargs
+from .hardening import container_kwargs, session_container_kwargs
 from .rlce_runner import protocol
 from .rlce_runner.protocol import FRAME_HEADER, MAX_FRAME_BYTES
+
+if TYPE_CHECKING:
+    from .session_sandbox import SessionSandbox
 
 # What the docker SDK raises when the engine is unreachable is not always a
 # DockerException (requests' ConnectionError leaks through): all are engine faults.
@@ -81,6 +84,16 @@ class DockerSandbox:
         self._writer: asyncio.StreamWriter | None = None
 
     async def connect(self, timeout_s: float) -> None:
+        await self.open_connection(timeout_s)
+        hello = await self._call(protocol.Hello(), protocol.HelloReply, timeout_s)
+        if hello.version != protocol.PROTOCOL_VERSION:
+            raise SandboxFault(f"runner in {self.id} speaks protocol {hello.version}; rebuild the images")
+        if hello.leftovers:
+            raise SandboxFault(f"runner in {self.id} is not clean: {hello.leftovers}")
+        self.version = hello.toolchain or hello.python
+
+    async def open_connection(self, timeout_s: float) -> None:
+        """Connect to the runner's socket once it listens (a container that dies first is a fault)."""
         sock_path = self.control_dir / protocol.SOCKET_NAME
         deadline = time.monotonic() + timeout_s
         next_check = time.monotonic() + 0.5
@@ -98,12 +111,6 @@ class DockerSandbox:
                     if status not in ("created", "running"):
                         raise SandboxFault(f"container {self.id} is {status} before its runner started") from None
                 await asyncio.sleep(0.02)
-        hello = await self._call(protocol.Hello(), protocol.HelloReply, timeout_s)
-        if hello.version != protocol.PROTOCOL_VERSION:
-            raise SandboxFault(f"runner in {self.id} speaks protocol {hello.version}; rebuild the images")
-        if hello.leftovers:
-            raise SandboxFault(f"runner in {self.id} is not clean: {hello.leftovers}")
-        self.version = hello.toolchain or hello.python
 
     def _status(self) -> str:
         try:
@@ -232,15 +239,17 @@ class DockerBackend:
             self._digests[runtime] = image.id
         return self._digests[runtime]
 
-    def _create_sync(self, runtime: str) -> DockerSandbox:
+    def _create_sync(self, runtime: str, sessions: bool = False) -> DockerSandbox:
         spec = self.specs[runtime]
-        name = f"rlce-{self.settings.instance_id}-{runtime}-{uuid.uuid4().hex[:8]}"
+        name = f"rlce-{self.settings.instance_id}-{runtime}{'-sessions' if sessions else ''}-{uuid.uuid4().hex[:8]}"
         control_dir = self.run_dir / name
         control_dir.mkdir(parents=True, mode=0o700)
         labels = {LABEL_SERVER: self.settings.instance_id, LABEL_RUNTIME: runtime, LABEL_OWNER: _owner()}
-        kwargs = container_kwargs(
-            self.settings, spec, self.image_digest(runtime), control_dir, labels, name, cpu=self._pick_cpu(name)
-        )
+        image, cpu = self.image_digest(runtime), self._pick_cpu(name)
+        if sessions:
+            kwargs = session_container_kwargs(self.settings, image, control_dir, labels, name, cpu=cpu)
+        else:
+            kwargs = container_kwargs(self.settings, spec, image, control_dir, labels, name, cpu=cpu)
         try:
             container = self.client.containers.create(**kwargs)
             container.start()
@@ -249,15 +258,27 @@ class DockerBackend:
             with self._cpu_lock:
                 self._cpu_of.pop(name, None)
             raise EngineUnavailable(f"cannot start a {runtime} sandbox: {exc}") from None
+        if sessions:
+            from .session_sandbox import SessionSandbox as Sessions
+
+            return Sessions(runtime, container, control_dir)
         return DockerSandbox(runtime, container, control_dir)
 
-    async def create(self, runtime: str) -> DockerSandbox:
-        sandbox = await asyncio.to_thread(self._create_sync, runtime)
+    async def create(self, runtime: str, sessions: bool = False) -> DockerSandbox:
+        sandbox = await asyncio.to_thread(self._create_sync, runtime, sessions)
         try:
             await sandbox.connect(timeout_s=30.0)
         except BaseException:
             await self.destroy(sandbox)
             raise
+        return sandbox
+
+    async def create_sessions(self, runtime: str) -> SessionSandbox:
+        """A session sandbox of ``runtime`` (docs/SESSIONS.md), connected and checked."""
+        from .session_sandbox import SessionSandbox as Sessions
+
+        sandbox = await self.create(runtime, sessions=True)
+        assert isinstance(sandbox, Sessions)
         return sandbox
 
     def _destroy_sync(self, sandbox: DockerSandbox) -> None:

@@ -95,6 +95,9 @@ class FakeBackend:
     async def destroy(self, sandbox: Any) -> None:
         sandbox.destroyed = True
 
+    async def create_sessions(self, runtime: str) -> Any:
+        raise SandboxFault("the fake backend has no session sandboxes")
+
     async def remove_leftovers(self, *, own: bool) -> int:
         return 0
 

@@ -15,6 +15,15 @@ A reviewer reads this file to know the container's shape:
 Inside, the runner (uid 0, 2 capabilities) runs programs and test drivers
 under two uids of their own (the candidate's, the tests'), random per container (so per-uid limits such as
 RLIMIT_NPROC are per sandbox); see docs/SECURITY.md.
+
+A *session sandbox* (``session_container_kwargs``, docs/SESSIONS.md) has the
+same hardening and holds many live sessions: each session tree gets a slot,
+a uid of its own from a block random per container (apart from every
+scoring uid) and a tmpfs of its own (``/s/<k>``: 0700, that uid's, capped in
+bytes and inodes by the kernel). Nothing else is writable by a slot uid
+(/tmp and /w are not mounted: the read-only image's; /dev/shm is root's),
+and its IPC namespace has no room for SysV objects or POSIX message queues,
+so sessions share no place to leave anything for each other.
 """
 
 from __future__ import annotations
@@ -32,12 +41,62 @@ ALLOWED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 UID_BASE = 100_000
 UID_SPAN = 1 << 24
+SESSION_UID_BASE = UID_BASE + UID_SPAN  # session slots' uids: never a scoring sandbox's
+# No SysV shared memory, queues or semaphores and no POSIX message queues in a session
+# sandbox's IPC namespace: sessions of different trees must share no object.
+SESSION_SYSCTLS = {
+    "kernel.shmmax": "0",
+    "kernel.shmall": "0",
+    "kernel.msgmni": "0",
+    "kernel.sem": "0 0 0 0",
+    "fs.mqueue.queues_max": "0",
+}
 
 
 def sandbox_uid() -> int:
     """A uid (a multiple of 4) in a large range no host account uses: the
     candidate's; +1 is the tests', +2 the judges' (checkers, interactors)."""
     return UID_BASE + 4 * secrets.randbelow(UID_SPAN // 4)
+
+
+def session_uids(slots: int) -> int:
+    """The first of ``slots`` consecutive uids, a block at random in the session range."""
+    return SESSION_UID_BASE + slots * secrets.randbelow(UID_SPAN // slots)
+
+
+def _hardened(
+    settings: Settings, image: str, control_dir: Path, labels: dict[str, str], name: str, cpu: int | None
+) -> dict[str, Any]:
+    """What every sandbox container shares: no network, read-only root, no capabilities
+    but SETUID/SETGID, no new privileges, private IPC, no logs, an allow-listed environment."""
+    security_opt = ["no-new-privileges:true"]
+    if settings.seccomp_profile is not None:
+        security_opt.append(f"seccomp={settings.seccomp_profile.read_text()}")
+    kwargs: dict[str, Any] = {
+        "image": image,
+        "name": name,
+        "labels": labels,
+        "detach": True,
+        "user": "0:0",
+        "network_mode": "none",
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "cap_add": ["SETUID", "SETGID"],
+        "security_opt": security_opt,
+        "nano_cpus": int(settings.sandbox_cpus * 1e9),
+        "ipc_mode": "private",
+        "volumes": {str(control_dir): {"bind": protocol.CONTROL_DIR, "mode": "rw"}},
+        "hostname": "sandbox",
+        "log_config": {"type": "none", "config": {}},
+        "stdin_open": False,
+        "tty": False,
+        "ulimits": [{"name": "core", "soft": 0, "hard": 0}],
+    }
+    if settings.container_runtime:
+        kwargs["runtime"] = settings.container_runtime
+    if cpu is not None:
+        kwargs["cpuset_cpus"] = str(cpu)
+    return kwargs
 
 
 def container_kwargs(
@@ -59,25 +118,11 @@ def container_kwargs(
     candidate_uid = sandbox_uid()
     memory_mb = settings.limits.max_memory_limit_mb + settings.sandbox_memory_headroom_mb
     shape = spec.sandbox
-    security_opt = ["no-new-privileges:true"]
-    if settings.seccomp_profile is not None:
-        security_opt.append(f"seccomp={settings.seccomp_profile.read_text()}")
-    kwargs: dict[str, Any] = {
-        "image": image,
-        "name": name,
-        "labels": labels,
-        "detach": True,
-        "user": "0:0",
-        "network_mode": "none",
-        "read_only": True,
-        "cap_drop": ["ALL"],
-        "cap_add": ["SETUID", "SETGID"],
-        "security_opt": security_opt,
+    kwargs = _hardened(settings, image, control_dir, labels, name, cpu)
+    kwargs |= {
         "pids_limit": shape.pids,
         "mem_limit": f"{memory_mb}m",
         "memswap_limit": f"{memory_mb}m",
-        "nano_cpus": int(settings.sandbox_cpus * 1e9),
-        "ipc_mode": "private",
         "shm_size": "16m",
         "tmpfs": {
             # root-owned and sticky, like /tmp: the runner can see that it is empty
@@ -92,7 +137,6 @@ def container_kwargs(
                 f"uid={candidate_uid + 2},gid={candidate_uid + 2}"
             ),
         },
-        "volumes": {str(control_dir): {"bind": protocol.CONTROL_DIR, "mode": "rw"}},
         "environment": {
             **ALLOWED_ENV,
             protocol.ENV_SECCOMP: "1" if settings.extra_seccomp else "0",
@@ -104,14 +148,43 @@ def container_kwargs(
             # room for one more build's outputs above the cache's budget
             protocol.ENV_ARTIFACT_CACHE_MB: str(max(1, shape.artifact_cache_mb * 3 // 4)),
         },
-        "hostname": "sandbox",
-        "log_config": {"type": "none", "config": {}},
-        "stdin_open": False,
-        "tty": False,
-        "ulimits": [{"name": "core", "soft": 0, "hard": 0}],
     }
-    if settings.container_runtime:
-        kwargs["runtime"] = settings.container_runtime
-    if cpu is not None:
-        kwargs["cpuset_cpus"] = str(cpu)
+    return kwargs
+
+
+def session_container_kwargs(
+    settings: Settings,
+    image: str,
+    control_dir: Path,
+    labels: dict[str, str],
+    name: str,
+    cpu: int | None = None,
+) -> dict[str, Any]:
+    """A session sandbox: the same hardening, one slot (uid + tmpfs) per session tree."""
+    sessions = settings.sessions
+    slots = sessions.slots_per_sandbox
+    first = session_uids(slots)
+    kwargs = _hardened(settings, image, control_dir, labels, name, cpu)
+    tmpfs = {
+        # root's: POSIX shared memory and semaphores would be a place shared by every tree
+        "/dev/shm": "rw,nosuid,nodev,noexec,size=64k,nr_inodes=16,mode=0755",
+    }
+    for k in range(slots):
+        tmpfs[f"{protocol.SESSION_ROOT}/{k}"] = (
+            f"rw,nosuid,nodev,size={sessions.tree_files_mb}m,nr_inodes={sessions.tree_inodes},"
+            f"mode=0700,uid={first + k},gid={first + k}"
+        )
+    kwargs |= {
+        "pids_limit": slots * sessions.tree_tasks + 64,
+        "mem_limit": f"{sessions.sandbox_memory_mb}m",
+        "memswap_limit": f"{sessions.sandbox_memory_mb}m",
+        "tmpfs": tmpfs,
+        "sysctls": dict(SESSION_SYSCTLS),
+        "environment": {
+            **ALLOWED_ENV,
+            protocol.ENV_SECCOMP: "1" if settings.extra_seccomp else "0",
+            protocol.ENV_SESSION_UIDS: f"{first},{slots}",
+            protocol.ENV_SESSION_NPROC: str(sessions.tree_tasks),
+        },
+    }
     return kwargs

@@ -43,9 +43,7 @@ _LIMIT_VERDICTS = {
     Verdict.OUTPUT_LIMIT_EXCEEDED: "output",
 }
 # What the runner would have said about a test whose container the OOM killer ended.
-_OOM_KILLED = RunFacts(
-    outcome=Outcome.EXITED, wall_s=0.0, program=ProcessFacts(exit_code=-1, signal=9), oom_killed=True
-)
+OOM_KILLED = RunFacts(outcome=Outcome.EXITED, wall_s=0.0, program=ProcessFacts(exit_code=-1, signal=9), oom_killed=True)
 
 
 class _CallerFault(Exception):
@@ -306,7 +304,7 @@ class Scorer:
                 # The only way a program can end its container is the OOM killer: its verdict.
                 if not await asyncio.to_thread(sandbox.oom_killed):
                     raise
-                facts, dead = _OOM_KILLED, True
+                facts, dead = OOM_KILLED, True
             if facts.leftover_processes:
                 self.metrics.leftovers.labels(job.language, "processes").inc(facts.leftover_processes)
             context = Context(

@@ -105,7 +105,7 @@ def test_dashboard_names_only_metrics_the_server_exports(metered):
 def test_metrics_follow_the_naming_rule(metered):
     for fam in text_string_to_metric_families(scrape(metered.settings.metrics_port)):
         if fam.name.startswith("rlce_"):
-            assert re.fullmatch(r"rlce_(api|scoring|queue|pool|sandbox|cache)_[a-z_]+", fam.name), fam.name
+            assert re.fullmatch(r"rlce_(api|scoring|queue|pool|sandbox|cache|session)_[a-z_]+", fam.name), fam.name
 
 
 def test_kubernetes_manifests_validate_against_the_schemas():

@@ -55,6 +55,31 @@ class ScorerStub:
                 request_serializer=rlce_dot_v1_dot_scorer__pb2.RegisterTestsRequest.SerializeToString,
                 response_deserializer=rlce_dot_v1_dot_scorer__pb2.RegisterTestsResponse.FromString,
                 _registered_method=True)
+        self.Run = channel.unary_unary(
+                '/rlce.v1.Scorer/Run',
+                request_serializer=rlce_dot_v1_dot_scorer__pb2.RunRequest.SerializeToString,
+                response_deserializer=rlce_dot_v1_dot_scorer__pb2.RunResponse.FromString,
+                _registered_method=True)
+        self.OpenSession = channel.unary_unary(
+                '/rlce.v1.Scorer/OpenSession',
+                request_serializer=rlce_dot_v1_dot_scorer__pb2.OpenSessionRequest.SerializeToString,
+                response_deserializer=rlce_dot_v1_dot_scorer__pb2.SessionInfo.FromString,
+                _registered_method=True)
+        self.Exec = channel.unary_unary(
+                '/rlce.v1.Scorer/Exec',
+                request_serializer=rlce_dot_v1_dot_scorer__pb2.ExecRequest.SerializeToString,
+                response_deserializer=rlce_dot_v1_dot_scorer__pb2.ExecResponse.FromString,
+                _registered_method=True)
+        self.ForkSession = channel.unary_unary(
+                '/rlce.v1.Scorer/ForkSession',
+                request_serializer=rlce_dot_v1_dot_scorer__pb2.ForkSessionRequest.SerializeToString,
+                response_deserializer=rlce_dot_v1_dot_scorer__pb2.SessionInfo.FromString,
+                _registered_method=True)
+        self.CloseSession = channel.unary_unary(
+                '/rlce.v1.Scorer/CloseSession',
+                request_serializer=rlce_dot_v1_dot_scorer__pb2.CloseSessionRequest.SerializeToString,
+                response_deserializer=rlce_dot_v1_dot_scorer__pb2.CloseSessionResponse.FromString,
+                _registered_method=True)
 
 
 class ScorerServicer:
@@ -92,6 +117,42 @@ class ScorerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Run(self, request, context):
+        """Sessions: code execution for tool-using models (docs/SESSIONS.md).
+        One-shot: run code in a sandbox, no tests; files in before, files out after.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenSession(self, request, context):
+        """A live interpreter (Python) whose names persist from one Exec to the next.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Exec(self, request, context):
+        """One cell in a live session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForkSession(self, request, context):
+        """A copy of a live session's state; the two then evolve apart.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseSession(self, request, context):
+        """The session's processes and files are gone; unknown or expired: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScorerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -114,6 +175,31 @@ def add_ScorerServicer_to_server(servicer, server):
                     servicer.RegisterTests,
                     request_deserializer=rlce_dot_v1_dot_scorer__pb2.RegisterTestsRequest.FromString,
                     response_serializer=rlce_dot_v1_dot_scorer__pb2.RegisterTestsResponse.SerializeToString,
+            ),
+            'Run': grpc.unary_unary_rpc_method_handler(
+                    servicer.Run,
+                    request_deserializer=rlce_dot_v1_dot_scorer__pb2.RunRequest.FromString,
+                    response_serializer=rlce_dot_v1_dot_scorer__pb2.RunResponse.SerializeToString,
+            ),
+            'OpenSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenSession,
+                    request_deserializer=rlce_dot_v1_dot_scorer__pb2.OpenSessionRequest.FromString,
+                    response_serializer=rlce_dot_v1_dot_scorer__pb2.SessionInfo.SerializeToString,
+            ),
+            'Exec': grpc.unary_unary_rpc_method_handler(
+                    servicer.Exec,
+                    request_deserializer=rlce_dot_v1_dot_scorer__pb2.ExecRequest.FromString,
+                    response_serializer=rlce_dot_v1_dot_scorer__pb2.ExecResponse.SerializeToString,
+            ),
+            'ForkSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForkSession,
+                    request_deserializer=rlce_dot_v1_dot_scorer__pb2.ForkSessionRequest.FromString,
+                    response_serializer=rlce_dot_v1_dot_scorer__pb2.SessionInfo.SerializeToString,
+            ),
+            'CloseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseSession,
+                    request_deserializer=rlce_dot_v1_dot_scorer__pb2.CloseSessionRequest.FromString,
+                    response_serializer=rlce_dot_v1_dot_scorer__pb2.CloseSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -225,6 +311,141 @@ class Scorer:
             '/rlce.v1.Scorer/RegisterTests',
             rlce_dot_v1_dot_scorer__pb2.RegisterTestsRequest.SerializeToString,
             rlce_dot_v1_dot_scorer__pb2.RegisterTestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Run(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rlce.v1.Scorer/Run',
+            rlce_dot_v1_dot_scorer__pb2.RunRequest.SerializeToString,
+            rlce_dot_v1_dot_scorer__pb2.RunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rlce.v1.Scorer/OpenSession',
+            rlce_dot_v1_dot_scorer__pb2.OpenSessionRequest.SerializeToString,
+            rlce_dot_v1_dot_scorer__pb2.SessionInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Exec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rlce.v1.Scorer/Exec',
+            rlce_dot_v1_dot_scorer__pb2.ExecRequest.SerializeToString,
+            rlce_dot_v1_dot_scorer__pb2.ExecResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForkSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rlce.v1.Scorer/ForkSession',
+            rlce_dot_v1_dot_scorer__pb2.ForkSessionRequest.SerializeToString,
+            rlce_dot_v1_dot_scorer__pb2.SessionInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rlce.v1.Scorer/CloseSession',
+            rlce_dot_v1_dot_scorer__pb2.CloseSessionRequest.SerializeToString,
+            rlce_dot_v1_dot_scorer__pb2.CloseSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,
