@@ -195,6 +195,27 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_polygon(args: argparse.Namespace) -> int:
+    from .client import Client, pb
+    from .evaluation import polygon
+
+    _testlib(args)
+    try:
+        package = polygon.load(Path(args.package))
+    except polygon.PackageError as exc:
+        raise CliError(str(exc)) from None
+    with Client(args.target) as client:
+        judged = polygon.judge_all(client, package)
+    for j in judged:
+        first = next((t for t in j.response.tests if t.verdict != pb.ACCEPTED), None)
+        where = f" on {first.name}: {first.message.strip()[:80]}" if first else ""
+        mark = "ok " if j.as_tagged else "BAD"
+        print(f"{mark} {j.solution.path:32} {j.solution.tag:22} {j.verdict}{where}")
+    bad = [j for j in judged if not j.as_tagged]
+    print(f"{package.name}: {len(judged) - len(bad)}/{len(judged)} solutions judged as their tags say")
+    return 1 if bad else 0
+
+
 def _dataset_flags(p: argparse.ArgumentParser) -> None:
     """How dataset rows are read and judged (docs/DATASETS.md)."""
     p.add_argument("--format", help="force a dataset format (default: recognised from each row's fields)")
@@ -317,6 +338,12 @@ def parser() -> argparse.ArgumentParser:
     cv.add_argument("--out", required=True, help="the problems file to write (JSONL)")
     _dataset_flags(cv)
     cv.set_defaults(func=cmd_convert)
+
+    pg = sub.add_parser("polygon", help="judge a Polygon package's solutions and check them against their tags")
+    pg.add_argument("package", help="the package's directory (problem.xml, files/, tests/, solutions/)")
+    pg.add_argument("--target", default="127.0.0.1:50051")
+    pg.add_argument("--testlib", help="your testlib.h, when the package has none")
+    pg.set_defaults(func=cmd_polygon)
 
     o = sub.add_parser("openrlhf-rm", help="an OpenRLHF --remote_rm_url endpoint backed by rlce servers")
     o.add_argument("--target", default="127.0.0.1:50051", help="host:port, a comma-separated list, or dns:///name:port")

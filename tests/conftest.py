@@ -115,10 +115,12 @@ COMPILED = ["cpp", "java", "javascript", "go", "rust"]
 
 
 @pytest.fixture(scope="session")
-def polyglot(engine: Any) -> Iterator[ServerThread]:
-    """One server of every compiled runtime (their images built as `rlce images build` does)."""
+def polyglot(images: dict[str, str], engine: Any) -> Iterator[ServerThread]:
+    """One server of every runtime, Python and the compiled ones (their images built as
+    `rlce images build` does): compiled candidates, and judges in another runtime than
+    the candidate's."""
     build(Settings(), COMPILED, client=engine)
-    yield from serving(engine, runtimes=COMPILED)
+    yield from serving(engine, runtimes=["python", *COMPILED])
 
 
 @pytest.fixture()

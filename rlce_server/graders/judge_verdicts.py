@@ -32,6 +32,9 @@ class JudgeWord:
     failed: bool = False  # the judge itself failed (exit 3, a crash, its limits): never the candidate's credit
 
 
+TESTLIB_POINTS = "points "  # testlib's quitp: "points <points> <message>" on stderr
+
+
 def words(facts: JudgeFacts) -> str:
     said = facts.process.stderr.strip() or facts.process.stdout.strip()
     return said.decode("utf-8", "replace")[:MESSAGE_CHARS]
@@ -52,7 +55,9 @@ def read(facts: JudgeFacts, points_max: float) -> JudgeWord:
     if code in (2, 4):
         return JudgeWord(Verdict.WRONG_ANSWER, 0.0, f"presentation error: {said}")
     if code == 7:
-        token = said.split()[0] if said.split() else ""
+        # the first token of the judge's message: testlib writes its result name first ("points 70 ...")
+        message = said.removeprefix(TESTLIB_POINTS).lstrip() if said.startswith(TESTLIB_POINTS) else said
+        token = message.split()[0] if message.split() else ""
         try:
             points = float(token)
         except ValueError:

@@ -166,7 +166,7 @@ def test_compile_error_is_the_programs(client: Client, language: str) -> None:
 
 
 def test_list_runtimes_reports_toolchains_and_digests(client: Client) -> None:
-    infos = {r.name: r for r in client.list_runtimes().runtimes}
+    infos = {r.name: r for r in client.list_runtimes().runtimes if r.name != "python"}
     assert set(infos) == set(LANGUAGES)
     assert "12." in infos["cpp"].version and "g++" in infos["cpp"].version
     assert '"17.' in infos["java"].version

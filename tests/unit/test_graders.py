@@ -163,6 +163,7 @@ def test_judge_exit_codes_are_read_as_testlib_means_them():
     assert "presentation error" in judged(2, b"x").message and "presentation error" in judged(4).message
     assert judged(7, b"30 points", points_max=40).score == 0.75
     assert judged(7, b"80", points_max=40).score == 1.0  # clamped, and then a pass
+    assert judged(7, b"points 70.0 k = 7", points_max=100).score == 0.7  # testlib prints its result name first
     assert judged(7, b"-5").score == 0.0
     assert judged(7, b"nan points").score == 0.0
     assert judged(50 + 37).score == 0.37 and judged(50 + 37).verdict is Verdict.WRONG_ANSWER

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -55,6 +56,7 @@ bool text_equal(const char* output, const char* answer) {
 }  // namespace rlce_ccplus
 
 int main(int argc, char* argv[]) {
-    if (argc >= 4 && rlce_ccplus::text_equal(argv[2], argv[3])) return 0;
+    // _Exit: testlib's exit-time check fails a checker that never registered
+    if (argc >= 4 && rlce_ccplus::text_equal(argv[2], argv[3])) std::_Exit(0);
     return rlce_row_checker_main(argc, argv);
 }
