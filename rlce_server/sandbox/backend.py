@@ -11,12 +11,14 @@ from typing import Any, Protocol, TypeVar
 
 from .rlce_runner.protocol import (
     Artifact,
+    BatchFacts,
     Build,
     BuildFacts,
     Fetch,
     Install,
     JudgeFacts,
     JudgeRun,
+    RunBatch,
     RunFacts,
     RunRequest,
 )
@@ -33,6 +35,10 @@ class Sandbox(Protocol):
 
     async def run(self, request: RunRequest, timeout_s: float) -> RunFacts:
         """Run one test; return the runner's raw facts. Raises SandboxFault."""
+        ...
+
+    async def run_batch(self, request: RunBatch, timeout_s: float) -> BatchFacts:
+        """Run stdio tests back to back; their facts, fewer when it stopped early."""
         ...
 
     async def build(self, request: Build, timeout_s: float) -> BuildFacts:

@@ -157,6 +157,9 @@ class DockerSandbox:
     async def run(self, request: protocol.RunRequest, timeout_s: float) -> protocol.RunFacts:
         return await self._call(request, protocol.RunFacts, timeout_s)
 
+    async def run_batch(self, request: protocol.RunBatch, timeout_s: float) -> protocol.BatchFacts:
+        return await self._call(request, protocol.BatchFacts, timeout_s)
+
     async def build(self, request: protocol.Build, timeout_s: float) -> protocol.BuildFacts:
         return await self._call(request, protocol.BuildFacts, timeout_s)
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import SandboxFault
 from .rlce_runner.protocol import (
     Artifact,
+    BatchFacts,
     Build,
     BuildFacts,
     Fetch,
@@ -22,6 +23,7 @@ from .rlce_runner.protocol import (
     JudgeRun,
     Outcome,
     ProcessFacts,
+    RunBatch,
     RunFacts,
     RunRequest,
 )
@@ -56,6 +58,22 @@ class FakeSandbox:
         if self.faults and self.faults.pop(0):
             raise SandboxFault(f"{self.id}: injected fault")
         return self.script(request)
+
+    async def run_batch(self, request: RunBatch, timeout_s: float) -> BatchFacts:
+        """As the runner does: each run as if alone, stopping after a certain failure when asked."""
+        self.runs += 1
+        if self.faults and self.faults.pop(0):
+            raise SandboxFault(f"{self.id}: injected fault")
+        done: list[RunFacts] = []
+        for run in request.runs:
+            if sum(f.wall_s for f in done) >= request.deadline_s:  # the job's time is up
+                break
+            facts = self.script(run)
+            done.append(facts)
+            failed = facts.outcome is not Outcome.EXITED or facts.program.exit_code or facts.program.signal
+            if request.stop_after_failure and failed:
+                break
+        return BatchFacts(done)
 
     async def build(self, request: Build, timeout_s: float) -> BuildFacts:
         return BuildFacts(ok=True)

@@ -104,9 +104,24 @@ class JobPlan(Protocol):
 
     def request(self, index: int, wall_s: float) -> wire.RunRequest: ...
 
+    def batchable(self, index: int) -> bool:
+        """Whether test ``index`` runs as one stdio process that may share a RunBatch."""
+        ...
+
+    def stdin_bytes(self, index: int) -> int: ...
+
     def conventions(self, index: int) -> Conventions:
         """How this test's harness reports a failed assertion (compiled runtimes)."""
         ...
+
+
+def _batchable(job: Job, index: int) -> bool:
+    return isinstance(job.tests[index].spec, StdioSpec)
+
+
+def _stdin_bytes(job: Job, index: int) -> int:
+    spec = job.tests[index].spec
+    return len(spec.stdin) if isinstance(spec, StdioSpec) else 0
 
 
 class PythonPlan:
@@ -142,6 +157,12 @@ class PythonPlan:
             )
         assert isinstance(spec, AssertSpec)
         return wire.ValueRun(program=self.job.program, mode=wire.ValueMode.ASSERTION, limits=limits, code=spec.code)
+
+    def batchable(self, index: int) -> bool:
+        return _batchable(self.job, index)
+
+    def stdin_bytes(self, index: int) -> int:
+        return _stdin_bytes(self.job, index)
 
     def conventions(self, index: int) -> Conventions:
         return Conventions()
@@ -302,6 +323,12 @@ class CompiledPlan:
             test_digest=test_digest(code),
             limits=test_limits(self.job, wall_s, extra),
         )
+
+    def batchable(self, index: int) -> bool:
+        return _batchable(self.job, index)
+
+    def stdin_bytes(self, index: int) -> int:
+        return _stdin_bytes(self.job, index)
 
     def conventions(self, index: int) -> Conventions:
         plan = self._plan(index)

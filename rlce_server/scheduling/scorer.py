@@ -30,19 +30,31 @@ from ..graders import BadTest, Context, InfraFault, grade
 from ..metrics import Metrics
 from ..runtimes import RuntimeSpec
 from ..sandbox.backend import Sandbox
-from ..sandbox.rlce_runner.protocol import Outcome, ProcessFacts, RunFacts
+from ..sandbox.rlce_runner.protocol import Outcome, ProcessFacts, RunBatch, RunFacts, RunRequest
 from .judges import JudgeRefused, Judges, Where
 from .plans import JobPlan, plan_for
 from .pool import Pool
 
 log = logging.getLogger("rlce.scorer")
 HEAVY_REPLY_BYTES = 256 * 1024
+# stdio tests per round trip (RunBatch), and what one frame may carry
+BATCH_MAX_RUNS = 64
+BATCH_MAX_REPLY_BYTES = 24 * 1024 * 1024
+BATCH_MAX_STDIN_BYTES = 8 * 1024 * 1024
 _LIMIT_VERDICTS = {
     Verdict.TIME_LIMIT_EXCEEDED: "time",
     Verdict.MEMORY_LIMIT_EXCEEDED: "memory",
     Verdict.OUTPUT_LIMIT_EXCEEDED: "output",
 }
+
+
 # What the runner would have said about a test whose container the OOM killer ended.
+def _judges_wall(request: RunRequest) -> float:
+    """The wall time a run's checker and interactor may take beside the program's."""
+    judges = (getattr(request, "checker", None), getattr(request, "interactor", None))
+    return float(sum(j.limits.wall_s for j in judges if j is not None))
+
+
 OOM_KILLED = RunFacts(outcome=Outcome.EXITED, wall_s=0.0, program=ProcessFacts(exit_code=-1, signal=9), oom_killed=True)
 
 
@@ -265,6 +277,9 @@ class Scorer:
         )
 
     async def _run_tests(self, sandbox: Sandbox, job: Job, plan: JobPlan) -> list[TestOutcome]:
+        """Each test in order: prepared (built), run, graded. Consecutive stdio
+        tests go to the sandbox in batches (one round trip for many), doubling
+        while they pass, so a failure early wastes at most as many runs as passed."""
         outcomes: list[TestOutcome] = []
         margin = self.settings.runner_reply_margin_s
         # The request's total time limit covers its tests, from the moment it
@@ -272,9 +287,13 @@ class Scorer:
         # own tail) nor its builds (they have their own limits).
         deadline = time.monotonic() + job.limits.total_time_limit_s
         stop = False
-        for i, test in enumerate(job.tests):
+        batch = 1
+        i = 0
+        while i < len(job.tests):
+            test = job.tests[i]
             if stop:
                 outcomes.append(TestOutcome(name=test.name, verdict=Verdict.SKIPPED, message="not run"))
+                i += 1
                 continue
             before = time.monotonic()
             prepared = await plan.prepare(sandbox, i, margin)
@@ -285,6 +304,7 @@ class Scorer:
                 outcomes.append(prepared)
                 self.metrics.test_verdicts.labels(job.language, prepared.verdict.name).inc()
                 stop = True
+                i += 1
                 continue
             left = deadline - time.monotonic()
             if left <= 0:
@@ -295,39 +315,90 @@ class Scorer:
                         message=f"request total time limit {job.limits.total_time_limit_s}s reached",
                     )
                 )
+                i += 1
                 continue
             wall_s = min(job.limits.wall_time_limit_s, left)
+            group = await self._batch_from(sandbox, job, plan, i, batch, margin)
+            requests = [plan.request(k, wall_s) for k in group]
+            judging = sum(_judges_wall(r) for r in requests)
             dead = False
             try:
-                facts = await sandbox.run(plan.request(i, wall_s), wall_s + margin)
+                if len(requests) == 1:
+                    results = [await sandbox.run(requests[0], wall_s + judging + margin)]
+                else:
+                    batch_request = RunBatch(list(requests), left, job.stop_on_first_failure)  # type: ignore[arg-type]
+                    results = (await sandbox.run_batch(batch_request, left + judging + margin)).facts
             except SandboxFault:
                 # The only way a program can end its container is the OOM killer: its verdict.
                 if not await asyncio.to_thread(sandbox.oom_killed):
                     raise
-                facts, dead = OOM_KILLED, True
-            if facts.leftover_processes:
-                self.metrics.leftovers.labels(job.language, "processes").inc(facts.leftover_processes)
-            context = Context(
-                job.limits,
-                plan.conventions(i),
-                job.checker.points_max if job.checker else 1.0,
-                job.interactor.points_max if job.interactor else 1.0,
-            )
-            if sandbox.last_reply_bytes > HEAVY_REPLY_BYTES:  # a 16 MB value: compared off the event loop
-                graded = await asyncio.to_thread(grade, test, facts, context)
-            else:
-                graded = grade(test, facts, context)
-            if isinstance(graded, InfraFault):
-                raise SandboxFault(graded.reason)
-            if isinstance(graded, BadTest):
-                raise _CallerFault(i, graded.reason)
-            outcome = graded.outcome
-            outcomes.append(outcome)
-            self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
-            for kind in outcome.hacks:
-                self.metrics.hacks.labels(job.language, kind).inc()
-            if outcome.verdict in _LIMIT_VERDICTS:
-                self.metrics.limit_hits.labels(job.language, _LIMIT_VERDICTS[outcome.verdict]).inc()
-            failed = outcome.verdict is not Verdict.ACCEPTED
-            stop = dead or (failed and job.stop_on_first_failure)
+                results, dead = [OOM_KILLED], True
+            if not results:  # the runner found the request's time used up before the first run
+                outcomes.append(
+                    TestOutcome(
+                        name=test.name,
+                        verdict=Verdict.TIME_LIMIT_EXCEEDED,
+                        message=f"request total time limit {job.limits.total_time_limit_s}s reached",
+                    )
+                )
+                i += 1
+                continue
+            heavy = sandbox.last_reply_bytes > HEAVY_REPLY_BYTES * len(results)
+            all_passed = True
+            for k, facts in zip(group, results, strict=False):
+                outcome = await self._graded(job, plan, k, facts, heavy)
+                outcomes.append(outcome)
+                i += 1
+                failed = outcome.verdict is not Verdict.ACCEPTED
+                all_passed = all_passed and not failed
+                stop = dead or (failed and job.stop_on_first_failure)
+                if stop:
+                    break
+            batch = min(2 * batch, self._batch_cap(job)) if all_passed and len(results) == len(group) else 1
         return outcomes
+
+    def _batch_cap(self, job: Job) -> int:
+        """Runs per frame: each reply carries up to two capped streams per run (base64)."""
+        per_run = 3 * job.limits.output_limit_bytes + 4096
+        return max(1, min(BATCH_MAX_RUNS, BATCH_MAX_REPLY_BYTES // per_run))
+
+    async def _batch_from(
+        self, sandbox: Sandbox, job: Job, plan: JobPlan, first: int, size: int, margin: float
+    ) -> list[int]:
+        """Test ``first`` and the stdio tests after it that can share its round trip."""
+        group = [first]
+        if not plan.batchable(first):
+            return group
+        stdin = 0
+        while len(group) < size and (k := first + len(group)) < len(job.tests) and plan.batchable(k):
+            stdin += plan.stdin_bytes(k)
+            if stdin > BATCH_MAX_STDIN_BYTES or await plan.prepare(sandbox, k, margin) is not None:
+                break  # (stdio tests share one build: prepared already)
+            group.append(k)
+        return group
+
+    async def _graded(self, job: Job, plan: JobPlan, index: int, facts: RunFacts, heavy: bool) -> TestOutcome:
+        test = job.tests[index]
+        if facts.leftover_processes:
+            self.metrics.leftovers.labels(job.language, "processes").inc(facts.leftover_processes)
+        context = Context(
+            job.limits,
+            plan.conventions(index),
+            job.checker.points_max if job.checker else 1.0,
+            job.interactor.points_max if job.interactor else 1.0,
+        )
+        if heavy:  # a 16 MB value: compared off the event loop
+            graded = await asyncio.to_thread(grade, test, facts, context)
+        else:
+            graded = grade(test, facts, context)
+        if isinstance(graded, InfraFault):
+            raise SandboxFault(graded.reason)
+        if isinstance(graded, BadTest):
+            raise _CallerFault(index, graded.reason)
+        outcome = graded.outcome
+        self.metrics.test_verdicts.labels(job.language, outcome.verdict.name).inc()
+        for kind in outcome.hacks:
+            self.metrics.hacks.labels(job.language, kind).inc()
+        if outcome.verdict in _LIMIT_VERDICTS:
+            self.metrics.limit_hits.labels(job.language, _LIMIT_VERDICTS[outcome.verdict]).inc()
+        return outcome

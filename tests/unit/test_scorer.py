@@ -1,6 +1,7 @@
 """Scheduler logic with the fake backend: retries, stop-on-failure, limits."""
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -101,7 +102,7 @@ def test_total_time_limit(monkeypatch):
 
     def slow(request):
         Clock.now += 0.3
-        return echo(request)
+        return dataclasses.replace(echo(request), wall_s=0.3)
 
     result, _ = run(FakeBackend(slow), job(n=4, total=0.5))
     verdicts = [t.verdict for t in result.tests]
@@ -140,3 +141,40 @@ def test_a_program_that_breaks_two_sandboxes_is_a_runtime_error_when_a_control_r
     assert metrics.hacks.labels("python", "sandbox_breaking")._value.get() == 1
     result, _ = asyncio.run(go(selftest_ok=False))  # our machinery is down: no reward, retry later
     assert result.verdict is Verdict.SANDBOX_ERROR
+
+
+def test_many_stdio_tests_share_round_trips():
+    """100 passing stdio tests in batches that double: 1+2+4+8+16+32+37, seven round trips."""
+    calls = []
+    backend = FakeBackend(lambda r: calls.append(r.stdin) or echo(r))
+    result, _ = run(backend, job(n=100))
+    assert result.verdict is Verdict.ACCEPTED and result.passed == 100
+    assert calls == [str(i).encode() for i in range(100)], "each test ran once, in order"
+    assert sum(s.runs for s in backend.created) == 7
+
+
+def test_a_failure_inside_a_batch_wastes_at_most_what_passed_before_it():
+    """Wrong output on test 20 (the runner cannot see it): the host stops at 20, and the
+    runs after it in the same batch are thrown away, never graded."""
+    calls = []
+
+    def wrong_on_20(request):
+        calls.append(request.stdin)
+        return facts(stdout=b"x") if request.stdin == b"20" else echo(request)
+
+    result, _ = run(FakeBackend(wrong_on_20), job(n=100, stop=True))
+    verdicts = [t.verdict for t in result.tests]
+    assert verdicts[:20] == [Verdict.ACCEPTED] * 20 and verdicts[20] is Verdict.WRONG_ANSWER
+    assert verdicts[21:] == [Verdict.SKIPPED] * 79
+    assert len(calls) <= 2 * 21
+
+
+def test_a_crash_ends_the_batch_in_the_runner_and_the_rest_still_runs_without_stop():
+    def crash_on_5(request):
+        return facts(exit_code=1) if request.stdin == b"5" else echo(request)
+
+    result, _ = run(FakeBackend(crash_on_5), job(n=12))
+    verdicts = [t.verdict for t in result.tests]
+    assert verdicts[5] is Verdict.RUNTIME_ERROR and verdicts.count(Verdict.ACCEPTED) == 11
+    result, _ = run(FakeBackend(crash_on_5), job(n=12, stop=True))
+    assert [t.verdict for t in result.tests][5:] == [Verdict.RUNTIME_ERROR] + [Verdict.SKIPPED] * 6

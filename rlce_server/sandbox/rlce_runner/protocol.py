@@ -19,6 +19,7 @@ Exchanges (host -> runner, one frame each way, in order):
     ValueRun       -> RunFacts        Python call/assertion: program server + test driver
     SplitRun       -> RunFacts        compiled assertion: program process + test process
     InteractiveRun -> RunFacts        the program and an interactor, each one's stdout the other's stdin
+    RunBatch       -> BatchFacts      stdio runs (ScriptRun / ExecRun) back to back, one frame each way
     JudgeRun       -> JudgeFacts      a judge alone (a problem's answers checked at registration)
     Reset          -> ResetReply      after each job
 
@@ -288,7 +289,25 @@ class SplitRun:
 
 
 RunRequest = ScriptRun | ExecRun | ValueRun | SplitRun | InteractiveRun
-Request = Hello | Reset | Build | Fetch | Install | RunRequest | JudgeRun
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """Stdio tests of one job, run back to back: one frame each way for many
+    tests (a problem with hundreds of them pays one round trip per batch). The
+    runner stops early when the job's time is up (``deadline_s``, counted from
+    the batch's start; a run's wall limit is cut to what is left) or, with
+    ``stop_after_failure``, after a run that certainly failed (a limit, a
+    signal, a non-zero exit, a checker that did not accept). It never grades:
+    the host grades every run it gets back and sends the rest again, or not."""
+
+    runs: list[ScriptRun | ExecRun]
+    deadline_s: float
+    stop_after_failure: bool = False
+    op: Literal["batch"] = "batch"
+
+
+Request = Hello | Reset | Build | Fetch | Install | RunRequest | JudgeRun | RunBatch
 
 
 # -- sessions (session sandboxes only) -----------------------------------------
@@ -514,9 +533,7 @@ class CellFacts:
     stdout_bytes: int = 0
     stderr_bytes: int = 0
     record: CellRecord | None = None  # None: the cell's process ended (or broke its record) first
-    exit_code: int = 0  # of the cell's process when it ended without a record
-    signal: int = 0
-    oom_killed: bool = False
+    oom_killed: bool = False  # the cell's process died while the OOM killer was at work in the sandbox
     gone: str = ""  # the session ended (its state process is gone): why
     refused: str = ""  # the cell did not run: why (its files could not be written)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -529,7 +546,14 @@ class SessionClosed:
     clean: bool = True  # its slot (when its tree ended) was wiped and checked
 
 
-Reply = HelloReply | ResetReply | BuildFacts | RunFacts | Artifact | JudgeFacts
+@dataclass(frozen=True)
+class BatchFacts:
+    """The facts of a RunBatch's runs, in order; fewer than asked when it stopped early."""
+
+    facts: list[RunFacts]
+
+
+Reply = HelloReply | ResetReply | BuildFacts | RunFacts | Artifact | JudgeFacts | BatchFacts
 M = TypeVar("M")
 
 

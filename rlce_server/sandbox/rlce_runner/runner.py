@@ -15,10 +15,12 @@ candidate uid; test drivers and compiled tests run as the test uid.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 from . import frames, protocol
@@ -31,6 +33,14 @@ from .executors import Parts, executors
 from .settings import CHILD_ENV, SandboxSettings, SessionSandboxSettings
 from .zygote import PR_SET_DUMPABLE, prctl
 from .zygote_client import SandboxBroken, ZygoteClient
+
+
+def _failed(facts: protocol.RunFacts) -> bool:
+    """Certainly not a pass, whatever the output (the host decides the rest)."""
+    if facts.outcome is not protocol.Outcome.EXITED or facts.program.signal or facts.program.exit_code:
+        return True
+    judge = facts.judge
+    return judge is not None and (judge.outcome is not protocol.Outcome.EXITED or judge.process.exit_code != 0)
 
 
 class Runner:
@@ -65,7 +75,25 @@ class Runner:
             return self.store.install(request.key, request.artifact)
         if isinstance(request, protocol.JudgeRun):  # a problem's answers checked at registration
             return self.parts.judges.check(request.judge, request.output)
+        if isinstance(request, protocol.RunBatch):
+            return self.batch(request)
         return self.executors[request.kind].run(request)
+
+    def batch(self, request: protocol.RunBatch) -> protocol.BatchFacts:
+        """Runs exactly as if each came alone, back to back (RunBatch says when it stops)."""
+        started = time.monotonic()
+        done: list[protocol.RunFacts] = []
+        for run in request.runs:
+            left = request.deadline_s - (time.monotonic() - started)
+            if left <= 0:
+                break
+            if run.limits.wall_s > left:
+                run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, wall_s=left))
+            facts = self.executors[run.kind].run(run)
+            done.append(facts)
+            if request.stop_after_failure and _failed(facts):
+                break
+        return protocol.BatchFacts(done)
 
     def reset(self) -> protocol.ResetReply:
         """Between jobs. The test driver goes too: nothing a request's tests did in
