@@ -82,9 +82,9 @@ def grade_cell(facts: CellFacts, limits: Limits) -> CellVerdict:
     if not facts.committed or record is None:
         if facts.outcome is Outcome.ABORTED:
             return CellVerdict(Verdict.RUNTIME_ERROR, error="the session was closed while the cell ran")
-        how = _ended_by(facts.exit_code, facts.signal) if facts.exit_code or facts.signal else "no record"
         return CellVerdict(
-            Verdict.RUNTIME_ERROR, error=f"the cell's process ended ({how}) before the cell did; {UNCHANGED}"
+            Verdict.RUNTIME_ERROR,
+            error=f"the cell's process ended (os._exit, a signal, a crash) before the cell did; {UNCHANGED}",
         )
     if record.status is CellStatus.OK:
         return CellVerdict(Verdict.ACCEPTED, result=record.result)

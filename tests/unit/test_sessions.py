@@ -23,7 +23,9 @@ from rlce_server.sandbox.rlce_runner.session_process import run_cell
 from rlce_server.sandbox.rlce_runner.workfiles import FileRefused, parts
 from rlce_server.sessions import SessionManager
 
-LIMITS = Limits(time_limit_s=1, wall_time_limit_s=3, memory_limit_mb=256, output_limit_bytes=1024, total_time_limit_s=10)
+LIMITS = Limits(
+    time_limit_s=1, wall_time_limit_s=3, memory_limit_mb=256, output_limit_bytes=1024, total_time_limit_s=10
+)
 
 
 # -- names -------------------------------------------------------------------------
@@ -32,7 +34,9 @@ def test_plain_relative_names_are_taken(name: str) -> None:
     assert "/".join(parts(name)) == name
 
 
-@pytest.mark.parametrize("name", ["", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/.", "a\x00b", "a\\b", "x" * 300])
+@pytest.mark.parametrize(
+    "name", ["", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/.", "a\x00b", "a\\b", "x" * 300]
+)
 def test_names_that_could_leave_the_directory_are_refused(name: str) -> None:
     with pytest.raises(FileRefused):
         parts(name)
@@ -114,8 +118,8 @@ def test_a_cell_verdict_is_its_limit_else_what_its_code_did() -> None:
         graded = grade_cell(cell(outcome, committed=False), LIMITS)
         assert graded.verdict is verdict and "as it was before this cell" in graded.error
     # a record is the cell's own word: without the commit (its process died) it is no pass
-    died = grade_cell(cell(committed=False, record=CellRecord(CellStatus.OK), signal=9, exit_code=-1), LIMITS)
-    assert died.verdict is Verdict.RUNTIME_ERROR and "SIGKILL" in died.error
+    died = grade_cell(cell(committed=False, record=CellRecord(CellStatus.OK)), LIMITS)
+    assert died.verdict is Verdict.RUNTIME_ERROR and "process ended" in died.error
     assert grade_cell(cell(refused="files['a']: no room"), LIMITS).verdict is Verdict.RUNTIME_ERROR
 
 

@@ -31,6 +31,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,9 +170,10 @@ class SessionServer:
             except (SandboxBroken, OSError, RuntimeError, ValueError) as exc:
                 # this sandbox's state is unknown now: say so, and end (the host replaces it)
                 self.outbox.clear()
+                where = traceback.format_exc(limit=-3).replace("\n", " | ")
                 try:
                     conn.setblocking(True)
-                    frames.write_json(conn.fileno(), {"ok": False, "broken": repr(exc)[:1000]})
+                    frames.write_json(conn.fileno(), {"ok": False, "broken": f"{exc!r} at {where}"[:2000]})
                 except frames.ChannelClosed:
                     pass
                 raise
@@ -191,6 +193,8 @@ class SessionServer:
         self.sel.register(self.zygote.sock, selectors.EVENT_READ, ("zygote", None))
         while True:
             for key, mask in self.sel.select(self._timeout()):
+                if self.sel.get_map().get(key.fd) is not key:
+                    continue  # unregistered by an earlier event of this round (its cell ended, say)
                 kind, ref = key.data
                 if kind == "host":
                     if mask & selectors.EVENT_READ:
@@ -475,7 +479,7 @@ class SessionServer:
         st = proctree.stat(pid) if type(pid) is int and pid > 1 else None
         # the kernel's word, not the state's: it must be a live child of this session's state
         named = st is not None and st.ppid == s.state and not st.gone and not self._known(pid)
-        self.sel.unregister(s.ctl)
+        self._unregister(s.ctl)
         if isinstance(op, Forking):
             self._forked(op, pid if named else 0)
             return
@@ -541,7 +545,7 @@ class SessionServer:
         for op in list(self.ops.values()):
             if isinstance(op, Forking):
                 if now > op.deadline and op.rid in self.ops:
-                    self.sel.unregister(op.session.ctl)
+                    self._unregister(op.session.ctl)
                     self._forked(op, 0)
                 continue
             if op.outcome is not None:
@@ -614,11 +618,8 @@ class SessionServer:
             self._kill_below(s, cell.child)
             cell.ctl.close()
         self._kill_strays()
-        exit_code = sig = 0
-        if not committed and st is not None and st.gone:
-            status = st.exit_code
-            exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        # (how a dead cell's process ended is not the runner's to read: /proc shows another
+        # uid's exit status only to a tracer, and the runner is none)
         out, err = cell.pipes.streams["stdout"], cell.pipes.streams["stderr"]
         out.drain_now()
         err.drain_now()
@@ -637,9 +638,7 @@ class SessionServer:
             stdout_bytes=out.total,
             stderr_bytes=err.total,
             record=record,
-            exit_code=exit_code,
-            signal=sig,
-            oom_killed=sig == signal.SIGKILL and oom_kills() > cell.oom_before,
+            oom_killed=not committed and outcome is Outcome.EXITED and oom_kills() > cell.oom_before,
             files=fetched,
             file_errors=file_errors,
         )

@@ -1,0 +1,573 @@
+"""Run and live sessions through the real stack (docs/SESSIONS.md): a real server, real
+session sandboxes, the real engine. What a session sandbox holds is looked at from inside
+its container (``docker exec``), never taken from the server's word."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import gc
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import yaml
+
+from rlce_server.client import AsyncClient, Client, call, pb
+from rlce_server.rl.tools import PYTHON_TOOL, execute_tool_call
+from tests.conftest import COMPILED, serving
+
+from .server import ServerThread
+
+ROOT = Path(__file__).resolve().parents[2]
+SESSIONS = {
+    "sandboxes": 1,
+    "slots_per_sandbox": 6,
+    "max_open": 9,
+    "max_per_tree": 4,
+    "sweep_interval_s": 0.2,
+    "tree_files_mb": 16,
+}
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture(scope="module")
+def live(images: dict[str, str], engine: Any) -> Iterator[ServerThread]:
+    yield from serving(engine, workers=1, sessions=SESSIONS)
+
+
+@pytest.fixture()
+def c(live: ServerThread) -> Iterator[Client]:
+    with Client(live.target) as client:
+        yield client
+
+
+def code_of(err: pytest.ExceptionInfo[grpc.RpcError]) -> grpc.StatusCode:
+    return err.value.code()  # type: ignore[no-any-return]
+
+
+def sandbox_of(engine: Any, server: ServerThread) -> Any:
+    """The server's session sandbox container."""
+    found = [
+        ctr
+        for ctr in engine.containers.list(filters={"label": f"rlce.server={server.settings.instance_id}"})
+        if "-sessions-" in ctr.name
+    ]
+    assert len(found) == 1, [ctr.name for ctr in found]
+    return found[0]
+
+
+def inside(container: Any, code: str, user: str = "0") -> Any:
+    """Run Python in the container (root without capabilities, or ``user``); its stdout as JSON."""
+    rc, out = container.exec_run(["python3", "-c", code], user=user)
+    assert rc == 0, out.decode()
+    return json.loads(out)
+
+
+PROCESSES = """
+import json, os
+found = []
+for pid in os.listdir('/proc'):
+    if pid.isdigit():
+        try:
+            status = open(f'/proc/{pid}/status').read()
+        except OSError:
+            continue
+        uid = int(status.split('Uid:')[1].split()[0])
+        name = status.split('Name:')[1].split()[0]
+        state = status.split('State:')[1].split()[0]
+        found.append([int(pid), uid, name, state])
+print(json.dumps(found))
+"""
+
+
+def slot_usage(container: Any, index: int) -> list[int]:
+    """[inodes, blocks] a slot's tmpfs has in use (1 and 0 when it is empty)."""
+    code = f"import os, json; v = os.statvfs('/s/{index}')\n"
+    code += "print(json.dumps([v.f_files - v.f_ffree, v.f_blocks - v.f_bfree]))"
+    return inside(container, code)  # type: ignore[no-any-return]
+
+
+def eventually(check: Any, timeout_s: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = check()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)
+
+
+# -- Run -----------------------------------------------------------------------------------
+def test_run_writes_files_first_and_fetches_regular_files_back(c: Client) -> None:
+    program = (
+        "import os, sys\n"
+        "data = open('in/data.txt').read()\n"
+        "open('out.txt', 'w').write(data.upper() + sys.stdin.read())\n"
+        "os.symlink('/etc/passwd', 'link')\n"
+        "os.mkdir('dir')\n"
+        "print('done')\n"
+    )
+    r = c.run("python", program, stdin="!", files={"in/data.txt": "abc"}, fetch=["out.txt", "link", "dir", "nope"])
+    assert r.verdict == pb.ACCEPTED, r
+    assert r.stdout == b"done\n" and r.exit_code == 0
+    assert dict(r.files) == {"out.txt": b"ABC!"}
+    assert "symbolic link" in r.error and "not a regular file" in r.error and "no such file" in r.error
+
+
+@pytest.mark.parametrize(
+    ("program", "limits", "verdict"),
+    [
+        ("import sys; sys.exit(3)", None, pb.RUNTIME_ERROR),
+        ("raise ValueError('x')", None, pb.RUNTIME_ERROR),
+        ("while True: pass", pb.Limits(time_limit_s=0.3), pb.TIME_LIMIT_EXCEEDED),
+        ("x = b'x' * (200 << 20)", pb.Limits(memory_limit_mb=64), pb.MEMORY_LIMIT_EXCEEDED),
+        ("print('y' * (3 << 20))", pb.Limits(output_limit_bytes=1 << 20), pb.OUTPUT_LIMIT_EXCEEDED),
+    ],
+)
+def test_run_verdicts(c: Client, program: str, limits: pb.Limits | None, verdict: int) -> None:
+    r = c.run("python", program, limits=limits)
+    assert r.verdict == verdict, r
+    assert r.error
+
+
+def test_run_refuses_names_that_leave_the_directory(c: Client) -> None:
+    for bad in ({"../x": b""}, {"/etc/x": b""}, {"a/../../x": b""}):
+        with pytest.raises(grpc.RpcError) as err:
+            c.run("python", "print(1)", files=bad)
+        assert code_of(err) == grpc.StatusCode.INVALID_ARGUMENT and "files[" in err.value.details()
+    with pytest.raises(grpc.RpcError) as err:
+        c.run("python", "print(1)", fetch=["../../etc/passwd"])
+    assert code_of(err) == grpc.StatusCode.INVALID_ARGUMENT and "fetch[0]" in err.value.details()
+
+
+def test_rlce_run_prints_the_response_as_json(live: ServerThread, tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text("import sys\nopen('o.txt', 'w').write(open('i.txt').read() * 2)\n")
+    (tmp_path / "i.txt").write_text("ab")
+    cmd = [sys.executable, "-m", "rlce_server", "run", "--language", "python", str(tmp_path / "prog.py")]
+    cmd += ["--file", f"i.txt={tmp_path / 'i.txt'}", "--fetch", "o.txt", "--target", live.target]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["verdict"] == "ACCEPTED" and out["files"] == {"o.txt": "YWJhYg=="}  # base64 of "abab"
+
+
+# -- sessions: state, results, errors ----------------------------------------------------------
+def test_names_persist_results_show_and_an_exception_leaves_the_session_alive(c: Client) -> None:
+    with c.session("python") as s:
+        assert s.exec("x = 41").verdict == pb.ACCEPTED
+        r = s.exec("x + 1")
+        assert (r.verdict, r.result) == (pb.ACCEPTED, "42")
+        assert s.exec("print('hi', x)").stdout == b"hi 41\n"
+        r = s.exec("y = 5\nraise ValueError('boom')")
+        assert r.verdict == pb.RUNTIME_ERROR and "ValueError: boom" in r.error and "Traceback" in r.error
+        assert not r.session_ended
+        assert s.exec("(x, y)").result == "(41, 5)"  # what ran before the exception stays, as in a notebook
+        assert s.exec("input()", stdin=b"abc\n").result == "'abc'"
+        assert s.exec("def f(n):\n    return n * x").verdict == pb.ACCEPTED
+        assert s.exec("f(2)").result == "82"
+        r = s.exec("open('data/in.txt').read().upper()", files={"data/in.txt": b"hello"})
+        assert r.result == "'HELLO'"
+        r = s.exec("open('out.bin', 'wb').write(bytes(range(4)))", fetch=["out.bin", "data", "nope"])
+        assert dict(r.files) == {"out.bin": bytes(range(4))}
+        assert "not a regular file" in r.error and "no such file" in r.error
+
+
+def test_a_cell_past_its_limit_is_stopped_and_the_session_is_as_before(c: Client) -> None:
+    with c.session("python", limits=pb.Limits(memory_limit_mb=128, output_limit_bytes=1 << 20)) as s:
+        s.exec("x = 1")
+        r = s.exec("x = 2\nwhile True: pass", time_limit_s=0.3)
+        assert r.verdict == pb.TIME_LIMIT_EXCEEDED and "as it was before" in r.error
+        assert s.exec("x").result == "1"
+        r = s.exec("x = 3\nb = b'x' * (300 << 20)")
+        assert r.verdict == pb.MEMORY_LIMIT_EXCEEDED
+        assert s.exec("(x, 'b' in globals())").result == "(1, False)"
+        r = s.exec("x = 4\nprint('y' * (3 << 20))")
+        assert r.verdict == pb.OUTPUT_LIMIT_EXCEEDED
+        r = s.exec("x = 5\nimport time\ntime.sleep(60)", time_limit_s=0.2)
+        assert r.verdict == pb.TIME_LIMIT_EXCEEDED and "wall time" in r.error
+        r = s.exec("x = 6\nimport os\nos._exit(3)")
+        assert r.verdict == pb.RUNTIME_ERROR and "process ended" in r.error
+        assert not r.session_ended
+        assert s.exec("x").result == "1"
+
+
+def test_a_cells_processes_end_with_it(c: Client, live: ServerThread, engine: Any) -> None:
+    with c.session("python") as s:
+        r = s.exec("import subprocess\np = subprocess.Popen(['sleep', '1000'])\nimport os\nos.getuid()")
+        assert r.verdict == pb.ACCEPTED
+        uid = int(r.result)
+        box = sandbox_of(engine, live)
+        # killed with the cell (until its state next runs and reaps it, a zombie: no longer running)
+        procs = [p for p in inside(box, PROCESSES) if p[1] == uid and p[2] == "sleep" and p[3] != "Z"]
+        assert procs == [], procs
+        assert s.exec("p.poll() is not None").result == "True"  # it is gone (and reaped)
+
+
+def test_forks_evolve_apart(c: Client) -> None:
+    with c.session("python") as a:
+        a.exec("x = [1]\nopen('f.txt', 'w').write('A')")
+        with a.fork() as b:
+            a.exec("x.append(2)")
+            b.exec("x.append(3)\nopen('f.txt', 'w').write('B')")
+            assert a.exec("x").result == "[1, 2]"
+            assert b.exec("x").result == "[1, 3]"
+            assert a.exec("open('f.txt').read()").result == "'A'"
+            assert b.exec("open('f.txt').read()").result == "'B'"
+            assert a.exec("import os; os.getcwd()").result != b.exec("import os; os.getcwd()").result
+            with b.fork() as c2:
+                a.close()
+                assert c2.exec("x").result == "[1, 3]"
+                assert b.exec("len(x)").result == "2"
+
+
+# -- isolation ---------------------------------------------------------------------------------
+ATTACK = r"""
+import ctypes, os, signal, json
+libc = ctypes.CDLL(None, use_errno=True)
+done = {"signalled": [], "read": [], "wrote": [], "ipc": []}
+me = os.getpid()
+for pid in sorted(int(p) for p in os.listdir('/proc') if p.isdigit()):
+    if pid == me:
+        continue
+    for sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGTERM):
+        try:
+            os.kill(pid, sig)
+            done["signalled"].append(pid)
+        except OSError:
+            pass
+    for leaf in ("environ", "mem", "cwd/secret.txt", "root/etc/hostname", "fd/0", "maps"):
+        try:
+            with open(f"/proc/{pid}/{leaf}", "rb") as fh:
+                fh.read(1)
+            done["read"].append(f"{pid}/{leaf}")
+        except OSError:
+            pass
+for path in [VICTIM_DIR, VICTIM_DIR + "/secret.txt", VICTIM_TMP]:
+    try:
+        os.listdir(path) if not path.endswith(".txt") else open(path).read()
+        done["read"].append(path)
+    except OSError:
+        pass
+targets = [VICTIM_DIR, VICTIM_TMP, "/tmp", "/dev/shm", "/w", "/s", "/c", "/j", "/"]
+for path in [t + "/evil.txt" for t in targets]:
+    try:
+        open(path, "w").write("evil")
+        done["wrote"].append(path)
+    except OSError:
+        pass
+mine = os.path.dirname(os.getcwd())
+for slot in os.listdir("/s"):
+    try:
+        os.listdir(f"/s/{slot}")
+        if f"/s/{slot}" != mine:
+            done["read"].append(f"/s/{slot}")
+    except OSError:
+        pass
+if libc.shmget(0x5151, 4096, 0o1666) >= 0:
+    done["ipc"].append("shm")
+if libc.msgget(0x5151, 0o1666) >= 0:
+    done["ipc"].append("msg")
+if libc.semget(0x5151, 1, 0o1666) >= 0:
+    done["ipc"].append("sem")
+libc.mq_open.restype = ctypes.c_int
+if libc.mq_open(b"/rlce-evil", os.O_CREAT | os.O_RDWR, 0o666, None) >= 0:
+    done["ipc"].append("mq")
+libc.sem_open.restype = ctypes.c_void_p
+if libc.sem_open(b"/rlce-evil", os.O_CREAT, 0o666, 1):
+    done["ipc"].append("posix sem")
+if libc.ptrace(16, VICTIM_PID, 0, 0) == 0:
+    done["ipc"].append("ptrace")
+print(json.dumps(done))
+"""
+
+
+def test_a_session_cannot_see_signal_or_change_another(c: Client, live: ServerThread, engine: Any) -> None:
+    with c.session("python") as victim, c.session("python") as attacker:
+        victim.exec("x = 42\nopen('secret.txt', 'w').write('s3cret')")
+        vdir, vtmp = ast.literal_eval(victim.exec("import os\n(os.getcwd(), os.environ['TMPDIR'])").result)
+        victim_uid = int(victim.exec("os.getuid()").result)
+        attacker_uid = int(attacker.exec("import os\nos.getuid()").result)
+        assert attacker_uid != victim_uid
+        box = sandbox_of(engine, live)
+        uids = {p[0]: p[1] for p in inside(box, PROCESSES)}
+        victim_pids = [pid for pid, uid in uids.items() if uid == victim_uid]
+        assert victim_pids
+        code = ATTACK.replace("VICTIM_DIR", repr(vdir)).replace("VICTIM_TMP", repr(vtmp))
+        code = code.replace("VICTIM_PID", str(victim_pids[0]))
+        r = attacker.exec(code, time_limit_s=5)
+        assert r.verdict == pb.ACCEPTED, r
+        done = json.loads(r.stdout)
+        # it reached nothing but its own processes, read and wrote nothing outside its own slot
+        others = {pid for pid, uid in uids.items() if uid != attacker_uid}
+        assert not others & set(done["signalled"]), done
+        reached = [p for p in done["read"] if not p.split("/")[0].isdigit() or int(p.split("/")[0]) in others]
+        assert reached == [], done
+        assert done["wrote"] == [] and done["ipc"] == [], done
+        # and the victim is as it was
+        assert victim.exec("x").result == "42"
+        assert victim.exec("sorted(os.listdir())").result == "['secret.txt']"
+        assert victim.exec("open('secret.txt').read()").result == "'s3cret'"
+        assert victim.exec("sorted(os.listdir(os.environ['TMPDIR']))").result == "[]"
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+def test_expiry_leaves_nothing_and_a_uid_comes_back_only_wiped(c: Client, live: ServerThread, engine: Any) -> None:
+    s = c.session("python", idle_timeout_s=1)
+    uid, cwd = ast.literal_eval(
+        s.exec(
+            "import os\nopen('keep.txt', 'w').write('x')\n"
+            "open(os.path.join(os.environ['TMPDIR'], 't'), 'w').write('y')\n"
+            "(os.getuid(), os.getcwd())"
+        ).result
+    )
+    slot = int(cwd.split("/")[2])
+    box = sandbox_of(engine, live)
+
+    # (watched from inside: a call on the session would keep it alive)
+    assert eventually(lambda: not [p for p in inside(box, PROCESSES) if p[1] == uid])
+    assert eventually(lambda: slot_usage(box, slot) == [1, 0])
+    with pytest.raises(grpc.RpcError) as err:
+        c.exec(s.id, "1")
+    assert code_of(err) == grpc.StatusCode.NOT_FOUND and "expired" in err.value.details()
+    # the slot's uid is handed out again, its tmpfs empty: nothing of the expired session is there
+    opened = []
+    try:
+        for _ in range(SESSIONS["slots_per_sandbox"]):
+            n = c.session("python")
+            opened.append(n)
+            if int(n.exec("import os\nos.getuid()").result) == uid:
+                listing = ast.literal_eval(n.exec("sorted(os.listdir('..'))").result)
+                assert len(listing) == 2 and "keep.txt" not in listing, listing  # its own directory and its tmp
+                break
+        else:
+            pytest.fail(f"uid {uid} was not handed out again")
+    finally:
+        for n in opened:
+            n.close()
+
+
+def test_not_found_after_close_and_for_ids_it_never_gave(c: Client) -> None:
+    s = c.session("python")
+    s.close()
+    for sid in (s.id, "0123456789ab-" + "0" * 32, "nonsense"):
+        for op in (lambda i: c.exec(i, "1"), c.fork_session, c.close_session):
+            with pytest.raises(grpc.RpcError) as err:
+                op(sid)
+            assert code_of(err) == grpc.StatusCode.NOT_FOUND, err.value.details()
+
+
+def test_past_the_caps_resource_exhausted(c: Client) -> None:
+    opened = []
+    try:
+        # slots: one per tree
+        for _ in range(SESSIONS["slots_per_sandbox"]):
+            opened.append(c.session("python"))
+        with pytest.raises(grpc.RpcError) as err:
+            c.session("python")
+        assert code_of(err) == grpc.StatusCode.RESOURCE_EXHAUSTED
+        # forks take no slot, but a tree holds at most max_per_tree sessions, the server max_open
+        for _ in range(SESSIONS["max_per_tree"] - 1):
+            opened.append(opened[0].fork())
+        with pytest.raises(grpc.RpcError) as err:
+            opened[0].fork()
+        assert code_of(err) == grpc.StatusCode.RESOURCE_EXHAUSTED and "at most" in err.value.details()
+        with pytest.raises(grpc.RpcError) as err:
+            opened[1].fork()
+        assert code_of(err) == grpc.StatusCode.RESOURCE_EXHAUSTED and "server's cap" in err.value.details()
+    finally:
+        for s in opened:
+            s.close()
+    with c.session("python") as again:  # room again once they are closed
+        assert again.exec("1 + 1").result == "2"
+
+
+def test_score_is_served_while_sessions_run(c: Client, live: ServerThread) -> None:
+    results: list[pb.ExecResponse] = []
+
+    def busy() -> None:
+        with Client(live.target) as other, other.session("python") as s:
+            spin = "import time\nt = time.time() + 2\nwhile time.time() < t: pass\n'done'"
+            results.append(s.exec(spin, time_limit_s=10))
+
+    threads = [threading.Thread(target=busy) for _ in range(2)]
+    for t in threads:
+        t.start()
+    scored = [c.score("python", ADD, [call("add", [i, 1], i + 1)], no_cache=True) for i in range(5)]
+    for t in threads:
+        t.join(120)
+    assert [r.verdict for r in scored] == [pb.ACCEPTED] * 5
+    assert [(r.verdict, r.result) for r in results] == [(pb.ACCEPTED, "'done'")] * 2
+
+
+# -- integrations ---------------------------------------------------------------------------------
+def test_the_openai_style_tool_call_runs_in_the_session(c: Client) -> None:
+    assert PYTHON_TOOL["function"]["name"] == "python"
+    with c.session("python") as s:
+
+        def tool(code: str, i: int) -> str:
+            arguments = json.dumps({"code": code})
+            tool_call = {"id": f"c{i}", "type": "function", "function": {"name": "python", "arguments": arguments}}
+            msg = execute_tool_call(c, s.id, tool_call)
+            assert msg["role"] == "tool" and msg["tool_call_id"] == f"c{i}"
+            return str(msg["content"])
+
+        assert tool("import math\nr = 2", 1) == "[no output]"
+        assert tool("print('area'); math.pi * r ** 2", 2) == "area\n12.566370614359172"
+        assert "ZeroDivisionError" in tool("1 / 0", 3)
+        bad = execute_tool_call(c, s.id, {"id": "c4", "function": {"name": "python", "arguments": "{not json"}})
+        assert bad["content"].startswith("error: the arguments are not JSON")
+        obj = types.SimpleNamespace(id="c5", function=types.SimpleNamespace(name="python", arguments='{"code": "r"}'))
+        assert execute_tool_call(c, s.id, obj)["content"] == "2"  # an SDK object works as a dict does
+
+
+def _verl_tools(target: str) -> list[Any]:
+    """The tool as veRL 0.9.1 loads it: ``initialize_tools_from_config`` on a YAML file (Ray, which only
+    its tracing helper imports, stands in as an empty module when it is not installed)."""
+    from .test_rl_adapters import trainer_module
+
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        sys.modules.setdefault("ray", types.ModuleType("ray"))
+    registry = trainer_module("verl.tools.tool_registry")
+    config = {
+        "tools": [
+            {
+                "class_name": "rlce_server.rl.verl_tool.RlceCodeTool",
+                "config": {"type": "native", "target": target, "time_limit_s": 2, "idle_timeout_s": 60},
+            }
+        ]
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+        yaml.safe_dump(config, fh)
+    tools = registry.initialize_tools_from_config(fh.name)
+    base = trainer_module("verl.tools.base_tool").BaseTool
+    assert len(tools) == 1 and isinstance(tools[0], base) and tools[0].name == "python"
+    return tools  # type: ignore[no-any-return]
+
+
+def test_the_verl_tool_keeps_a_trajectorys_names_and_closes_its_session(live: ServerThread) -> None:
+    tool = _verl_tools(live.target)[0]
+
+    async def verl_call(agent_data: Any, code: str) -> str:
+        # veRL 0.9.1 ToolAgentLoop._call_tool: create, execute(..., agent_data=...), release, per call
+        instance_id, _ = await tool.create(create_kwargs={"files": {"n.txt": "7"}})
+        try:
+            response, reward, _metrics = await tool.execute(instance_id, {"code": code}, agent_data=agent_data)
+        finally:
+            await tool.release(instance_id)
+        assert reward == 0.0
+        return str(response.text)
+
+    async def trajectories() -> list[str]:
+        class AgentData:  # the trajectory's state object veRL passes (any object that takes attributes)
+            pass
+
+        one, two = AgentData(), AgentData()
+        got = [await verl_call(one, "n = int(open('n.txt').read())"), await verl_call(two, "n = 1")]
+        got += await asyncio.gather(verl_call(one, "n * 6"), verl_call(two, "n * 6"))
+        sid = await getattr(one, tool.TRAJECTORY_ATTR)
+        del one, two
+        gc.collect()  # veRL drops a finished trajectory's data: its session is closed
+
+        async with AsyncClient(live.target) as check:
+            for _ in range(600):
+                try:
+                    await check.exec(sid, "1")
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() == grpc.StatusCode.NOT_FOUND and "closed" in exc.details()
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the trajectory's session was not closed")
+        # the other contract: one instance for a whole trajectory, closed by release
+        instance_id, _ = await tool.create()
+        got.append((await tool.execute(instance_id, {"code": "k = 3"}))[0].text)
+        got.append((await tool.execute(instance_id, {"code": "k + 1"}))[0].text)
+        await tool.release(instance_id)
+        return got
+
+    assert asyncio.run(trajectories()) == ["[no output]", "[no output]", "42", "6", "[no output]", "4"]
+
+
+def test_the_agent_example_scores_its_final_answers(live: ServerThread) -> None:
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import agent_sessions
+    finally:
+        sys.path.pop(0)
+    rewards = agent_sessions.main(live.target, show=False)
+    assert rewards["good"] == 1.0 and rewards["bad"] < 1.0
+
+
+# -- Run in every compiled runtime -------------------------------------------------------------------
+HELLO = {
+    "cpp": """#include <fstream>
+#include <iostream>
+#include <string>
+int main() {
+    std::string s, t;
+    std::cin >> s;
+    std::ifstream("in.txt") >> t;
+    std::ofstream("out.txt") << s << t;
+    std::cout << "ok" << std::endl;
+}
+""",
+    "java": """import java.nio.file.*;
+public class Main {
+    public static void main(String[] a) throws Exception {
+        String s = new java.util.Scanner(System.in).next();
+        String t = Files.readString(Path.of("in.txt")).trim();
+        Files.writeString(Path.of("out.txt"), s + t);
+        System.out.println("ok");
+    }
+}
+""",
+    "javascript": """const fs = require("fs");
+const s = fs.readFileSync(0, "utf8").trim();
+fs.writeFileSync("out.txt", s + fs.readFileSync("in.txt", "utf8").trim());
+console.log("ok");
+""",
+    "go": """package main
+
+import (
+    "fmt"
+    "os"
+)
+
+func main() {
+    var s string
+    fmt.Scan(&s)
+    t, _ := os.ReadFile("in.txt")
+    os.WriteFile("out.txt", []byte(s+string(t)), 0o644)
+    fmt.Println("ok")
+}
+""",
+    "rust": """use std::io::Read;
+fn main() {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).unwrap();
+    let t = std::fs::read_to_string("in.txt").unwrap();
+    std::fs::write("out.txt", format!("{}{}", s.trim(), t.trim())).unwrap();
+    println!("ok");
+}
+""",
+}
+
+
+@pytest.mark.parametrize("language", COMPILED)
+def test_run_builds_and_runs_every_compiled_runtime(polyglot: ServerThread, language: str) -> None:
+    with Client(polyglot.target) as client:
+        r = client.run(language, HELLO[language], stdin="ab", files={"in.txt": "cd"}, fetch=["out.txt"], timeout_s=300)
+        assert (r.verdict, r.stdout, dict(r.files)) == (pb.ACCEPTED, b"ok\n", {"out.txt": b"abcd"}), r
+        broken = client.run(language, "this is not a program", timeout_s=300)
+        assert broken.verdict == pb.COMPILE_ERROR and broken.error
