@@ -3,7 +3,8 @@
 One server runs C++, Java, JavaScript, Go and Rust (images built by the
 session, as ``rlce images build`` does). The HumanEval-X canonical solutions
 must pass except the listed tasks, each with its reason; a program scored
-against another task's tests never passes; programs that cheat get nothing.
+against another task's tests never passes. Programs that cheat:
+tests/adversarial/test_compiled_corpus.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from rlce_server.client import Client, pb, stdio
 from rlce_server.evaluation.formats import load_problems, read_rows
 from tests.conftest import DATASETS
 
-from .compiled_programs import HACKS
 from .server import ServerThread
 
 LANGUAGES = {"cpp": "cpp", "java": "java", "javascript": "js", "go": "go", "rust": "rust"}
@@ -125,23 +125,6 @@ def test_another_tasks_tests_never_pass(client: Client, language: str) -> None:
     assert len(results) == len(ids)
     assert not [tid for tid, x in results.items() if x.verdict == pb.ACCEPTED or x.reward > 0]
     assert not [tid for tid, x in results.items() if x.verdict == pb.SANDBOX_ERROR]
-
-
-@pytest.mark.parametrize("language", list(LANGUAGES))
-def test_cheating_programs_get_nothing(client: Client, language: str) -> None:
-    _, problems = humaneval_x(LANGUAGES[language])
-    requests = [
-        pb.ScoreRequest(request_id=name, language=language, program=program, tests=problems[task].tests)
-        for name, (task, program) in HACKS[language].items()
-    ]
-    results = scored(client, requests)
-    assert results["canonical"].verdict == pb.ACCEPTED, results["canonical"]
-    cheated = {
-        name: (pb.Verdict.Name(x.verdict), x.tests[0].message[:200] if x.tests else x.error)
-        for name, x in results.items()
-        if name != "canonical" and (x.reward > 0 or x.verdict in (pb.ACCEPTED, pb.SANDBOX_ERROR))
-    }
-    assert not cheated
 
 
 @pytest.mark.parametrize("language", list(LANGUAGES))
