@@ -103,13 +103,13 @@ class SessionSettings(BaseModel):
     sandboxes: int = Field(2, ge=0, le=64, description="session sandboxes per runtime; 0: no sessions")
     slots_per_sandbox: int = Field(128, ge=1, le=1024, description="session trees one sandbox holds at once")
     max_open: int = Field(512, ge=1, description="sessions open on this server at once, forks included")
-    max_per_tree: int = Field(64, ge=1, description="sessions in one tree: an opened session and its forks")
+    max_per_tree: int = Field(16, ge=1, description="sessions in one tree: an opened session and its forks")
     idle_timeout_s: float = Field(300.0, gt=0, description="a session unused this long is closed")
     max_idle_timeout_s: float = Field(3600.0, gt=0)
     cpu_budget_s: float = Field(600.0, gt=0, description="CPU seconds a session's cells may use in all")
     tree_files_mb: int = Field(64, ge=1, description="files one tree may hold (its slot's own tmpfs)")
     tree_inodes: int = Field(2048, ge=16)
-    tree_tasks: int = Field(32, ge=4, description="processes and threads one tree may hold")
+    tree_tasks: int = Field(64, ge=4, description="processes and threads one tree may hold (RLIMIT_NPROC)")
     sandbox_memory_mb: int = Field(6144, ge=256, description="a session sandbox's memory (its sessions share it)")
     prestart: bool = Field(False, description="start the session sandboxes with the server, not at first use")
     sweep_interval_s: float = Field(1.0, gt=0, description="how often idle sessions are looked for")
@@ -118,6 +118,8 @@ class SessionSettings(BaseModel):
     def _timeouts(self) -> SessionSettings:
         if self.idle_timeout_s > self.max_idle_timeout_s:
             raise ValueError(f"idle_timeout_s={self.idle_timeout_s} exceeds max_idle_timeout_s")
+        if 2 * self.max_per_tree > self.tree_tasks:
+            raise ValueError("tree_tasks must leave each session of a full tree a second process (2 * max_per_tree)")
         return self
 
 

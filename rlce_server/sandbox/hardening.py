@@ -185,6 +185,7 @@ def session_container_kwargs(
             protocol.ENV_SECCOMP: "1" if settings.extra_seccomp else "0",
             protocol.ENV_SESSION_UIDS: f"{first},{slots}",
             protocol.ENV_SESSION_NPROC: str(sessions.tree_tasks),
+            protocol.ENV_SESSION_MEMORY_MB: str(settings.limits.max_memory_limit_mb),
         },
     }
     return kwargs

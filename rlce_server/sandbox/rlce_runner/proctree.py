@@ -7,7 +7,8 @@ the cell's process and every descendant (``children`` of each of its
 threads), which a child subreaper (the cell's process) keeps together.
 Nothing a sandboxed process says enters these figures: they are the kernel's.
 
-``kill_as`` signals processes of a sandbox uid. The runner has no
+``kill_as`` signals processes of a sandbox uid (never -1: with the runner's
+real uid 0, kill(-1) would reach root's processes too). The runner has no
 CAP_KILL (only SETUID/SETGID), so it takes that uid as its *effective* uid
 for the ``kill`` calls alone: its real and saved uids stay 0, so no process
 of that uid may signal the runner meanwhile, and the session runner is
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -105,19 +105,29 @@ def real_uid(pid: int) -> int | None:
     return None
 
 
-def pids() -> list[int]:
-    """Every process of the container."""
-    return [int(e) for e in os.listdir("/proc") if e.isdigit()]
+def of_uid(uid: int) -> list[int]:
+    """Every process whose effective uid is ``uid``, zombies included.
 
-
-def kill_as(uid: int, targets: Iterable[int], sig: int = signal.SIGKILL) -> int:
-    """Send ``sig`` to ``targets`` with ``uid`` as the effective uid; how many were reached.
-
-    ``targets`` may hold -1: every process of ``uid`` (kill(2) walks the
-    process list under a lock that fork takes too, so none is missed).
+    ``/proc/<pid>`` itself is owned by the process's effective uid, dumpable
+    or not (the files in it are root's for a non-dumpable process): one stat
+    per process. A sandboxed process cannot take another uid (no capability,
+    no setuid program under no-new-privileges).
     """
-    if uid <= 0:
-        raise ValueError("kill_as needs a sandbox uid")
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def kill_as(uid: int, targets: list[int], sig: int = signal.SIGKILL) -> int:
+    """Send ``sig`` to ``targets`` with ``uid`` as the effective uid; how many were reached."""
+    if uid <= 0 or any(pid <= 1 for pid in targets):
+        raise ValueError("kill_as needs a sandbox uid and pids of its processes")
     reached = 0
     os.setresuid(-1, uid, -1)
     try:

@@ -72,6 +72,7 @@ ENV_SECCOMP = "RLCE_SECCOMP"
 # session sandboxes only: "first,count" -- the uids of its session slots, one per tree
 ENV_SESSION_UIDS = "RLCE_SESSION_UIDS"
 ENV_SESSION_NPROC = "RLCE_SESSION_NPROC"  # tasks one session tree may hold (its uid's RLIMIT_NPROC)
+ENV_SESSION_MEMORY_MB = "RLCE_SESSION_MEMORY_MB"  # the most memory a session may be given (its backstop's base)
 SESSION_ROOT = "/s"  # slot k is its own tmpfs at /s/<k>, mode 0700, owned by the slot's uid
 
 # -- sizes both sides agree on ---------------------------------------------

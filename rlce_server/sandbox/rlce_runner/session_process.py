@@ -147,12 +147,22 @@ class _State:
                 for fd in fds:
                     os.close(fd)
 
-    def _tell(self, pid: int) -> None:
-        """Which process took the command (the runner checks it is this one's child)."""
+    def _tell(self, pid: int, error: str = "") -> None:
+        """Which process took the command (the runner checks it is this one's child), or why none did."""
         try:
-            self.sock.send(json.dumps({"pid": pid}).encode())
+            self.sock.send(json.dumps({"pid": pid, "error": error} if error else {"pid": pid}).encode())
         except OSError:
             os._exit(0)
+
+    def _spawn(self, fds: list[int]) -> int:
+        """fork(); -1 when the tree is at its process limit (told to the runner, the state goes on)."""
+        try:
+            return os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            self._tell(0, f"fork failed: {exc.strerror} (the session's processes are at their limit)")
+            return -1
 
     def _become(self, ctl: int) -> None:
         """The forked child takes its own control socket and its own session of processes."""
@@ -162,7 +172,9 @@ class _State:
         _subreaper()
 
     def _fork(self, ctl: int, cwd: str) -> None:
-        pid = os.fork()
+        pid = self._spawn([ctl])
+        if pid < 0:
+            return
         if pid:
             os.close(ctl)
             self._tell(pid)
@@ -178,7 +190,9 @@ class _State:
 
     def _cell(self, fds: list[int]) -> None:
         stdin, stdout, stderr, code_fd, result_fd, ctl = fds
-        pid = os.fork()
+        pid = self._spawn(fds)
+        if pid < 0:
+            return
         if pid:
             for fd in fds:
                 os.close(fd)
@@ -204,6 +218,14 @@ class _State:
         except OSError:
             pass
         os.close(result_fd)
+
+
+def warm_up() -> None:
+    """Run a cell once in the zygote, so that every session's first cell starts as warm as its later
+    ones (a state inherits what the cells before it warmed: the compiler's and linecache's paths)."""
+    run_cell("x = [1]\nx + [2]", {"__builtins__": __builtins__}, "<warm>")
+    run_cell("1 / 0", {"__builtins__": __builtins__}, "<warm>")
+    linecache.cache.pop("<warm>", None)
 
 
 def serve(payload: str, ctl: int) -> NoReturn:

@@ -55,6 +55,7 @@ from .protocol import (
     SessionOpen,
 )
 from .settings import KILL_WAIT_S, SessionSandboxSettings
+from .zygote import remove_owned
 from .zygote_client import SandboxBroken, ZygoteClient
 
 SAMPLE_S = 0.01  # a running cell's processes are read this often
@@ -64,6 +65,8 @@ RECORD_CAP = 1 << 20  # a cell's record: a repr and a traceback of 64 Ki charact
 CTL_BYTES = 4096
 IDLE_WAKE_S = 1.0
 DIRTY_RETRY_S = 2.0
+WARM_STATES = 2  # first states made ahead, in free slots: an open takes one instead of forking the zygote
+VERIFY_EVERY_S = 0.002  # a freed slot is checked (no process of its uid left, its tmpfs empty) this often
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 # Writable by nobody but the runner in a session sandbox: a slot uid writes only its own tmpfs.
 SHARED_DIRS = ("/tmp", "/dev/shm", "/w")
@@ -85,7 +88,22 @@ class Slot:
     uid: int
     path: str
     tree: Tree | None = None
-    clean: bool = True  # wiped and checked since its last tree
+    clean: bool = True  # wiped and checked since its last tree: it may be handed out
+    warm: Warm | None = None  # a first state made ahead for the next tree here
+    verify_after: float = 0.0  # freed, not yet checked: when to look again (0: not pending)
+
+
+@dataclass
+class Warm:
+    """A session's first state, made before any session asked (no candidate code has run in it)."""
+
+    slot: Slot
+    cwd: str
+    tmp: str
+    ctl: socket.socket
+    pid_id: str
+    ready: Stream
+    pid: int = 0  # once it said it is ready
 
 
 @dataclass
@@ -210,6 +228,8 @@ class SessionServer:
                     self._stream_readable(*ref)
                 elif kind == "in":
                     self._writable(*ref)
+                elif kind == "warm":
+                    self._warm_ready(ref)
             self._tick()
 
     def _read_host(self) -> None:
@@ -307,68 +327,130 @@ class SessionServer:
         name = check_name(req.session)
         if name in self.sessions:
             raise SessionError(f"session {name!r} exists")
-        slot = next((s for s in self.slots if s.tree is None and s.clean), None)
+        free = [s for s in self.slots if s.tree is None and s.clean] or self._await_freed()
+        # a state made ahead if there is one; else one made now (waiting for one under way if that is all)
+        slot = next((s for s in free if s.warm is not None and s.warm.pid), None)
+        slot = slot or next((s for s in free if s.warm is None), None) or next(iter(free), None)
         if slot is None:
             return SessionFacts(ok=False, full=True, error="no free slot in this sandbox")
+        warm = slot.warm or self._warm(slot)
+        if warm is None:
+            return SessionFacts(ok=False, error="cannot make a session's directory here")
+        if not warm.pid:
+            self._await_warm(warm)
+        slot.warm = None
+        tree = Tree(slot, warm.tmp)
+        slot.tree = tree
+        if not warm.pid:
+            warm.ctl.close()
+            self._end_tree(tree)
+            return SessionFacts(ok=False, error="a session process failed during set-up")
+        session = Session(name, tree, warm.cwd, warm.pid, warm.ctl, req.limits)
+        self.sessions[name] = session
+        tree.sessions.add(name)
+        errors = workfiles.write_files(warm.cwd, req.files, slot.uid)
+        if errors:
+            self._end_session(session)
+            return SessionFacts(ok=False, refused=True, error="; ".join(errors)[:2000])
+        return SessionFacts(ok=True)
+
+    def _warm(self, slot: Slot) -> Warm | None:
+        """Start a session's first state in a free slot (forked from the zygote as the slot's uid);
+        it says it is ready later (``_warm_ready``) and waits for the session that takes it."""
         uid = slot.uid
         try:
             cwd = artifacts.make_private_dir(slot.path, uid, "")
             tmp = artifacts.make_private_dir(slot.path, uid, "tmp-")
-        except OSError as exc:
+        except OSError:
             slot.clean = False  # a fresh slot that takes no directory: wiped and checked again before use
-            return SessionFacts(ok=False, error=f"cannot make its directory: {exc.strerror}")
-        tree = Tree(slot, tmp)
-        slot.tree = tree
-        errors = workfiles.write_files(cwd, req.files, uid)
-        if errors:
-            self._end_tree(tree)
-            return SessionFacts(ok=False, refused=True, error="; ".join(errors)[:2000])
-        state, ctl = self._spawn_state(uid, cwd, tmp, req.limits)
-        if state == 0:
-            self._end_tree(tree)
-            return SessionFacts(ok=False, error="a session process failed during set-up")
-        session = Session(name, tree, cwd, state, ctl, req.limits)
-        self.sessions[name] = session
-        tree.sessions.add(name)
-        self._signal(session, [state], signal.SIGSTOP)
-        return SessionFacts(ok=True)
-
-    def _spawn_state(self, uid: int, cwd: str, tmp: str, limits: SessionLimits) -> tuple[int, socket.socket]:
-        """A new session's first state, forked from the zygote as the slot's uid; (0, _) if set-up failed."""
+            self._free(slot)
+            return None
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pipes = Pipes()
-        try:
-            fds = [
-                pipes.to_child(b""),
-                pipes.from_child("stdout", 0),
-                pipes.from_child("stderr", 4096),
-                pipes.to_child(json.dumps({"cwd": cwd, "tmp": tmp}).encode()),
-                pipes.from_child("ready", 16),
-                pipes.adopt(theirs.detach()),
-            ]
-            proc_limits = {
-                "nproc": self.settings.nproc,
-                "cpu_s": 3600,  # per process: a backstop far above any cell's (cells are fresh processes)
-                "address_space_bytes": (limits.memory_mb + 256) << 20,
-                "file_size_bytes": 1 << 30,  # the slot's tmpfs caps what it may write
-                "msgqueue_bytes": 0,
-            }
-            try:
-                pid_id = self.zygote.spawn("session", uid, fds, cwd=cwd, limits=proc_limits)
-            finally:
-                pipes.close_child_ends()
-            pid = self.zygote.pids[pid_id]
-            ready = pipes.pump(
-                self.zygote, time.monotonic() + KILL_WAIT_S, lambda: not pipes.streams["ready"].open, set()
-            )
-            ok = ready is Outcome.EXITED and pipes.streams["ready"].data == b"R"
-        finally:
-            pipes.close()
         mine.setblocking(False)
-        if not ok:
-            mine.close()
-            return 0, mine
-        return pid, mine
+        pipes = Pipes()
+        fds = [
+            pipes.to_child(b""),
+            pipes.from_child("stdout", 0),
+            pipes.from_child("stderr", 0),
+            pipes.to_child(json.dumps({"cwd": cwd, "tmp": tmp}).encode()),
+            pipes.from_child("ready", 16),
+            pipes.adopt(theirs.detach()),
+        ]
+        proc_limits = {
+            "nproc": self.settings.nproc,
+            "cpu_s": 3600,  # per process: a backstop far above any cell's (cells are fresh processes)
+            # the address space backstop: the most any session may be given (its own limit is sampled)
+            "address_space_bytes": (self.settings.max_memory_mb + 256) << 20,
+            "file_size_bytes": 1 << 30,  # the slot's tmpfs caps what it may write
+            "msgqueue_bytes": 0,
+        }
+        try:
+            pid_id = self.zygote.request("session", uid, fds, cwd=cwd, limits=proc_limits)
+        finally:
+            pipes.close_child_ends()
+        ready = pipes.streams.pop("ready")
+        for fd in pipes.writers:  # its empty stdin, its payload: a few bytes, into empty pipes at once
+            pipes.write_some(fd)
+        pipes.close()  # its stdout and stderr go nowhere (a cell has pipes of its own)
+        warm = Warm(slot, cwd, tmp, mine, pid_id, ready)
+        slot.warm = warm
+        self.sel.register(ready.fd, selectors.EVENT_READ, ("warm", warm))
+        return warm
+
+    def _warm_ready(self, warm: Warm) -> None:
+        """The state said it is ready (or ended: set-up failed); it is stopped until a session takes it."""
+        if warm.ready.read_some():
+            return
+        self._unregister(warm.ready.fd)
+        os.close(warm.ready.fd)
+        deadline = time.monotonic() + KILL_WAIT_S
+        while warm.pid_id not in self.zygote.pids and warm.pid_id not in self.zygote.failed:
+            if time.monotonic() > deadline:
+                raise SandboxBroken("the zygote did not answer a spawn request")
+            self.zygote.pump(deadline - time.monotonic())
+        pid = self.zygote.pids.get(warm.pid_id, 0)
+        if warm.ready.data != b"R" or not pid:
+            return  # left at pid 0: the slot is torn down when it is taken, or at the next refill
+        # left running: no candidate code has run in it, it sets up and waits for its first command
+        # (it is stopped after that command, as every state between commands)
+        warm.pid = pid
+
+    def _await_freed(self) -> list[Slot]:
+        """No slot is free: wait for one just freed to pass its check (its zombies being reaped)."""
+        pending = [slot for slot in self.slots if slot.verify_after]
+        deadline = time.monotonic() + KILL_WAIT_S
+        while pending and time.monotonic() < deadline:
+            self.zygote.pump(0.0005)
+            for slot in pending:
+                self._check_freed(slot, time.monotonic())
+            free = [slot for slot in pending if slot.clean]
+            if free:
+                return free
+            pending = [slot for slot in pending if slot.verify_after]
+        return []
+
+    def _await_warm(self, warm: Warm) -> None:
+        deadline = time.monotonic() + KILL_WAIT_S
+        while warm.ready.open and time.monotonic() < deadline:
+            sel = selectors.DefaultSelector()
+            try:
+                sel.register(warm.ready.fd, selectors.EVENT_READ)
+                sel.select(deadline - time.monotonic())
+            finally:
+                sel.close()
+            self._warm_ready(warm)
+
+    def _refill(self) -> None:
+        """Keep WARM_STATES first states ready in free slots (when nothing else is waiting)."""
+        warm = sum(1 for s in self.slots if s.warm is not None)
+        for slot in self.slots:
+            if warm >= WARM_STATES:
+                return
+            if slot.tree is None and slot.clean and slot.warm is None:
+                self._warm(slot)
+                warm += 1
+            elif slot.warm is not None and not slot.warm.pid and not slot.warm.ready.open:
+                self._drop_warm(slot)  # its set-up failed: the slot is wiped and made again
 
     def _exec(self, rid: int, req: SessionExec) -> CellFacts | None:
         s = self._session(req.session)
@@ -473,9 +555,15 @@ class SessionServer:
         except OSError:
             msg = b""
         try:
-            pid = json.loads(msg)["pid"] if msg else 0
-        except (ValueError, KeyError, TypeError):
-            pid = 0
+            said = json.loads(msg) if msg else {}
+            pid, refused = said.get("pid", 0), str(said.get("error", ""))[:500]
+        except (ValueError, AttributeError, TypeError):
+            pid, refused = 0, ""
+        if pid == 0 and refused:  # it could not fork (its tree is at its process limit): still the state
+            self._unregister(s.ctl)
+            self._signal(s, [s.state], signal.SIGSTOP)
+            self._refused(op, f"the session could not start it: {refused}")
+            return
         st = proctree.stat(pid) if type(pid) is int and pid > 1 else None
         # the kernel's word, not the state's: it must be a live child of this session's state
         named = st is not None and st.ppid == s.state and not st.gone and not self._known(pid)
@@ -492,6 +580,20 @@ class SessionServer:
         op.deadline = op.started + op.request.limits.wall_s
         if not op.pipes.streams["result"].open:  # it was done before its name came in
             self._finish(op, Outcome.EXITED)
+
+    def _refused(self, op: Cell | Forking, why: str) -> None:
+        """A command the state could not carry out; the session is as it was."""
+        s = op.session
+        op.ctl.close()
+        if isinstance(op, Forking):
+            s.op = None
+            del self.ops[op.rid]
+            artifacts.remove_tree_as(op.cwd, s.uid)
+            self.reply(op.rid, SessionFacts(ok=False, error=why))
+            return
+        op.outcome = Outcome.EXITED
+        self._drop_cell(op)
+        self.reply(op.rid, CellFacts(outcome=Outcome.EXITED, committed=False, refused=why))
 
     def _known(self, pid: int) -> bool:
         return any(s.state == pid for s in self.sessions.values())
@@ -534,6 +636,9 @@ class SessionServer:
     def _timeout(self) -> float:
         now = time.monotonic()
         wake = now + IDLE_WAKE_S
+        for slot in self.slots:
+            if slot.verify_after:
+                wake = min(wake, slot.verify_after)
         for op in self.ops.values():
             wake = min(wake, op.deadline)
             if isinstance(op, Cell) and op.child:
@@ -562,15 +667,20 @@ class SessionServer:
                 continue
             if now >= op.next_strays:
                 op.next_strays = now + STRAYS_S
-                self._kill_strays()
+                self._kill_strays(op.session)
             st = proctree.stat(op.child)
             if st is None or st.gone:  # the cell's process ended without closing its record
                 self._finish(op, Outcome.EXITED)
+        for slot in self.slots:
+            if slot.verify_after and now >= slot.verify_after:
+                self._check_freed(slot, now)
         if now >= self.next_dirty_check:
             self.next_dirty_check = now + DIRTY_RETRY_S
             for slot in self.slots:
-                if slot.tree is None and not slot.clean:
+                if slot.tree is None and not slot.clean and not slot.verify_after:
                     slot.clean = self._wipe_slot(slot)
+        if not self.ops and not self.inbox:
+            self._refill()
 
     def _sample(self, cell: Cell) -> Outcome | None:
         """The cell's processes' CPU and memory (its tree's files included), against its limits."""
@@ -617,7 +727,7 @@ class SessionServer:
             self._signal(s, [cell.child], signal.SIGKILL)
             self._kill_below(s, cell.child)
             cell.ctl.close()
-        self._kill_strays()
+        self._kill_strays(s)
         # (how a dead cell's process ended is not the runner's to read: /proc shows another
         # uid's exit status only to a tracer, and the runner is none)
         out, err = cell.pipes.streams["stdout"], cell.pipes.streams["stderr"]
@@ -708,18 +818,19 @@ class SessionServer:
             time.sleep(0.0005)
         raise SandboxBroken(f"processes below {top} survive SIGKILL")
 
-    def _kill_strays(self) -> None:
-        """Kill sandboxed processes that belong to no session and no running cell.
+    def _kill_strays(self, s: Session) -> None:
+        """Kill the processes that left a cell of ``s`` (they belong to no session and no running cell).
 
         A cell's processes stay below the cell's process (a child subreaper);
         one that leaves (its parents gone and the subreaper flag cleared) lands
-        on the state or on the zygote, where it is found here and killed.
+        on the nearest subreaper above: the session's state, or the zygote,
+        where it is found here and killed.
         """
-        states = {s.state for s in self.sessions.values()}
+        states = {x.state for x in self.sessions.values()} | {w.pid for w in self._warms()}
         cells = {op.child for op in self.ops.values() if isinstance(op, Cell) and op.child}
-        # a state about to name its new child is left alone until it has
-        settled = [s.state for s in self.sessions.values() if s.op is None or (isinstance(s.op, Cell) and s.op.child)]
-        where = [self.zygote_pid, *settled]
+        where = [self.zygote_pid]
+        if s.op is None or (isinstance(s.op, Cell) and s.op.child):  # (not while it is about to name a child)
+            where.append(s.state)
         helpers = set(self.zygote.pids.values())
         for parent in where:
             for pid in proctree.children(parent):
@@ -728,6 +839,9 @@ class SessionServer:
                 uid = proctree.real_uid(pid)
                 if uid is not None and self.settings.first_uid <= uid < self.settings.first_uid + len(self.slots):
                     proctree.kill_as(uid, [pid])
+
+    def _warms(self) -> list[Warm]:
+        return [slot.warm for slot in self.slots if slot.warm is not None]
 
     def _end_session(self, s: Session) -> bool:
         """Everything of one session gone; its tree's slot wiped if it was the last. Whether all is clean."""
@@ -740,13 +854,17 @@ class SessionServer:
             return self._end_tree(tree)
         self._signal(s, [s.state], signal.SIGKILL)
         self._kill_below(s, s.state)
+        # dead is enough: a fork's state is its parent state's child until that one ends, and a
+        # stopped parent reaps it only when it next runs (it counts against its tree, no more)
         deadline = time.monotonic() + KILL_WAIT_S
-        while proctree.stat(s.state) is not None and time.monotonic() < deadline:
-            self.zygote.pump(0.001)  # the zygote reaps it (every state is its child, or its orphan)
+        while not _gone(s.state) and time.monotonic() < deadline:
+            self.zygote.pump(0.001)
         artifacts.remove_tree_as(s.cwd, s.uid)
         return True
 
     def _end_tree(self, tree: Tree) -> bool:
+        """The tree's processes killed and its files removed now; its slot is handed out again once
+        checked (``_check_freed``: no process of its uid left, zombies included, its tmpfs empty)."""
         slot = tree.slot
         for name in list(tree.sessions):
             found = self.sessions.pop(name, None)
@@ -754,12 +872,61 @@ class SessionServer:
                 found.ctl.close()
         tree.sessions.clear()
         slot.tree = None
-        slot.clean = self._wipe_slot(slot)
-        return slot.clean
+        slot.clean = False
+        self._free(slot)
+        return True
+
+    def _free(self, slot: Slot) -> None:
+        """Kill what runs under the slot's uid and remove its files; checked from the next round on."""
+        uid = slot.uid
+        found = [pid for pid in proctree.of_uid(uid) if not _gone(pid)]
+        if found:
+            proctree.kill_as(uid, found)
+        with artifacts.files_as(uid):
+            remove_owned([slot.path], uid)
+        slot.verify_after = time.monotonic() + VERIFY_EVERY_S
+        slot.clean = False
+
+    def _check_freed(self, slot: Slot, now: float) -> None:
+        left = proctree.of_uid(slot.uid)
+        if left or not _slot_empty(slot.path):
+            if now - slot.verify_after > KILL_WAIT_S:  # killed and still there: the slow path
+                slot.verify_after = 0.0
+                return
+            self._free(slot)  # (a process forked as it was killed, a file written as it died)
+            slot.verify_after = now + (VERIFY_EVERY_S if not left else 0.0005)
+            return
+        slot.verify_after = 0.0
+        slot.clean = True
+
+    def _drop_warm(self, slot: Slot) -> None:
+        warm = slot.warm
+        if warm is None:
+            return
+        slot.warm = None
+        self._unregister(warm.ready.fd)
+        if warm.ready.open:
+            os.close(warm.ready.fd)
+            warm.ready.open = False
+        warm.ctl.close()
+        self._free(slot)
 
     def _wipe_slot(self, slot: Slot) -> bool:
-        """Kill every process of the slot's uid, remove its files, and check: no process, no file."""
-        return self.zygote.sweep(slot.uid, (slot.path,)) and _slot_empty(slot.path)
+        """Kill every process of the slot's uid until none is left (zombies reaped too), remove its
+        files, and check: no process of the uid, nothing in its tmpfs."""
+        uid = slot.uid
+        deadline = time.monotonic() + KILL_WAIT_S
+        while found := proctree.of_uid(uid):
+            # a SIGKILLed process cannot fork: rounds until none is left, the zygote reaping the dead
+            alive = [pid for pid in found if not _gone(pid)]
+            if alive:
+                proctree.kill_as(uid, alive)
+            if time.monotonic() > deadline:
+                return False
+            self.zygote.pump(0.0005)
+        with artifacts.files_as(uid):
+            failed = remove_owned([slot.path], uid)
+        return failed == 0 and _slot_empty(slot.path) and not proctree.of_uid(uid)
 
     def _end_everything(self) -> None:
         for op in list(self.ops.values()):
@@ -771,8 +938,11 @@ class SessionServer:
             s.ctl.close()
         self.sessions.clear()
         for slot in self.slots:
+            if slot.warm is not None:
+                self._drop_warm(slot)
             if slot.tree is not None or not slot.clean:
                 slot.tree = None
+                slot.verify_after = 0.0
                 slot.clean = self._wipe_slot(slot)
 
     # -- the sandbox as a whole -------------------------------------------------

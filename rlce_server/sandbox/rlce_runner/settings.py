@@ -67,6 +67,7 @@ class SessionSandboxSettings:
     slots: int
     nproc: int  # tasks one session tree may hold
     seccomp: bool
+    max_memory_mb: int = 4096  # the most a session may be given: its processes' address-space backstop
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SessionSandboxSettings | None:
@@ -80,6 +81,7 @@ class SessionSandboxSettings:
             slots=int(count),
             nproc=int(env.get(protocol.ENV_SESSION_NPROC, "32")),
             seccomp=env.get(protocol.ENV_SECCOMP, "1") != "0",
+            max_memory_mb=int(env.get(protocol.ENV_SESSION_MEMORY_MB, "4096")),
         )
 
     def slot_path(self, index: int) -> str:

@@ -216,42 +216,6 @@ def _kill_uid(uid: int) -> NoReturn:
     os._exit(0)
 
 
-def _sweep_uid(paths: list[str]) -> NoReturn:
-    """The end of a session tree: kill every process of this uid until none is left
-    (zombies included), then remove its files below ``paths``. Exit 0 when no other
-    process of it is left and the files are gone, 1 otherwise.
-
-    kill(-1) from this uid reaches exactly its processes, and it walks the process list
-    under the lock fork takes, so none is missed. ``/proc/<pid>`` itself is owned by the
-    process's effective uid (dumpable or not), which a sandboxed process cannot change
-    to another uid: one stat per process says whose it is, a zombie's included.
-    """
-    import time
-
-    me, uid = os.getpid(), os.getuid()
-    deadline = time.monotonic() + 4.0
-    while True:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        left = False
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit() and int(entry.name) != me:
-                try:
-                    left = entry.stat(follow_symlinks=False).st_uid == uid
-                except OSError:
-                    continue
-                if left:
-                    break
-        if not left:
-            break
-        if time.monotonic() > deadline:
-            os._exit(1)
-        time.sleep(0.0005)
-    _wipe(paths)
-
-
 def _remove_sysv(uid: int) -> int:
     """Remove the SysV IPC objects (shm, queues, semaphores) ``uid`` owns."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -281,7 +245,18 @@ def _remove_sysv(uid: int) -> int:
 def _wipe(paths: list[str]) -> NoReturn:
     """Remove everything this uid owns below ``paths`` (run as that uid)."""
     uid = os.getuid()
-    failed = _remove_sysv(uid)
+    failed = _remove_sysv(uid) + remove_owned(paths, uid)
+    os._exit(1 if failed else 0)
+
+
+def remove_owned(paths: list[str], uid: int) -> int:
+    """Remove what ``uid`` owns below ``paths``; how many entries could not be removed.
+
+    Run as that uid (the wipe helper), or with it as the filesystem uid (a
+    session runner's ``files_as``): either way nothing another uid owns is
+    touched, and a symbolic link is removed, never followed.
+    """
+    failed = 0
     for root in paths:
         # first make every directory of ours traversable (a program may chmod 000 them);
         # top-down, so each is opened up before the walk descends into it
@@ -308,7 +283,7 @@ def _wipe(paths: list[str]) -> NoReturn:
                     pass
                 except OSError:
                     failed += 1
-    os._exit(1 if failed else 0)
+    return failed
 
 
 def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
@@ -331,8 +306,6 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         os.chdir(req.get("cwd", "/"))  # as the child's uid: a build directory is the candidate's, 0700
         if role == "kill":
             _kill_uid(int(req["uid"]))
-        if role == "sweep":
-            _sweep_uid(list(req.get("paths", [])))
         if role == "wipe":
             _wipe(list(req.get("paths", [])))
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.
@@ -413,6 +386,8 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     import gc
 
     from . import program_server, session_process, test_driver  # noqa: F401  (warm for the children)
+
+    session_process.warm_up()
 
     denied = None
     if seccomp:

@@ -56,13 +56,18 @@ class ZygoteClient:
         elif "denied" in obj:
             self.denied[str(obj["denied"])[:64]] += 1
 
+    def request(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
+        """Ask for a process and return at once; its ``spawned`` (or ``spawn_failed``) comes with a later pump."""
+        self._seq += 1
+        pid_id = f"p{self._seq}"
+        req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, **extra}
+        socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+        return pid_id
+
     def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
         pid_id = ""
         for attempt in range(20):
-            self._seq += 1
-            pid_id = f"p{self._seq}"
-            req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, **extra}
-            socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+            pid_id = self.request(role, uid, fds, **extra)
             deadline = time.monotonic() + KILL_WAIT_S
             while pid_id not in self.pids and pid_id not in self.failed:
                 left = deadline - time.monotonic()
@@ -105,13 +110,6 @@ class ZygoteClient:
     def wipe(self, uid: int) -> bool:
         helper = self.spawn("wipe", uid, [], paths=list(SCRATCH_DIRS))
         rec = self.wait(helper, 30.0)
-        return os.waitstatus_to_exitcode(rec["status"]) == 0
-
-    def sweep(self, uid: int, paths: tuple[str, ...]) -> bool:
-        """Kill every process of ``uid`` and remove its files below ``paths``; True once
-        no process of it is left (zombies reaped too) and its files are gone."""
-        helper = self.spawn("sweep", uid, [], paths=list(paths))
-        rec = self.wait(helper, KILL_WAIT_S + 30.0)
         return os.waitstatus_to_exitcode(rec["status"]) == 0
 
     def forget_exits(self) -> None:
