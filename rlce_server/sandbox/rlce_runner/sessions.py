@@ -836,9 +836,10 @@ class SessionServer:
             for pid in proctree.children(parent):
                 if pid in states or pid in cells or pid in helpers or _gone(pid):
                     continue
-                uid = proctree.real_uid(pid)
-                if uid is not None and self.settings.first_uid <= uid < self.settings.first_uid + len(self.slots):
-                    proctree.kill_as(uid, [pid])
+                # only this tree's: the zygote's other children include first states of free slots
+                # still starting (their spawn not yet answered)
+                if proctree.real_uid(pid) == s.uid:
+                    proctree.kill_as(s.uid, [pid])
 
     def _warms(self) -> list[Warm]:
         return [slot.warm for slot in self.slots if slot.warm is not None]
