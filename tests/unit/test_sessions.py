@@ -169,6 +169,38 @@ def test_proc_stat_reads_this_process() -> None:
     assert st is not None and st.state in "RS" and st.ppid == os.getppid() and st.rss_pages > 0
     assert proctree.stat(2**22 + 7) is None
     assert os.getpid() in proctree.descendants(os.getpid())
+    assert os.getpid() in proctree.of_uid(os.geteuid())
+    assert proctree.of_uid(2**31 - 3) == []
+    with pytest.raises(ValueError):
+        proctree.kill_as(0, [os.getpid()])  # never as root, never pid 1 or -1
+    with pytest.raises(ValueError):
+        proctree.kill_as(12345, [-1])
+
+
+def test_a_cells_record_is_taken_only_whole_and_well_formed() -> None:
+    from rlce_server.sandbox.rlce_runner.pipes import Stream
+    from rlce_server.sandbox.rlce_runner.sessions import _record, check_name
+
+    def record(data: bytes, cap: int = 1 << 20) -> CellRecord | None:
+        r, w = os.pipe()
+        os.write(w, data)
+        os.close(w)
+        stream = Stream(r, cap)
+        try:
+            return _record(stream)
+        finally:
+            os.close(r)
+
+    assert record(b'{"status": "ok", "result": "2"}') == CellRecord(CellStatus.OK, result="2")
+    assert record(b'{"status": "ok"}{"status": "ok"}') is None  # two writers: no record
+    assert record(b'{"status": "passed"}') is None
+    assert record(b'{"status": "ok", "result": 2}') is None
+    assert record(b"[" * 20_000) is None  # too deep for json: no record
+    assert record(b'{"status": "ok", "result": "' + b"x" * 100 + b'"}', cap=50) is None
+    assert check_name("ab-12_Z") == "ab-12_Z"
+    for bad in ("", "a/b", "x" * 65, "a b"):
+        with pytest.raises(protocol.ProtocolError):
+            check_name(bad)
 
 
 # -- the host's bookkeeping, against a stand-in session sandbox --------------------------------
