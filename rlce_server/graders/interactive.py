@@ -22,13 +22,14 @@ _HUNG_UP = ("BrokenPipeError", "EOFError", "Broken pipe", "EPIPE", "end of file"
 def hung_up_on(out: TestOutcome, facts: RunFacts) -> bool:
     """The program failed because the interactor closed the conversation first:
     SIGPIPE or end of input can only come from the interactor's side closing.
-    Which of the two processes the runner saw end first is no evidence (an
-    interpreter closes its pipes before it is gone), and the program's own
-    words can only turn its RUNTIME_ERROR into the interactor's rejection:
-    no reward either way (the caller checks the interactor rejected)."""
+    Which of the two processes the runner saw end first is no evidence either
+    way (an interpreter closes its pipes before it is gone; a program dumping
+    core closes its pipes late), so only how the program failed counts. Its
+    own words can at most turn its RUNTIME_ERROR into the interactor's
+    rejection: no reward either way (the caller checks the interactor rejected)."""
     if out.signal == signal.SIGPIPE:
         return True
-    return facts.judge_first or any(m in last_line(facts.program.stderr) for m in _HUNG_UP)
+    return not out.signal and any(m in last_line(facts.program.stderr) for m in _HUNG_UP)
 
 
 def grade(out: TestOutcome, facts: RunFacts, points_max: float, checker_points_max: float) -> TestOutcome:

@@ -55,7 +55,7 @@ def multipl_e(language: str) -> dict[str, list[pb.TestCase]]:
     return {row["name"]: [assertion(row["tests"])] for row in read_rows(path)}
 
 
-def tests_of(language: str, task: str) -> list[pb.TestCase]:
+def task_tests(language: str, task: str) -> list[pb.TestCase]:
     if task.startswith("MPE/"):
         return multipl_e(language)[task.removeprefix("MPE/")]
     return list(humaneval_x(language)[task].tests)
@@ -65,7 +65,7 @@ def requests(language: str, entries: list[dict[str, Any]], tag: str = "") -> lis
     out = []
     for e in entries:
         req = pb.ScoreRequest(
-            request_id=tag + e["name"], language=language, program=e["program"], tests=tests_of(language, e["task"])
+            request_id=tag + e["name"], language=language, program=e["program"], tests=task_tests(language, e["task"])
         )
         req.policy.no_cache = True
         out.append(req)
@@ -84,7 +84,7 @@ def test_the_corpus_is_large_and_well_formed() -> None:
         assert sum(e["control"] for e in entries) >= 1, language
         assert sum(not e["control"] for e in entries) >= 40, language
         for e in entries:
-            assert tests_of(language, e["task"]), (language, e["name"])
+            assert task_tests(language, e["task"]), (language, e["name"])
             assert e["why"], (language, e["name"])
     assert set(LANGUAGES) == set(HUMANEVAL_X)
 

@@ -23,13 +23,13 @@ class ServeProcess:
 
     def __init__(self, workers: int = 2, **env: str) -> None:
         env.setdefault("RLCE_CACHE_MAX_BYTES", "0")
+        env.setdefault("RLCE_METRICS_PORT", "0")
         self.port = free_port()
         self.instance = f"rel{os.getpid()}{self.port}"
         self.env = dict(
             os.environ,
             RLCE_PORT=str(self.port),
             RLCE_WORKERS=str(workers),
-            RLCE_METRICS_PORT="0",
             RLCE_INSTANCE_ID=self.instance,
             **env,
         )
