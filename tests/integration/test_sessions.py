@@ -365,6 +365,28 @@ def test_not_found_after_close_and_for_ids_it_never_gave(c: Client) -> None:
             assert code_of(err) == grpc.StatusCode.NOT_FOUND, err.value.details()
 
 
+def test_close_stops_a_running_cell(c: Client, live: ServerThread, engine: Any) -> None:
+    s = c.session("python")
+    uid = int(s.exec("import os\nos.getuid()").result)
+    got: list[Any] = []
+
+    def spin() -> None:
+        try:
+            got.append(c.exec(s.id, "while True: pass", time_limit_s=50))
+        except grpc.RpcError as exc:
+            got.append(exc.code())
+
+    t = threading.Thread(target=spin)
+    t.start()
+    box = sandbox_of(engine, live)
+    # (whether the close comes before the cell reaches its sandbox or while it runs, the answer is the same)
+    eventually(lambda: [p for p in inside(box, PROCESSES) if p[1] == uid and p[3] == "R"], timeout_s=10)
+    s.close()
+    t.join(60)
+    assert got == [grpc.StatusCode.NOT_FOUND]
+    assert eventually(lambda: not [p for p in inside(box, PROCESSES) if p[1] == uid])
+
+
 def test_past_the_caps_resource_exhausted(c: Client) -> None:
     opened = []
     try:

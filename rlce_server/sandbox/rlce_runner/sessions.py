@@ -185,7 +185,7 @@ class SessionServer:
                 self._serve(conn)
             except frames.ChannelClosed:
                 pass
-            except (SandboxBroken, OSError, RuntimeError, ValueError) as exc:
+            except Exception as exc:
                 # this sandbox's state is unknown now: say so, and end (the host replaces it)
                 self.outbox.clear()
                 where = traceback.format_exc(limit=-3).replace("\n", " | ")
@@ -221,7 +221,8 @@ class SessionServer:
                         self._flush()
                 elif kind == "zygote":
                     self.zygote.pump(0)
-                    self.zygote.forget_exits()
+                    # (a first state still starting is looked up by its spawn id when it says it is ready)
+                    self.zygote.forget_exits({w.pid_id for w in self._warms() if not w.pid})
                 elif kind == "ctl":
                     self._ctl_readable(ref)
                 elif kind == "out":
@@ -327,6 +328,9 @@ class SessionServer:
         name = check_name(req.session)
         if name in self.sessions:
             raise SessionError(f"session {name!r} exists")
+        for each in self.slots:  # a first state made ahead that has died since (the OOM killer) is no use
+            if each.warm is not None and each.warm.pid and _gone(each.warm.pid):
+                self._drop_warm(each)
         free = [s for s in self.slots if s.tree is None and s.clean] or self._await_freed()
         # a state made ahead if there is one; else one made now (waiting for one under way if that is all)
         slot = next((s for s in free if s.warm is not None and s.warm.pid), None)
@@ -409,7 +413,7 @@ class SessionServer:
                 raise SandboxBroken("the zygote did not answer a spawn request")
             self.zygote.pump(deadline - time.monotonic())
         pid = self.zygote.pids.get(warm.pid_id, 0)
-        if warm.ready.data != b"R" or not pid:
+        if warm.ready.data != b"R" or not pid or warm.pid_id in self.zygote.exited:
             return  # left at pid 0: the slot is torn down when it is taken, or at the next refill
         # left running: no candidate code has run in it, it sets up and waits for its first command
         # (it is stopped after that command, as every state between commands)
@@ -565,8 +569,12 @@ class SessionServer:
             self._refused(op, f"the session could not start it: {refused}")
             return
         st = proctree.stat(pid) if type(pid) is int and pid > 1 else None
-        # the kernel's word, not the state's: it must be a live child of this session's state
-        named = st is not None and st.ppid == s.state and not st.gone and not self._known(pid)
+        # the kernel's word, not the state's: it must be a live child of this session's state -- or,
+        # when the cell has already killed that state (its own parent: same uid), a process of this
+        # tree the zygote took in as its orphan; never another session's state
+        named = st is not None and not st.gone and not self._known(pid) and pid != self.zygote_pid
+        if named and st is not None and st.ppid != s.state:
+            named = st.ppid == self.zygote_pid and _gone(s.state) and proctree.real_uid(pid) == s.uid
         self._unregister(s.ctl)
         if isinstance(op, Forking):
             self._forked(op, pid if named else 0)

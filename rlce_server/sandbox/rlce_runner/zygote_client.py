@@ -112,8 +112,8 @@ class ZygoteClient:
         rec = self.wait(helper, 30.0)
         return os.waitstatus_to_exitcode(rec["status"]) == 0
 
-    def forget_exits(self) -> None:
+    def forget_exits(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
         """Drop the exits nobody waits for (a session sandbox's states end when it says so)."""
-        for pid_id in list(self.exited):
+        for pid_id in [p for p in self.exited if p not in keep]:
             self.pids.pop(pid_id, None)
-        self.exited.clear()
+            del self.exited[pid_id]
