@@ -387,6 +387,37 @@ def test_close_stops_a_running_cell(c: Client, live: ServerThread, engine: Any) 
     assert eventually(lambda: not [p for p in inside(box, PROCESSES) if p[1] == uid])
 
 
+def test_a_session_stays_on_its_server_and_a_restarted_server_knows_none(live: ServerThread, engine: Any) -> None:
+    other = ServerThread(workers=1, sessions=SESSIONS).start()
+    try:
+        with Client([live.target, other.target]) as both:
+            sessions = [both.session("python") for _ in range(4)]  # round robin over the two servers
+            for i, s in enumerate(sessions):
+                s.exec(f"n = {i}")
+            forks = [s.fork() for s in sessions]
+            assert [f.exec("n").result for f in forks] == ["0", "1", "2", "3"]  # each call on its server
+            for s in sessions + forks:
+                s.close()
+            kept = both.session("python")
+            kept.exec("n = 7")
+        restarted = ServerThread(workers=1, sessions=SESSIONS, instance_id=other.settings.instance_id)
+    finally:
+        other.stop()
+    restarted.start()
+    try:
+        with Client(restarted.target) as fresh, Client(live.target) as old:
+            for client in (fresh, old):  # one of them opened it, before a restart: neither knows it now
+                if client is old and kept.id.split("-")[0] == live.app.sessions.boot:  # type: ignore[union-attr]
+                    continue
+                with pytest.raises(grpc.RpcError) as err:
+                    client.exec(kept.id, "n")
+                assert code_of(err) == grpc.StatusCode.NOT_FOUND and "not one of this server's" in err.value.details()
+    finally:
+        restarted.stop()
+    left = engine.containers.list(all=True, filters={"label": f"rlce.server={other.settings.instance_id}"})
+    assert not left
+
+
 def test_past_the_caps_resource_exhausted(c: Client) -> None:
     opened = []
     try:
