@@ -194,9 +194,9 @@ def test_a_cell_past_its_limit_is_stopped_and_the_session_is_as_before(c: Client
         assert r.verdict == pb.OUTPUT_LIMIT_EXCEEDED
         r = s.exec("x = 5\nimport time\ntime.sleep(60)", time_limit_s=0.2)
         assert r.verdict == pb.TIME_LIMIT_EXCEEDED and "wall time" in r.error
-        r = s.exec("x = 6\nimport os\nos._exit(3)")
-        assert r.verdict == pb.RUNTIME_ERROR and "process ended" in r.error
-        assert not r.session_ended
+        for _ in range(20):  # (however fast it ends: before or after the runner learns its pid)
+            r = s.exec("x = 6\nimport os\nos._exit(3)")
+            assert r.verdict == pb.RUNTIME_ERROR and "process ended" in r.error and not r.session_ended, r
         assert s.exec("x").result == "1"
 
 

@@ -572,9 +572,10 @@ class SessionServer:
         # the kernel's word, not the state's: it must be a live child of this session's state -- or,
         # when the cell has already killed that state (its own parent: same uid), a process of this
         # tree the zygote took in as its orphan; never another session's state
-        named = st is not None and not st.gone and not self._known(pid) and pid != self.zygote_pid
+        # (a zombie child is a cell that has ended already: it is named all the same)
+        named = st is not None and not self._known(pid) and pid != self.zygote_pid
         if named and st is not None and st.ppid != s.state:
-            named = st.ppid == self.zygote_pid and _gone(s.state) and proctree.real_uid(pid) == s.uid
+            named = st.ppid == self.zygote_pid and not st.gone and _gone(s.state) and proctree.real_uid(pid) == s.uid
         self._unregister(s.ctl)
         if isinstance(op, Forking):
             self._forked(op, pid if named else 0)
