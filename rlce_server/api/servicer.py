@@ -88,7 +88,9 @@ class ScorerServicer(pb_grpc.ScorerServicer):
             own.append(convert.to_response(result))
             return own[0].SerializeToString(), result.verdict is not Verdict.SANDBOX_ERROR
 
-        key = cache_key(job, self.scorer.digests.get(job.language, ""))
+        judges = [j.language for j in (job.checker, job.interactor) if j is not None]
+        images = " ".join(f"{lang}={self.scorer.digests.get(lang, '')}" for lang in [job.language, *judges])
+        key = cache_key(job, images)
         data, _ = await self.cache.get_or_run(key, job.language, run)
         if own:  # ran here (as the leader, or after a failed one): no copy, and not "cached"
             return own[0]

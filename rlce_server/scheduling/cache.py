@@ -2,10 +2,11 @@
 
 A GRPO group often holds the same program several times, and evaluation
 runs repeat whole sets; running them again only costs the trainer time.
-The key is a digest of everything that decides the answer -- language,
-runtime image digest, program, tests (names, weights, inputs, expected
-values, match modes), limits, reward mode and stop policy -- and never the
-request id. Values are serialised responses (bytes), so one cache can be
+The key is a digest of everything that decides the answer -- every field
+of the job (language, program, tests with their inputs, expected values,
+match modes and weights, limits, reward mode, stop policy, the problem's
+checker and interactor) and the digests of the images it runs in -- and
+never the request id. Values are serialised responses (bytes), so one cache can be
 local (LRU bounded by bytes) and, optionally, shared between servers on
 Redis. Requests that are identical and in flight at the same time are
 coalesced: one runs, the others wait for its answer.
@@ -26,6 +27,7 @@ entries as forgeries.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -39,18 +41,23 @@ from ..metrics import Metrics
 log = logging.getLogger("rlce.cache")
 
 
+# Fields of a Job that do not decide its answer. Every other field is in the key,
+# by construction: a field added to Job later (as the checker and interactor
+# were) is keyed without anyone remembering to add it here.
+NOT_KEYED = frozenset({"request_id", "no_cache"})
+
+
 def cache_key(job: Job, image_digest: str) -> str:
-    """Content digest of a job (its request id excluded)."""
-    parts = (
-        "rlce-cache-v1",
-        job.language,
-        image_digest,
-        job.program,
-        repr(job.tests),
-        repr(job.limits),
-        job.reward_mode.name,
-        str(job.stop_on_first_failure),
-    )
+    """Content digest of a job: every field but ``NOT_KEYED``, and the images it runs in.
+
+    ``image_digest`` names every image the job's answer depends on (its own
+    runtime's and its judges' runtimes', see ``Servicer``).
+    """
+    parts = ["rlce-cache-v2", image_digest]
+    for f in dataclasses.fields(job):
+        if f.name not in NOT_KEYED:
+            # repr of frozen dataclasses, tuples, bytes, enums and numbers: deterministic
+            parts += [f.name, repr(getattr(job, f.name))]
     h = hashlib.sha256()
     for part in parts:
         data = part.encode("utf-8", "surrogatepass")

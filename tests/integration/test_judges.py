@@ -8,6 +8,8 @@ and interactive problems whose programs talk, overspend, fall silent or crash.
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import pytest
 
@@ -146,6 +148,39 @@ def test_a_problem_registered_once_stands_for_its_checker(client: Client) -> Non
     with pytest.raises(grpc.RpcError) as err:
         client.score_request(pb.ScoreRequest(language="python", program="print(1)", tests_ref=ref, checker=judge("")))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "tests_ref" in err.value.details()
+
+
+def test_the_result_cache_keeps_problems_with_other_judges_apart(client: Client) -> None:
+    """A wrong program accepted under a lenient checker (or interactor) is not answered from the
+    cache when a strict one, or none, judges it: the judges are part of what decides the answer."""
+    wrong = f"n = int(input())\nprint(0, n)  # {uuid.uuid4().hex}\n"
+    lenient = judge("import sys\nsys.exit(0)\n")
+
+    def cached(**kw: object) -> pb.ScoreResponse:
+        req = pb.ScoreRequest(language="python", program=wrong, **kw)  # type: ignore[arg-type]
+        return client.score_request(req, timeout_s=300)
+
+    first = cached(tests=SUM_TESTS, checker=lenient)
+    assert first.verdict == pb.ACCEPTED and not first.cached
+    assert cached(tests=SUM_TESTS, checker=lenient).cached, "the same problem again is a hit"
+    strict = cached(tests=SUM_TESTS, checker=judge(SUM_CHECKER))
+    assert strict.verdict == pb.WRONG_ANSWER and not strict.cached and strict.reward == 0.0
+    plain = cached(tests=SUM_TESTS)
+    assert plain.verdict == pb.WRONG_ANSWER and not plain.cached
+
+    silent = f"pass  # {uuid.uuid4().hex}\n"
+    refs = [
+        client.stub.RegisterTests(
+            pb.RegisterTestsRequest(tests=GUESS_TESTS, interactor=judge(source)), metadata=client.metadata
+        ).tests_ref
+        for source in ("import sys\nsys.exit(0)\n", GUESS_INTERACTOR)
+    ]
+    run = [
+        client.score_request(pb.ScoreRequest(language="python", program=silent, tests_ref=ref), timeout_s=300)
+        for ref in refs
+    ]
+    assert run[0].verdict == pb.ACCEPTED, "the lenient interactor accepts anything"
+    assert run[1].verdict != pb.ACCEPTED and not run[1].cached and run[1].reward == 0.0
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import dataclasses
 import pytest
 from prometheus_client import CollectorRegistry
 
-from rlce_server.domain import Job, Limits, RewardMode, StdioSpec, TestCase
+from rlce_server.domain import Job, JudgeSpec, Limits, RewardMode, StdioSpec, TestCase
 from rlce_server.metrics import Metrics
-from rlce_server.scheduling.cache import ResultCache, cache_key
+from rlce_server.scheduling.cache import NOT_KEYED, ResultCache, cache_key
 
 LIMITS = Limits(
     time_limit_s=1.0, wall_time_limit_s=3.0, memory_limit_mb=64, output_limit_bytes=1024, total_time_limit_s=5.0
@@ -51,6 +51,50 @@ def test_key_covers_everything_that_decides_the_answer_and_not_the_request_id():
         cache_key(dataclasses.replace(job(), language="cpp"), "sha256:a"),
     ]
     assert base not in different and len(set(different)) == len(different)
+
+
+def judge(source="import sys\nsys.exit(0)\n", language="python", points_max=1.0):
+    return JudgeSpec(language, source, (), LIMITS, points_max)
+
+
+def test_the_problems_judges_are_in_the_key():
+    """A wrong program accepted under a lenient checker must not be answered from the
+    cache when a strict checker (or none) judges it, nor one interactor's for another's."""
+    keys = [
+        cache_key(job(), "i"),
+        cache_key(job(checker=judge()), "i"),
+        cache_key(job(checker=judge("import sys\nsys.exit(1)\n")), "i"),
+        cache_key(job(checker=judge(language="cpp")), "i"),
+        cache_key(job(checker=judge(points_max=2.0)), "i"),
+        cache_key(job(interactor=judge()), "i"),
+        cache_key(job(interactor=judge("print(1)\n")), "i"),
+        cache_key(job(checker=dataclasses.replace(judge(), files=(("a.txt", b"1"),))), "i"),
+    ]
+    assert len(set(keys)) == len(keys)
+
+
+def test_every_field_of_a_job_but_the_request_id_and_no_cache_is_in_the_key():
+    """Keyed by construction: a field added to Job later changes the key without a list to update."""
+    assert {"request_id", "no_cache"} == NOT_KEYED
+    base = job()
+    other = {
+        "language": "cpp",
+        "program": "print(2)",
+        "tests": (TestCase("u", 1.0, StdioSpec(b"", b"1\n")),),
+        "limits": dataclasses.replace(LIMITS, memory_limit_mb=65),
+        "reward_mode": RewardMode.ALL_OR_NOTHING,
+        "stop_on_first_failure": True,
+        "checker": judge(),
+        "interactor": judge(),
+    }
+    for f in dataclasses.fields(Job):
+        if f.name in NOT_KEYED:
+            assert cache_key(dataclasses.replace(base, **{f.name: "x" if f.name == "request_id" else True}), "i") == (
+                cache_key(base, "i")
+            )
+            continue
+        assert f.name in other, f"a new Job field {f.name!r}: add a differing value here"
+        assert cache_key(dataclasses.replace(base, **{f.name: other[f.name]}), "i") != cache_key(base, "i"), f.name
 
 
 def test_hit_after_miss_and_lru_eviction_by_bytes():
