@@ -31,6 +31,7 @@ class DatasetProblem:
     tests: list[pb.TestCase] = field(default_factory=list)
     language: str = "python"
     checker: pb.JudgeProgram | None = None
+    interactor: pb.JudgeProgram | None = None  # interactive problems (tests of kind `interactive`)
     limits: pb.Limits | None = None
     run: Run = field(default_factory=Run)  # how a stdin program runs
     header: str = ""  # before the program of call-based and assertion problems
@@ -75,6 +76,7 @@ class DatasetProblem:
             "language": self.language,
             "tests": [json_format.MessageToDict(t) for t in self.tests],
             "checker": json_format.MessageToDict(self.checker) if self.checker is not None else None,
+            "interactor": json_format.MessageToDict(self.interactor) if self.interactor is not None else None,
             "limits": json_format.MessageToDict(self.limits) if self.limits is not None else None,
             "run": dataclasses.asdict(self.run),
             "header": self.header,
@@ -95,6 +97,9 @@ class DatasetProblem:
                 tests=[json_format.ParseDict(t, pb.TestCase()) for t in row.get("tests") or []],
                 language=str(row.get("language", "python")),
                 checker=json_format.ParseDict(row["checker"], pb.JudgeProgram()) if row.get("checker") else None,
+                interactor=(
+                    json_format.ParseDict(row["interactor"], pb.JudgeProgram()) if row.get("interactor") else None
+                ),
                 limits=json_format.ParseDict(row["limits"], pb.Limits()) if row.get("limits") else None,
                 run=Run(**(row.get("run") or {})),
                 header=str(row.get("header", "")),

@@ -125,4 +125,12 @@ def _batch_sample(s: Sample, problem: Problem, language: str, limits: pb.Limits 
     own = pb.Limits()
     if dp.limits is not None:
         own.CopyFrom(dp.limits)
-    return BatchSample(s.program, dp.tests, language, limits=own, policy=dp.policy(), checker=dp.checker)
+    return BatchSample(
+        s.program,
+        dp.tests,
+        language,
+        limits=own,
+        policy=dp.policy(),
+        checker=dp.checker,
+        interactor=dp.interactor,
+    )

@@ -44,6 +44,7 @@ class Sample:
     policy: pb.ScoringPolicy | None = None
     tests_ref: str = ""
     checker: pb.JudgeProgram | None = None
+    interactor: pb.JudgeProgram | None = None
 
 
 @dataclass
@@ -61,13 +62,17 @@ def _code(exc: grpc.RpcError) -> grpc.StatusCode | None:
     return code() if callable(code) else None
 
 
-def _tests_key(tests: Sequence[pb.TestCase], checker: pb.JudgeProgram | None = None) -> str:
+def _tests_key(
+    tests: Sequence[pb.TestCase], checker: pb.JudgeProgram | None = None, interactor: pb.JudgeProgram | None = None
+) -> str:
     h = hashlib.sha256()
     for t in tests:
         data = t.SerializeToString(deterministic=True)
         h.update(len(data).to_bytes(8, "big") + data)
-    if checker is not None:  # the same tests under another judge are another problem
-        h.update(b"checker" + checker.SerializeToString(deterministic=True))
+    for role, judge in ((b"checker", checker), (b"interactor", interactor)):
+        if judge is not None:  # the same tests under another judge are another problem
+            data = judge.SerializeToString(deterministic=True)
+            h.update(role + len(data).to_bytes(8, "big") + data)
     return h.hexdigest()
 
 
@@ -175,14 +180,14 @@ class BatchScorer:
         groups: dict[str, list[int]] = {}
         for i, s in enumerate(samples):
             if s.tests and not s.tests_ref:
-                groups.setdefault(_tests_key(s.tests, s.checker), []).append(i)
+                groups.setdefault(_tests_key(s.tests, s.checker, s.interactor), []).append(i)
         refs: dict[int, str] = {}
         for members in groups.values():
             if len(members) < self.register_min_group:
                 continue
             try:
                 first = samples[members[0]]
-                ref = await client.register_tests(first.tests, checker=first.checker)
+                ref = await client.register_tests(first.tests, checker=first.checker, interactor=first.interactor)
             except grpc.RpcError as exc:  # not fatal: the tests go inline (and this server may be down)
                 code = _code(exc)
                 stats.errors.append(f"RegisterTests: {code.name if code else exc}")
@@ -200,6 +205,8 @@ class BatchScorer:
             req.tests.extend(sample.tests)
             if sample.checker is not None:
                 req.checker.CopyFrom(sample.checker)
+            if sample.interactor is not None:
+                req.interactor.CopyFrom(sample.interactor)
         if sample.limits is not None:
             req.limits.CopyFrom(sample.limits)
         if sample.policy is not None:

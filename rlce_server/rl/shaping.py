@@ -99,6 +99,7 @@ def score_completions(
                     limits=limits if limits is not None or not own else dp.limits,
                     policy=dp.policy() if own else policy,
                     checker=dp.checker,
+                    interactor=dp.interactor,
                 )
             )
             where.append(i)

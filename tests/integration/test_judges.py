@@ -8,12 +8,18 @@ and interactive problems whose programs talk, overspend, fall silent or crash.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import grpc
 import pytest
 
 from rlce_server.client import Client, pb, stdio
+from rlce_server.datasets.problem import DatasetProblem
+from rlce_server.rl.batch import BatchScorer, Sample
 from tests.conftest import ROOT
 
 # A multi-answer problem: print two positive integers that sum to n.
@@ -256,3 +262,44 @@ def test_the_worked_example_of_docs_judges(server, capsys) -> None:
     assert lines["identity"][:2] == ["WRONG_ANSWER", "reward=0.00"]
     assert lines["forgets n = 1"][:2] == ["WRONG_ANSWER", "reward=0.80"]
     assert lines["prints words"][:2] == ["WRONG_ANSWER", "reward=0.00"] and "presentation" in lines["prints words"]
+
+
+def test_rlce_eval_and_the_batch_client_take_interactive_problems(server, tmp_path: Path) -> None:
+    """A problems file row with an interactor, scored by `rlce eval`, and the same problem
+    through the batch client the trainer adapters use (registered once for the group)."""
+    problem = DatasetProblem(
+        task_id="guess",
+        format="rlce",
+        profile="strict",
+        tests=GUESS_TESTS,
+        interactor=judge(GUESS_INTERACTOR),
+        limits=pb.Limits(time_limit_s=2),
+    )
+    assert DatasetProblem.from_json(json.loads(json.dumps(problem.to_json()))).interactor == problem.interactor
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps(problem.to_json()) + "\n")
+    samples = tmp_path / "samples.jsonl"
+    crash = "print(500, flush=True)\ninput()\nraise SystemExit(4)\n"
+    programs = [BINARY_SEARCH, "pass\n", crash]
+    samples.write_text("".join(json.dumps({"task_id": "guess", "completion": p}) + "\n" for p in programs))
+    out = tmp_path / "results.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlce_server", "eval", "--problems", str(problems), "--samples", str(samples)]
+        + ["--k", "1", "--target", server.target, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = sorted((json.loads(line) for line in out.read_text().splitlines()), key=lambda r: r["sample"])
+    assert [r["passed"] for r in rows] == [True, False, False], rows
+
+    scorer = BatchScorer(server.target, register_min_group=2)
+    batch = [
+        Sample(p, GUESS_TESTS, "python", limits=pb.Limits(time_limit_s=2), interactor=judge(GUESS_INTERACTOR))
+        for p in programs
+    ]
+    answers = scorer.score_sync(batch, timeout_s=300)
+    assert all(a is not None for a in answers)
+    assert [a.verdict for a in answers if a] == [pb.ACCEPTED, pb.WRONG_ANSWER, pb.RUNTIME_ERROR]
+    assert [a.reward for a in answers if a] == [1.0, 0.0, 0.0]
