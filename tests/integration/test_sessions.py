@@ -189,7 +189,8 @@ def test_a_cell_past_its_limit_is_stopped_and_the_session_is_as_before(c: Client
         assert s.exec("x").result == "1"
         r = s.exec("x = 3\nb = b'x' * (300 << 20)")
         assert r.verdict == pb.MEMORY_LIMIT_EXCEEDED
-        assert s.exec("(x, 'b' in globals())").result == "(1, False)"
+        r = s.exec("(x, 'b' in globals())")
+        assert r.result == "(1, False)", r
         r = s.exec("x = 4\nprint('y' * (3 << 20))")
         assert r.verdict == pb.OUTPUT_LIMIT_EXCEEDED
         r = s.exec("x = 5\nimport time\ntime.sleep(60)", time_limit_s=0.2)
@@ -317,6 +318,168 @@ def test_a_session_cannot_see_signal_or_change_another(c: Client, live: ServerTh
         assert victim.exec("sorted(os.listdir())").result == "['secret.txt']"
         assert victim.exec("open('secret.txt').read()").result == "'s3cret'"
         assert victim.exec("sorted(os.listdir(os.environ['TMPDIR']))").result == "[]"
+
+
+# -- what one tree does to the sandbox (red team, docs/SECURITY.md "Sessions") --------------------
+SLOW_DEATH = """
+import os, mmap
+r, w = os.pipe()
+hold, _ = os.pipe()
+if os.fork() == 0:
+    for fd in range(3, 256):  # (the cell's record pipe among them: the cell is over when its process is)
+        if fd not in (w, hold):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    m = mmap.mmap(-1, 400 << 20)
+    for i in range(0, 400 << 20, 4096):
+        m[i] = 1
+    os.write(w, b'filled')
+    os.read(hold, 1)  # (never: it is killed with the cell, 400 MiB to free as it dies)
+os.read(r, 6).decode()
+"""
+
+
+def test_a_slow_death_in_one_tree_breaks_no_other_session(c: Client) -> None:
+    with c.session("python") as victim, c.session("python", limits=pb.Limits(memory_limit_mb=1024)) as attacker:
+        victim.exec("x = 42")
+        for _ in range(3):  # its child dies as fast as the kernel frees 400 MiB: waited for, never a break
+            r = attacker.exec(SLOW_DEATH, time_limit_s=60)
+            assert r.verdict == pb.ACCEPTED and r.result == "'filled'", r
+        assert victim.exec("x").result == "42"
+        assert attacker.exec("1 + 1").result == "2"
+
+
+DEEP = """
+import os
+top = os.open('.', os.O_RDONLY)
+for _ in range(DEPTH):
+    if not os.path.isdir(f'/proc/self/fd/{top}/d'):
+        os.mkdir('d', dir_fd=top)
+    nxt = os.open('d', os.O_RDONLY, dir_fd=top)
+    os.close(top)
+    top = nxt
+os.close(os.open('leaf.txt', os.O_WRONLY | os.O_CREAT, dir_fd=top))
+os.mkfifo('p', dir_fd=top)
+'deep'
+"""
+
+
+def test_a_deep_directory_is_forked_and_wiped_without_breaking_the_sandbox(
+    c: Client, live: ServerThread, engine: Any
+) -> None:
+    with c.session("python") as victim:
+        victim.exec("x = 42")
+        box = sandbox_of(engine, live)
+        s = c.session("python")
+        cwd = s.exec("import os\nos.getcwd()").result.strip("'")
+        assert s.exec(DEEP.replace("DEPTH", "900"), time_limit_s=60).result == "'deep'"
+        with s.fork() as f:  # copied without recursion (900 levels), the FIFO made anew, never opened
+            code = "import os, stat\np = '/'.join(['d'] * 900)\n"
+            code += "(os.path.isfile(p + '/leaf.txt'), stat.S_ISFIFO(os.lstat(p + '/p').st_mode))"
+            assert f.exec(code).result == "(True, True)"
+        assert slot_usage(box, int(cwd.split("/")[2]))[0] < 1000  # the fork's copy is gone with it
+        r = s.exec(DEEP.replace("DEPTH", "1500"), time_limit_s=60)
+        assert r.result == "'deep'", r
+        s.close()  # wiped without recursion (1500 levels)
+        slot = int(cwd.split("/")[2])
+        assert eventually(lambda: slot_usage(box, slot) == [1, 0])
+        assert victim.exec("x").result == "42"
+
+
+def test_a_fifo_in_a_session_never_blocks_the_runner(c: Client) -> None:
+    with c.session("python") as victim, c.session("python") as s:
+        victim.exec("x = 42")
+        s.exec("import os\nos.mkfifo('data.csv')\nos.mkdir('sub')\nos.mkfifo('sub/f')")
+        # the FIFO is replaced by the file given, not opened (a write-only open would wait for a reader)
+        r = s.exec("open('data.csv').read()", files={"data.csv": b"a,b\n", "sub/f": b"x"})
+        assert (r.verdict, r.result) == (pb.ACCEPTED, "'a,b\\n'"), r
+        s.exec("os.mkfifo('again')")
+        r = s.exec("1", fetch=["again"])  # read back: refused, never waited on
+        assert "not a regular file" in r.error
+        with s.fork() as f:
+            assert f.exec("import stat\nstat.S_ISFIFO(os.lstat('again').st_mode)").result == "True"
+        assert victim.exec("x").result == "42"
+
+
+SOCKET_FILL = """
+import socket
+pairs, total = [], 0
+for _ in range(60):
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    a.setblocking(False)
+    try:
+        while True:
+            total += a.send(b'x' * (1 << 16))
+    except BlockingIOError:
+        pass
+    pairs.append((a, b))
+total >> 20
+"""
+
+
+def test_data_queued_in_sockets_is_the_sessions_memory(c: Client) -> None:
+    with c.session("python", limits=pb.Limits(memory_limit_mb=64)) as s:
+        s.exec("x = 1")
+        r = s.exec("x = 2\n" + SOCKET_FILL, time_limit_s=60)
+        # far over 64 MiB queued (the red team's 784 MiB) is its memory: stopped, rolled back
+        assert r.verdict == pb.MEMORY_LIMIT_EXCEEDED, r
+        assert s.exec("x").result == "1"
+
+
+def test_a_tree_cannot_leave_its_slot_open_or_dirty_for_the_next(c: Client, live: ServerThread, engine: Any) -> None:
+    a = c.session("python")
+    box = sandbox_of(engine, live)
+    with c.session("python") as b:
+        slot_dir = ast.literal_eval(a.exec("import os\nos.path.dirname(os.getcwd())").result)
+        # a opens its slot to every uid; b plants files of its own there (and a directory of its own)
+        a.exec("os.chmod('..', 0o777)\nos.mkdir('../pub')\nos.chmod('../pub', 0o777)")
+        planted = f"import os\nopen('{slot_dir}/b.txt', 'w').write('b')\nos.mkdir('{slot_dir}/pub/bdir')\n"
+        planted += f"open('{slot_dir}/pub/bdir/f', 'w').write('b')\nos.chmod('{slot_dir}/pub/bdir', 0)\n'planted'"
+        assert b.exec(planted).result == "'planted'"
+        a.close()
+        slot = int(slot_dir.split("/")[2])
+        # everything in it removed, whoever owns it; its root is its uid's and 0700 again before reuse
+        assert eventually(lambda: slot_usage(box, slot) == [1, 0])
+        mode = f"import os, json; st = os.stat('{slot_dir}'); print(json.dumps([st.st_mode & 0o7777, st.st_uid]))"
+        assert eventually(lambda: inside(box, mode)[0] == 0o700)
+        r = b.exec(f"os.listdir('{slot_dir}')")
+        assert r.verdict == pb.RUNTIME_ERROR and "PermissionError" in r.error
+
+
+def test_trees_have_no_network_sockets(c: Client) -> None:
+    with c.session("python") as s:
+        code = "import socket\nrefused = []\n"
+        code += "for fam, kind in ((2, 1), (2, 2), (10, 1), (16, 3), (17, 3)):\n"
+        code += "    try:\n        socket.socket(fam, kind).close()\n"
+        code += "    except PermissionError:\n        refused.append(fam)\nrefused"
+        assert s.exec(code).result == "[2, 2, 10, 16, 17]"
+        # unix sockets stay (socketpair for asyncio and multiprocessing; socket() for their listeners)
+        code = "a, b = socket.socketpair()\na.send(b'x')\nsocket.socket(socket.AF_UNIX).close()\nb.recv(1)"
+        assert s.exec(code).result == "b'x'"
+
+
+SLOW_TELL = """
+import sys, time
+sp = sys.modules[[m for m in sys.modules if m.endswith('session_process')][0]]
+def slow_tell(self, pid, error='', _orig=sp._State._tell):
+    t = time.process_time()
+    while time.process_time() - t < 0.6:  # the state burns before naming its cell
+        pass
+    return _orig(self, pid, error)
+sp._State._tell = slow_tell
+'armed'
+"""
+
+
+def test_what_a_state_burns_before_naming_its_cell_is_charged_to_the_cell(c: Client) -> None:
+    with c.session("python", limits=pb.Limits(time_limit_s=30)) as s:
+        assert s.exec(SLOW_TELL).result == "'armed'"
+        for _ in range(3):  # each next cell: its state burned 0.6 s of CPU before naming it
+            r = s.exec("1")
+            assert r.verdict == pb.ACCEPTED and r.cpu_time_s >= 0.5, r
 
 
 # -- lifecycle ------------------------------------------------------------------------------------

@@ -159,17 +159,17 @@ def main(preload: list[str], version_command: list[str] | None = None) -> None:
     settings = SandboxSettings.from_env()
     toolchain = toolchain_version(version_command or [])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    sessions = SessionSandboxSettings.from_env()
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         parent.close()
         from .zygote import main as zygote_main
 
-        zygote_main(child, preload, seccomp=settings.seccomp, env=CHILD_ENV)
+        zygote_main(child, preload, seccomp=settings.seccomp, env=CHILD_ENV, sessions=sessions is not None)
     child.close()
     zygote = ZygoteClient(parent)
     zygote.wait_ready()
-    sessions = SessionSandboxSettings.from_env()
     runner = Runner(zygote, pid, settings, toolchain) if sessions is None else None
     try:
         os.unlink(protocol.SOCKET_PATH)

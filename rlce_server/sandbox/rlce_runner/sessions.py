@@ -23,12 +23,13 @@ session's cell. Nothing here waits on a sandboxed process without a deadline.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import selectors
-import shutil
 import signal
 import socket
+import stat
 import sys
 import time
 import traceback
@@ -36,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import artifacts, frames, proctree, protocol, workfiles
+from . import artifacts, frames, proctree, protocol, treefiles, workfiles
 from .cleanup import oom_kills
 from .pipes import Pipes, Stream
 from .protocol import (
@@ -55,7 +56,6 @@ from .protocol import (
     SessionOpen,
 )
 from .settings import KILL_WAIT_S, SessionSandboxSettings
-from .zygote import remove_owned
 from .zygote_client import SandboxBroken, ZygoteClient
 
 SAMPLE_S = 0.01  # a running cell's processes are read this often
@@ -121,6 +121,7 @@ class Session:
     state: int  # pid of the process holding the session's interpreter (stopped while idle)
     ctl: socket.socket  # the runner's end of the state's control socket
     limits: SessionLimits
+    dir_fd: int  # its working directory, opened by the runner: its files are reached through this
     op: Cell | Forking | None = None
 
     @property
@@ -138,6 +139,11 @@ class Cell:
     started: float
     deadline: float
     oom_before: int
+    # when the command was sent: the processes of the state's tree (the state, what is dying below it),
+    # their CPU ticks, and the state's own resident pages -- all they use from then on is the cell's
+    base_pids: frozenset[int]
+    base_ticks: int
+    base_rss: int
     child: int = 0  # the cell's process, once its state named it (0: not yet)
     cpu_ticks: int = 0
     peak_bytes: int = 0
@@ -152,6 +158,7 @@ class Forking:
     session: Session
     new_name: str
     cwd: str
+    dir_fd: int
     ctl: socket.socket
     deadline: float
 
@@ -168,6 +175,7 @@ class SessionServer:
         self.settings = settings
         self.toolchain = toolchain
         self.slots = [Slot(i, settings.first_uid + i, settings.slot_path(i)) for i in range(settings.slots)]
+        self.owners = range(settings.first_uid, settings.first_uid + settings.slots)  # every slot's uid
         self.sessions: dict[str, Session] = {}
         self.ops: dict[int, Cell | Forking] = {}  # request id -> what is in flight
         self.sel = selectors.DefaultSelector()
@@ -331,6 +339,11 @@ class SessionServer:
         for each in self.slots:  # a first state made ahead that has died since (the OOM killer) is no use
             if each.warm is not None and each.warm.pid and _gone(each.warm.pid):
                 self._drop_warm(each)
+        for each in self.slots:  # checked again as it is handed out: its root the uid's, 0700, its own tmpfs
+            if each.tree is None and each.clean and not _root_ok(each):
+                self._drop_warm(each)
+                each.clean = False
+                self._free(each)
         free = [s for s in self.slots if s.tree is None and s.clean] or self._await_freed()
         # a state made ahead if there is one; else one made now (waiting for one under way if that is all)
         slot = next((s for s in free if s.warm is not None and s.warm.pid), None)
@@ -349,10 +362,17 @@ class SessionServer:
             warm.ctl.close()
             self._end_tree(tree)
             return SessionFacts(ok=False, error="a session process failed during set-up")
-        session = Session(name, tree, warm.cwd, warm.pid, warm.ctl, req.limits)
+        try:
+            with artifacts.files_as(slot.uid):
+                dir_fd = treefiles.open_dir(warm.cwd)
+        except OSError:
+            warm.ctl.close()
+            self._end_tree(tree)
+            return SessionFacts(ok=False, error="cannot open a session's directory here")
+        session = Session(name, tree, warm.cwd, warm.pid, warm.ctl, req.limits, dir_fd)
         self.sessions[name] = session
         tree.sessions.add(name)
-        errors = workfiles.write_files(warm.cwd, req.files, slot.uid)
+        errors = workfiles.write_files(dir_fd, req.files, slot.uid)
         if errors:
             self._end_session(session)
             return SessionFacts(ok=False, refused=True, error="; ".join(errors)[:2000])
@@ -458,7 +478,7 @@ class SessionServer:
 
     def _exec(self, rid: int, req: SessionExec) -> CellFacts | None:
         s = self._session(req.session)
-        errors = workfiles.write_files(s.cwd, req.files, s.uid)
+        errors = workfiles.write_files(s.dir_fd, req.files, s.uid)
         if errors:
             return CellFacts(outcome=Outcome.EXITED, committed=False, refused="; ".join(errors)[:2000])
         pipes = Pipes()
@@ -474,12 +494,14 @@ class SessionServer:
                 pipes.from_child("result", RECORD_CAP),
                 pipes.adopt(theirs.detach()),
             ]
+            base = self._state_tree(s)
+            now = time.monotonic()
             sent = self._command(s, {"op": "cell"}, fds)
         finally:
             pipes.close_child_ends()
-        now = time.monotonic()
-        # until the state names the cell's process, the deadline is the state's to fork in
-        cell = Cell(rid, s, req, pipes, mine, now, now + max(req.limits.wall_s, FORK_WAIT_S), oom_kills())
+        # the cell's time runs from now: until the state names the cell's process, the deadline is
+        # also the state's to fork in (whatever the state does meanwhile is the cell's CPU too)
+        cell = Cell(rid, s, req, pipes, mine, now, now + max(req.limits.wall_s, FORK_WAIT_S), oom_kills(), *base)
         if not sent:
             pipes.close()
             mine.close()
@@ -501,14 +523,16 @@ class SessionServer:
         uid = s.uid
         try:
             cwd = artifacts.make_private_dir(s.tree.slot.path, uid, "")
+            with artifacts.files_as(uid):
+                dir_fd = treefiles.open_dir(cwd)
         except OSError as exc:
             return SessionFacts(ok=False, error=f"cannot make its directory: {exc.strerror}")
         try:
             with artifacts.files_as(uid):
-                shutil.copytree(s.cwd, cwd, symlinks=True, dirs_exist_ok=True)
-        except (OSError, shutil.Error) as exc:
-            artifacts.remove_tree_as(cwd, uid)
-            why = "its session's files exceed the room left" if "No space" in str(exc) else str(exc)[:500]
+                treefiles.copy_tree(s.dir_fd, dir_fd)
+        except OSError as exc:  # (anything of the tree's files is this fork's failure, never the sandbox's)
+            self._drop_dir(cwd, dir_fd)
+            why = "its session's files exceed the room left" if exc.errno == errno.ENOSPC else str(exc)[:500]
             return SessionFacts(ok=False, error=f"cannot copy its working directory: {why}")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -517,10 +541,10 @@ class SessionServer:
             theirs.close()
         if not sent:
             mine.close()
-            artifacts.remove_tree_as(cwd, uid)
+            self._drop_dir(cwd, dir_fd)
             return self._gone_facts(s, "its process ended")
         mine.setblocking(False)
-        op = Forking(rid, s, new_name, cwd, mine, time.monotonic() + FORK_WAIT_S)
+        op = Forking(rid, s, new_name, cwd, dir_fd, mine, time.monotonic() + FORK_WAIT_S)
         s.op = op
         self.ops[rid] = op
         self.sel.register(s.ctl, selectors.EVENT_READ, ("ctl", op))
@@ -585,7 +609,7 @@ class SessionServer:
             return
         op.child = pid
         self._signal(s, [s.state], signal.SIGSTOP)
-        op.started = time.monotonic()
+        # the wall clock ran from the command, not from when the state chose to name its cell
         op.deadline = op.started + op.request.limits.wall_s
         if not op.pipes.streams["result"].open:  # it was done before its name came in
             self._finish(op, Outcome.EXITED)
@@ -597,7 +621,7 @@ class SessionServer:
         if isinstance(op, Forking):
             s.op = None
             del self.ops[op.rid]
-            artifacts.remove_tree_as(op.cwd, s.uid)
+            self._drop_dir(op.cwd, op.dir_fd)
             self.reply(op.rid, SessionFacts(ok=False, error=why))
             return
         op.outcome = Outcome.EXITED
@@ -613,10 +637,10 @@ class SessionServer:
         del self.ops[op.rid]
         if pid == 0:
             op.ctl.close()
-            artifacts.remove_tree_as(op.cwd, s.uid)
+            self._drop_dir(op.cwd, op.dir_fd)
             self.reply(op.rid, self._gone_facts(s, "the session's process did not fork"))
             return
-        new = Session(op.new_name, s.tree, op.cwd, pid, op.ctl, s.limits)
+        new = Session(op.new_name, s.tree, op.cwd, pid, op.ctl, s.limits, op.dir_fd)
         self.sessions[new.name] = new
         s.tree.sessions.add(new.name)
         self._signal(s, [s.state, pid], signal.SIGSTOP)
@@ -650,7 +674,7 @@ class SessionServer:
                 wake = min(wake, slot.verify_after)
         for op in self.ops.values():
             wake = min(wake, op.deadline)
-            if isinstance(op, Cell) and op.child:
+            if isinstance(op, Cell):
                 wake = min(wake, op.next_sample)
         return max(0.0, wake - now)
 
@@ -667,16 +691,18 @@ class SessionServer:
             if now > op.deadline:
                 self._finish(op, Outcome.TIMEOUT if op.child else Outcome.EXITED, why="" if op.child else "no answer")
                 continue
-            if not op.child or now < op.next_sample:
-                continue
+            if now < op.next_sample:
+                continue  # (sampled before its state names it too: the state's CPU meanwhile is the cell's)
             op.next_sample = now + SAMPLE_S
             hit = self._sample(op)
             if hit is not None:
                 self._finish(op, hit)
                 continue
-            if now >= op.next_strays:
+            if now >= op.next_strays and op.child:
                 op.next_strays = now + STRAYS_S
                 self._kill_strays(op.session)
+            if not op.child:
+                continue
             st = proctree.stat(op.child)
             if st is None or st.gone:  # the cell's process ended without closing its record
                 self._finish(op, Outcome.EXITED)
@@ -692,15 +718,33 @@ class SessionServer:
             self._refill()
 
     def _sample(self, cell: Cell) -> Outcome | None:
-        """The cell's processes' CPU and memory (its tree's files included), against its limits."""
+        """The cell's processes' CPU and memory (its tree's files included), against its limits.
+
+        The cell's CPU is everything the session's state and every process below it (other
+        sessions' states and theirs left out) used since the command was sent, and everything
+        below the cell's process: the state runs between the command and naming its cell, and
+        may run any thread it likes meanwhile -- all of it is the cell's."""
+        s = cell.session
+        others = {x.state for x in self.sessions.values()} - {s.state}
+        pids = proctree.descendants(s.state, stop_at=others)
+        if cell.child:
+            pids += [p for p in proctree.descendants(cell.child, stop_at=others) if p not in pids]
         ticks = rss = 0
-        for pid in proctree.descendants(cell.child):
+        for pid in pids:
             st = proctree.stat(pid)
-            if st is not None:
-                ticks += st.cpu_ticks
+            if st is None:
+                continue
+            ticks += st.cpu_ticks
+            if pid == s.state:  # what the state grew by since (it is stopped between commands)
+                rss += max(0, st.rss_pages - cell.base_rss)
+            elif pid not in cell.base_pids:  # (an earlier cell's process still dying is not this one's)
                 rss += st.rss_pages
+        ticks -= cell.base_ticks
         cell.cpu_ticks = max(cell.cpu_ticks, ticks)
-        memory = rss * proctree.PAGE + _files_bytes(cell.session.tree.slot.path)
+        # its tree's files and what its tree's unix sockets hold queued are its memory too (kernel
+        # memory of the sandbox's cgroup, in no process's RSS)
+        queued = proctree.unix_socket_bytes().get(s.uid, 0)
+        memory = rss * proctree.PAGE + _files_bytes(s.tree.slot.path) + queued
         cell.peak_bytes = max(cell.peak_bytes, memory)
         if cell.cpu_ticks / proctree.TICKS > cell.request.limits.cpu_s:
             return Outcome.CPU_LIMIT
@@ -723,7 +767,8 @@ class SessionServer:
         if outcome is Outcome.EXITED and late is not None:
             outcome = late
         record = _record(cell.pipes.streams["result"]) if outcome is Outcome.EXITED else None
-        self._kill_below(s, cell.child)
+        if not self._kill_below(s, cell.child):
+            return  # (its tree was ended, this cell answered with it)
         st = proctree.stat(cell.child)
         alive = st is not None and not st.gone
         committed = outcome is Outcome.EXITED and record is not None and alive
@@ -734,7 +779,9 @@ class SessionServer:
             s.ctl = cell.ctl
         else:
             self._signal(s, [cell.child], signal.SIGKILL)
-            self._kill_below(s, cell.child)
+            # (and dead before the session goes on: what it holds -- memory, queued sockets -- is freed)
+            if not self._kill_below(s, cell.child) or not self._await_gone(s, cell.child):
+                return
             cell.ctl.close()
         self._kill_strays(s)
         # (how a dead cell's process ended is not the runner's to read: /proc shows another
@@ -797,13 +844,14 @@ class SessionServer:
             s.op = None
             del self.ops[op.rid]
             op.ctl.close()
-            artifacts.remove_tree_as(op.cwd, s.uid)
+            self._drop_dir(op.cwd, op.dir_fd)
             self.reply(op.rid, SessionFacts(ok=False, error="the session was closed"))
             return
         op.outcome = Outcome.ABORTED
         if op.child:
             self._signal(s, [op.child], signal.SIGKILL)
-            self._kill_below(s, op.child)
+            if not self._kill_below(s, op.child):
+                return  # (its tree was ended, this cell answered with it)
         op.ctl.close()
         facts = CellFacts(
             outcome=Outcome.ABORTED,
@@ -815,17 +863,53 @@ class SessionServer:
         self.reply(op.rid, facts)
 
     # -- processes ------------------------------------------------------------
-    def _kill_below(self, s: Session, top: int) -> None:
+    def _state_tree(self, s: Session) -> tuple[frozenset[int], int, int]:
+        """The processes of a session's state's tree now, their CPU ticks, the state's resident pages."""
+        others = {x.state for x in self.sessions.values()} - {s.state}
+        pids = proctree.descendants(s.state, stop_at=others)
+        ticks = rss = 0
+        for pid in pids:
+            st = proctree.stat(pid)
+            if st is not None:
+                ticks += st.cpu_ticks
+                rss = st.rss_pages if pid == s.state else rss
+        return frozenset(pids), ticks, rss
+
+    def _await_gone(self, s: Session, pid: int) -> bool:
+        """Wait (polling, up to the liveness bound) for a SIGKILLed process of ``s`` to be dead; past
+        the bound its tree is ended (as in ``_kill_below``)."""
+        deadline = time.monotonic() + KILL_WAIT_S
+        pause = 0.0005
+        while not _gone(pid):
+            if time.monotonic() > deadline:
+                self._end_tree(s.tree, "its processes did not end when killed")
+                return False
+            self._signal(s, [pid], signal.SIGKILL)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        return True
+
+    def _kill_below(self, s: Session, top: int) -> bool:
         """Kill every process below ``top`` (not ``top``, nor another session's state and
-        what is below it: a fork's state is its parent's child until the parent ends)."""
+        what is below it: a fork's state is its parent's child until the parent ends).
+
+        A SIGKILLed process may take long to die (freeing a large address space): it is
+        waited for, polling, up to a liveness bound (KILL_WAIT_S). Past it, this session's
+        whole tree is ended (its uid's processes killed, its slot checked before reuse) and
+        False is returned: a slow death is one tree's failure, never the sandbox's."""
         states = {x.state for x in self.sessions.values()} - {top}
-        for _ in range(50):
+        deadline = time.monotonic() + KILL_WAIT_S
+        pause = 0.0005
+        while True:
             below = [p for p in proctree.descendants(top, stop_at=states)[1:] if not _gone(p)]
             if not below:
-                return
+                return True
+            if time.monotonic() > deadline:
+                self._end_tree(s.tree, "its processes did not end when killed")
+                return False
             self._signal(s, below, signal.SIGKILL)
-            time.sleep(0.0005)
-        raise SandboxBroken(f"processes below {top} survive SIGKILL")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def _kill_strays(self, s: Session) -> None:
         """Kill the processes that left a cell of ``s`` (they belong to no session and no running cell).
@@ -861,30 +945,70 @@ class SessionServer:
         self._unregister(s.ctl)
         s.ctl.close()
         if not tree.sessions:
+            self._close_dir(s)  # (an open descriptor would keep its inode in the slot's tmpfs)
             return self._end_tree(tree)
         self._signal(s, [s.state], signal.SIGKILL)
-        self._kill_below(s, s.state)
+        if not self._kill_below(s, s.state):
+            self._close_dir(s)
+            return False  # (its tree was ended)
         # dead is enough: a fork's state is its parent state's child until that one ends, and a
         # stopped parent reaps it only when it next runs (it counts against its tree, no more)
         deadline = time.monotonic() + KILL_WAIT_S
         while not _gone(s.state) and time.monotonic() < deadline:
             self.zygote.pump(0.001)
-        artifacts.remove_tree_as(s.cwd, s.uid)
+        fd, s.dir_fd = s.dir_fd, -1
+        self._drop_dir(s.cwd, fd)
         return True
 
-    def _end_tree(self, tree: Tree) -> bool:
+    def _end_tree(self, tree: Tree, why: str = "") -> bool:
         """The tree's processes killed and its files removed now; its slot is handed out again once
-        checked (``_check_freed``: no process of its uid left, zombies included, its tmpfs empty)."""
+        checked (``_check_freed``: no process of its uid left, zombies included, its tmpfs empty).
+        A command still in flight in one of its sessions is answered: the session is gone."""
         slot = tree.slot
         for name in list(tree.sessions):
             found = self.sessions.pop(name, None)
-            if found is not None:
-                found.ctl.close()
+            if found is None:
+                continue
+            if found.op is not None:
+                self._orphan(found.op, why or "its tree was ended")
+            self._unregister(found.ctl)
+            found.ctl.close()
+            self._close_dir(found)
         tree.sessions.clear()
         slot.tree = None
         slot.clean = False
         self._free(slot)
         return True
+
+    def _orphan(self, op: Cell | Forking, why: str) -> None:
+        """A command of a session whose tree is being ended: dropped, and answered as gone."""
+        if isinstance(op, Forking):
+            s = op.session
+            self._unregister(s.ctl)
+            s.op = None
+            self.ops.pop(op.rid, None)
+            op.ctl.close()
+            os.close(op.dir_fd)  # (the directory goes with the slot's wipe)
+            self.reply(op.rid, SessionFacts(ok=False, error=f"the session is gone: {why}", gone=why))
+            return
+        op.outcome = op.outcome or Outcome.EXITED
+        op.ctl.close()
+        self._drop_cell(op)
+        wall = time.monotonic() - op.started
+        facts = CellFacts(outcome=op.outcome, committed=False, wall_s=wall, cpu_s=op.cpu_ticks / proctree.TICKS)
+        self.reply(op.rid, dataclasses.replace(facts, gone=why))
+
+    @staticmethod
+    def _close_dir(s: Session) -> None:
+        if s.dir_fd >= 0:
+            os.close(s.dir_fd)
+            s.dir_fd = -1
+
+    def _drop_dir(self, path: str, fd: int) -> None:
+        """A session's working directory (not its tree's last): closed and removed."""
+        if fd >= 0:
+            os.close(fd)
+        treefiles.remove_tree(path, self.owners)
 
     def _free(self, slot: Slot) -> None:
         """Kill what runs under the slot's uid and remove its files; checked from the next round on."""
@@ -892,14 +1016,13 @@ class SessionServer:
         found = [pid for pid in proctree.of_uid(uid) if not _gone(pid)]
         if found:
             proctree.kill_as(uid, found)
-        with artifacts.files_as(uid):
-            remove_owned([slot.path], uid)
+        treefiles.wipe(slot.path, self.owners)  # (its root made 0700 again first: see _root_ok)
         slot.verify_after = time.monotonic() + VERIFY_EVERY_S
         slot.clean = False
 
     def _check_freed(self, slot: Slot, now: float) -> None:
         left = proctree.of_uid(slot.uid)
-        if left or not _slot_empty(slot.path):
+        if left or not _slot_empty(slot.path) or not _root_ok(slot):
             if now - slot.verify_after > KILL_WAIT_S:  # killed and still there: the slow path
                 slot.verify_after = 0.0
                 return
@@ -934,18 +1057,20 @@ class SessionServer:
             if time.monotonic() > deadline:
                 return False
             self.zygote.pump(0.0005)
-        with artifacts.files_as(uid):
-            failed = remove_owned([slot.path], uid)
-        return failed == 0 and _slot_empty(slot.path) and not proctree.of_uid(uid)
+        failed = treefiles.wipe(slot.path, self.owners)
+        return failed == 0 and _slot_empty(slot.path) and _root_ok(slot) and not proctree.of_uid(uid)
 
     def _end_everything(self) -> None:
         for op in list(self.ops.values()):
             if isinstance(op, Cell):
                 op.pipes.close()
+            else:
+                os.close(op.dir_fd)
             op.ctl.close()
         self.ops.clear()
         for s in list(self.sessions.values()):
             s.ctl.close()
+            self._close_dir(s)
         self.sessions.clear()
         for slot in self.slots:
             if slot.warm is not None:
@@ -992,6 +1117,16 @@ class SessionServer:
 def _gone(pid: int) -> bool:
     st = proctree.stat(pid)
     return st is None or st.gone
+
+
+def _root_ok(slot: Slot) -> bool:
+    """The slot's root as it must be before a tree gets it: its uid's, mode 0700, its own tmpfs
+    (a tree may chmod its root; the wipe sets 0700 again, and this checks it took)."""
+    try:
+        st = os.lstat(slot.path)
+    except OSError:
+        return False
+    return st.st_uid == slot.uid and stat.S_ISDIR(st.st_mode) and st.st_mode & 0o7777 == 0o700
 
 
 def _files_bytes(path: str) -> int:

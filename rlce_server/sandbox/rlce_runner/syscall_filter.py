@@ -20,6 +20,14 @@ notifications, which it answers with EPERM and counts: the count reaches
 the host as telemetry (a program probing the sandbox shows in the trainer's
 dashboard). Where it does not (another OCI runtime, say), they fail with
 EPERM straight from the filter, uncounted.
+
+In a session sandbox (many session trees, each its own uid, in one network
+namespace) ``socket()`` is refused for every address family but AF_UNIX:
+there is no network in a sandbox, and loopback TCP/UDP, netlink and packet
+sockets would be a channel between trees and a way to squat another tree's
+ports (docs/SECURITY.md "Sessions"). ``socketpair()`` stays (asyncio and
+multiprocessing use it); AF_UNIX ``socket()`` stays too (see SECURITY.md for
+what its abstract names let cross).
 """
 
 from __future__ import annotations
@@ -42,8 +50,11 @@ DENIED = (
 CLONE_NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
 
 
-def build_filter(notify: bool = False) -> Any:
-    """The filter (a libseccomp ``SyscallFilter``), not yet loaded."""
+AF_UNIX = 1
+
+
+def build_filter(notify: bool = False, sessions: bool = False) -> Any:
+    """The filter (a libseccomp ``SyscallFilter``), not yet loaded; ``sessions``: a session sandbox's."""
     import seccomp  # Debian's python3-seccomp: present in the images, not needed on the host
 
     deny = seccomp.NOTIFY if notify else seccomp.ERRNO(errno.EPERM)
@@ -54,6 +65,8 @@ def build_filter(notify: bool = False) -> Any:
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     for flag in CLONE_NAMESPACE_FLAGS:
         f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    if sessions:
+        f.add_rule(deny, "socket", seccomp.Arg(0, seccomp.NE, AF_UNIX))
     return f
 
 
@@ -83,13 +96,13 @@ class Installed:
             return f"syscall {notice.syscall}"
 
 
-def install() -> Installed:
+def install(sessions: bool = False) -> Installed:
     """Load the filter on this process (inherited by its children); raises if it cannot."""
     try:
-        flt = build_filter(notify=True)
+        flt = build_filter(notify=True, sessions=sessions)
         flt.load()  # sets no_new_privs first (libseccomp's default)
         return Installed(flt, int(flt.get_notify_fd()))
     except (OSError, RuntimeError, ValueError):
-        flt = build_filter(notify=False)  # no user notifications here: deny without counting
+        flt = build_filter(notify=False, sessions=sessions)  # no user notifications here: deny without counting
         flt.load()
         return Installed(flt, None)

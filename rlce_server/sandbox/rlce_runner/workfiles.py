@@ -11,7 +11,12 @@ a sandbox uid and its code may have had the last word in it, so:
   checked;
 * each component is opened relative to its parent with ``O_NOFOLLOW``: a
   symlink the code planted is refused, never followed;
-* only regular files are read back, and at most ``max_bytes`` in all.
+* only regular files are read back, and at most ``max_bytes`` in all;
+* every open is ``O_NONBLOCK`` and checked with fstat after it (a FIFO the
+  code made never blocks the runner), and a file written is made anew
+  (unlinked, then ``O_CREAT | O_EXCL``), never opened where it is;
+* ``root`` may be a descriptor the runner opened (a session's directory):
+  then no path is resolved again above the names given.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .artifacts import files_as
+from .treefiles import create_file, write_all
 
 MAX_NAME_BYTES = 1024
 MAX_PART_BYTES = 255
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class FileRefused(ValueError):
@@ -47,10 +53,10 @@ def parts(name: str) -> list[str]:
 
 
 @contextmanager
-def _parent(root: str, name: str, create: bool) -> Iterator[tuple[int, str]]:
+def _parent(root: str | int, name: str, create: bool) -> Iterator[tuple[int, str]]:
     """An open descriptor of ``name``'s directory under ``root`` (no symlink followed) and its last part."""
     *dirs, leaf = parts(name)
-    fd = os.open(root, DIR_FLAGS)
+    fd = os.dup(root) if isinstance(root, int) else os.open(root, DIR_FLAGS)
     try:
         for part in dirs:
             if create:
@@ -61,6 +67,8 @@ def _parent(root: str, name: str, create: bool) -> Iterator[tuple[int, str]]:
             nxt = os.open(part, DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = nxt
+            if not stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise OSError(errno.ENOTDIR, "not a directory")
         yield fd, leaf
     finally:
         os.close(fd)
@@ -74,21 +82,16 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def write_files(root: str, files: dict[str, bytes], uid: int) -> list[str]:
+def write_files(root: str | int, files: dict[str, bytes], uid: int) -> list[str]:
     """Write ``files`` under ``root`` as ``uid`` (replacing what is there); the errors, one line each."""
     errors = []
     with files_as(uid):
         for name, data in files.items():
             try:
                 with _parent(root, name, create=True) as (dir_fd, leaf):
-                    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
-                    fd = os.open(leaf, flags, 0o600, dir_fd=dir_fd)
+                    fd = create_file(leaf, dir_fd)  # (what had the name -- a FIFO, say -- is replaced)
                     try:
-                        if not stat.S_ISREG(os.fstat(fd).st_mode):
-                            raise OSError(errno.EINVAL, "not a regular file")
-                        view = memoryview(data)
-                        while view:
-                            view = view[os.write(fd, view) :]
+                        write_all(fd, data)
                     finally:
                         os.close(fd)
             except FileRefused as exc:
@@ -98,7 +101,7 @@ def write_files(root: str, files: dict[str, bytes], uid: int) -> list[str]:
     return errors
 
 
-def read_files(root: str, names: list[str], uid: int, max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
+def read_files(root: str | int, names: list[str], uid: int, max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
     """Regular files ``names`` under ``root``, read as ``uid``, at most ``max_bytes`` together; and the errors."""
     found: dict[str, bytes] = {}
     errors = []

@@ -26,6 +26,7 @@ import selectors
 import shutil
 import signal
 import socket
+import stat as stat_mod
 import sys
 from typing import Any, NoReturn
 
@@ -252,33 +253,48 @@ def _wipe(paths: list[str]) -> NoReturn:
 def remove_owned(paths: list[str], uid: int) -> int:
     """Remove what ``uid`` owns below ``paths``; how many entries could not be removed.
 
-    Run as that uid (the wipe helper), or with it as the filesystem uid (a
-    session runner's ``files_as``): either way nothing another uid owns is
-    touched, and a symbolic link is removed, never followed.
+    Run as that uid (the wipe helper of a scoring job): nothing another uid
+    owns is touched, and a symbolic link is removed, never followed. The walk
+    is iterative and relative to each directory's descriptor (one open
+    directory per level, ``O_NOFOLLOW | O_NONBLOCK``, checked with fstat): no
+    depth makes it recurse, no FIFO blocks it, no error but OSError escapes.
     """
     failed = 0
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     for root in paths:
-        # first make every directory of ours traversable (a program may chmod 000 them);
-        # top-down, so each is opened up before the walk descends into it
-        for dirpath, dirnames, _ in os.walk(root):
-            for name in dirnames:
-                full = os.path.join(dirpath, name)
+        try:
+            top = os.open(root, flags)
+            stack: list[tuple[int, str, list[str]]] = [(top, "", os.listdir(top))]
+        except OSError:
+            continue
+        while stack:
+            fd, _, names = stack[-1]
+            if names:
+                name = names.pop()
                 try:
-                    if os.lstat(full).st_uid == uid:
-                        os.chmod(full, 0o700)
-                except OSError:
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    if stat_mod.S_ISDIR(st.st_mode):
+                        if st.st_uid == uid:
+                            os.chmod(name, 0o700, dir_fd=fd)  # a program may chmod 000 its directories
+                        try:
+                            sub = os.open(name, flags, dir_fd=fd)
+                        except OSError:
+                            failed += st.st_uid == uid  # (another uid's, closed to this one: not ours to empty)
+                            continue
+                        stack.append((sub, name if st.st_uid == uid else "", []))
+                        stack[-1][2].extend(os.listdir(sub))
+                    elif st.st_uid == uid:
+                        os.unlink(name, dir_fd=fd)
+                except FileNotFoundError:
                     pass
-        for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-            for name in filenames + dirnames:
-                full = os.path.join(dirpath, name)
+                except OSError:
+                    failed += 1
+                continue
+            _, done, _ = stack.pop()
+            os.close(fd)
+            if stack and done:  # (a directory of another uid stays)
                 try:
-                    st = os.lstat(full)
-                    if st.st_uid != uid:
-                        continue
-                    if os.path.isdir(full) and not os.path.islink(full):
-                        os.rmdir(full)
-                    else:
-                        os.unlink(full)
+                    os.rmdir(done, dir_fd=stack[-1][0])
                 except FileNotFoundError:
                     pass
                 except OSError:
@@ -376,7 +392,13 @@ def _preload(modules: list[str]) -> None:
 _ALWAYS = ["atexit", "gc", "linecache", "runpy", "traceback", "types", "weakref"]
 
 
-def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict[str, str] | None = None) -> NoReturn:
+def main(
+    ctl: socket.socket,
+    preload: list[str],
+    seccomp: bool = True,
+    env: dict[str, str] | None = None,
+    sessions: bool = False,
+) -> NoReturn:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     prctl(PR_SET_DUMPABLE, 0)
     if env is not None:  # every child's environment, set here once rather than in each child
@@ -397,7 +419,7 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
         # listener (if any) stays here: every child closes it in _arrange_fds.
         from .syscall_filter import install
 
-        denied = install()
+        denied = install(sessions=sessions)
     _flush_std_streams()
     gc.collect()
     gc.freeze()  # keep the children's copy-on-write pages shared
