@@ -816,7 +816,9 @@ class SessionServer:
 
     def _gone_cell(self, s: Session, cell: Cell, why: str, facts: CellFacts | None = None) -> CellFacts:
         self._end_session(s)
-        base = facts or CellFacts(outcome=cell.outcome or Outcome.EXITED, committed=False)
+        wall = time.monotonic() - cell.started
+        cpu = cell.cpu_ticks / proctree.TICKS  # (a state that burned before naming its cell: what it burned)
+        base = facts or CellFacts(outcome=cell.outcome or Outcome.EXITED, committed=False, wall_s=wall, cpu_s=cpu)
         return dataclasses.replace(base, committed=False, gone=why)
 
     def _drop_cell(self, cell: Cell) -> None:
