@@ -341,3 +341,68 @@ def test_a_broken_sandbox_takes_its_sessions_and_is_replaced() -> None:
         assert len(backend.made) == 2 and c.tree.sandbox is backend.made[1]
 
     asyncio.run(go())
+
+
+# -- a tree's files: iterative, descriptor-relative, never blocked by a FIFO ----------------------
+def _deep(root: str, depth: int) -> None:
+    top = os.open(root, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=top)
+        nxt = os.open("d", os.O_RDONLY, dir_fd=top)
+        os.close(top)
+        top = nxt
+    os.close(os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=top))
+    os.mkfifo("p", dir_fd=top)
+    os.close(top)
+
+
+def test_tree_files_copy_and_wipe_any_depth_and_never_open_a_fifo(tmp_path: Any) -> None:
+    from rlce_server.sandbox.rlce_runner import treefiles, workfiles, zygote
+
+    uid = os.getuid()
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    _deep(str(src), 3000)  # (far past Python's recursion limit)
+    os.mkfifo(src / "data.csv")
+    os.symlink("/etc/passwd", src / "link")
+    (src / "closed").mkdir()
+    src_fd, dst_fd = os.open(src, os.O_RDONLY), os.open(dst, os.O_RDONLY)
+    try:
+        treefiles.copy_tree(src_fd, dst_fd)
+        assert sorted(os.listdir(dst)) == ["closed", "d", "data.csv", "link"]
+        assert os.readlink(dst / "link") == "/etc/passwd"
+        # a name that is a FIFO is replaced by the file given, not opened (which would block)
+        assert workfiles.write_files(dst_fd, {"data.csv": b"a,b"}, uid) == []
+        assert (dst / "data.csv").read_bytes() == b"a,b"
+        found, errors = workfiles.read_files(src_fd, ["data.csv", "link"], uid, 100)
+        assert found == {} and "not a regular file" in errors[0] and "symbolic link" in errors[1]
+    finally:
+        os.close(src_fd)
+        os.close(dst_fd)
+    os.chmod(dst / "closed", 0)
+    os.chmod(dst, 0o777)
+    owners = range(uid, uid + 1)
+    assert treefiles.wipe(str(dst), owners) == 0
+    assert os.listdir(dst) == [] and os.stat(dst).st_mode & 0o7777 == 0o700  # its root closed again
+    assert treefiles.remove_tree(str(dst), owners) == 0 and not dst.exists()
+    assert zygote.remove_owned([str(src)], uid) == 0 and os.listdir(src) == []  # (a scoring job's wipe)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="makes a socket as another uid (setfsuid)")
+def test_unix_socket_bytes_counts_what_is_queued_by_its_owner() -> None:
+    import socket
+
+    from rlce_server.sandbox.rlce_runner.artifacts import files_as
+
+    owner = 4_242_421  # (a uid nothing else uses: the socket is its maker's filesystem uid's)
+    with files_as(owner):
+        a, b = socket.socketpair()
+    try:
+        assert proctree.unix_socket_bytes().get(owner, 0) == 0
+        a.send(b"x" * 100_000)
+        assert proctree.unix_socket_bytes().get(owner, 0) >= 100_000
+        b.recv(1 << 20)
+    finally:
+        a.close()
+        b.close()
