@@ -59,6 +59,7 @@ from .settings import KILL_WAIT_S, SessionSandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 SAMPLE_S = 0.01  # a running cell's processes are read this often
+QUEUED_S = 0.03  # what unix sockets hold queued (all of the sandbox's, one dump) is read this often
 STRAYS_S = 0.1  # processes that left a running cell's tree are looked for this often
 FORK_WAIT_S = 5.0  # a state has this long to fork for a command (it is the candidate's process)
 RECORD_CAP = 1 << 20  # a cell's record: a repr and a traceback of 64 Ki characters each, JSON-escaped
@@ -183,6 +184,7 @@ class SessionServer:
         self.inbox = bytearray()
         self.outbox = bytearray()
         self.next_dirty_check = 0.0
+        self.queued: tuple[float, dict[int, int]] = (-1.0, {})  # (when, unix socket bytes by uid)
 
     # -- the host's connection ---------------------------------------------
     def serve(self, listener: socket.socket) -> None:
@@ -717,7 +719,7 @@ class SessionServer:
         if not self.ops and not self.inbox:
             self._refill()
 
-    def _sample(self, cell: Cell) -> Outcome | None:
+    def _sample(self, cell: Cell, final: bool = False) -> Outcome | None:
         """The cell's processes' CPU and memory (its tree's files included), against its limits.
 
         The cell's CPU is everything the session's state and every process below it (other
@@ -743,7 +745,7 @@ class SessionServer:
         cell.cpu_ticks = max(cell.cpu_ticks, ticks)
         # its tree's files and what its tree's unix sockets hold queued are its memory too (kernel
         # memory of the sandbox's cgroup, in no process's RSS)
-        queued = proctree.unix_socket_bytes().get(s.uid, 0)
+        queued = self._queued_bytes(s.uid, final)
         memory = rss * proctree.PAGE + _files_bytes(s.tree.slot.path) + queued
         cell.peak_bytes = max(cell.peak_bytes, memory)
         if cell.cpu_ticks / proctree.TICKS > cell.request.limits.cpu_s:
@@ -763,7 +765,7 @@ class SessionServer:
             self.reply(cell.rid, self._gone_cell(s, cell, why or "its process does not answer"))
             return
         self._signal(s, [cell.child], signal.SIGSTOP)
-        late = self._sample(cell)
+        late = self._sample(cell, final=True)
         if outcome is Outcome.EXITED and late is not None:
             outcome = late
         record = _record(cell.pipes.streams["result"]) if outcome is Outcome.EXITED else None
@@ -784,6 +786,7 @@ class SessionServer:
                 return
             cell.ctl.close()
         self._kill_strays(s)
+        self.queued = (-1.0, {})  # (what the cell's processes held queued is freed: read anew)
         # (how a dead cell's process ended is not the runner's to read: /proc shows another
         # uid's exit status only to a tracer, and the runner is none)
         out, err = cell.pipes.streams["stdout"], cell.pipes.streams["stderr"]
@@ -865,6 +868,14 @@ class SessionServer:
         self.reply(op.rid, facts)
 
     # -- processes ------------------------------------------------------------
+    def _queued_bytes(self, uid: int, fresh: bool) -> int:
+        """What ``uid``'s unix sockets hold queued: one sock_diag dump (~2 us a socket) serves every
+        running cell for QUEUED_S; a cell's last sample takes a fresh one."""
+        now = time.monotonic()
+        if fresh or now - self.queued[0] >= QUEUED_S:
+            self.queued = (now, proctree.unix_socket_bytes())
+        return self.queued[1].get(uid, 0)
+
     def _state_tree(self, s: Session) -> tuple[frozenset[int], int, int]:
         """The processes of a session's state's tree now, their CPU ticks, the state's resident pages."""
         others = {x.state for x in self.sessions.values()} - {s.state}
