@@ -750,7 +750,9 @@ class SessionServer:
         cell.peak_bytes = max(cell.peak_bytes, memory)
         if cell.cpu_ticks / proctree.TICKS > cell.request.limits.cpu_s:
             return Outcome.CPU_LIMIT
-        if memory > cell.session.limits.memory_mb << 20:
+        # (memory is held against the limit once the cell is named: what the state grew by meanwhile
+        # counts then; before, a tree's files or sockets over the limit would end the session, not the cell)
+        if cell.child and memory > cell.session.limits.memory_mb << 20:
             return Outcome.MEMORY_LIMIT
         return None
 
