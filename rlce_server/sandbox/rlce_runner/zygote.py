@@ -391,6 +391,7 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     from . import program_server, session_process, test_driver  # noqa: F401  (warm for the children)
 
     session_process.warm_up()
+    test_driver.snapshot()  # the clean builtins every driver restores between tests
 
     denied = None
     if seccomp:
