@@ -17,7 +17,6 @@ wait status and resource usage.
 
 from __future__ import annotations
 
-import _signal
 import ctypes
 import importlib
 import json
@@ -35,6 +34,7 @@ from .frames import read_all
 # Plain ints for a child's signal reset: ``signal.signal`` wraps every call in
 # enum conversions that touch dozens of the zygote's pages (copy-on-write
 # faults) in each child; ``_signal.signal`` is the same call without them.
+_signal: Any = importlib.import_module("_signal")  # (no type stubs)
 _RESET_SIGNALS = (int(signal.SIGCHLD), int(signal.SIGTERM), int(signal.SIGINT))
 _SIG_DFL = int(signal.SIG_DFL)
 PR_SET_CHILD_SUBREAPER = 36
