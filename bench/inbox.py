@@ -39,6 +39,8 @@ def main() -> None:
     for d in ("/j", "/c"):
         os.makedirs(d, exist_ok=True)
     settings = SandboxSettings.from_env()
+    if os.environ.get("INBOX_SUBPROCESS"):
+        import subprocess  # noqa: F401  (as the runner's toolchain_version does before forking the zygote)
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     zpid = os.fork()
     if zpid == 0:
