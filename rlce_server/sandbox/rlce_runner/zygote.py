@@ -22,7 +22,7 @@ import importlib
 import json
 import os
 import resource
-import selectors
+import select
 import shutil
 import signal
 import socket
@@ -417,11 +417,16 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wfd)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    sel = selectors.DefaultSelector()
-    sel.register(ctl, selectors.EVENT_READ, "ctl")
-    sel.register(rfd, selectors.EVENT_READ, "sig")
+    # epoll itself rather than a selector: after each fork every page the zygote
+    # writes is a copy-on-write fault, and the selector's keys and lists touch more.
+    poller = select.epoll()
+    ctl_fd = ctl.fileno()
+    poller.register(ctl_fd, select.EPOLLIN)
+    poller.register(rfd, select.EPOLLIN)
+    notify_fd = -1
     if denied is not None and denied.notify_fd is not None:
-        sel.register(denied.notify_fd, selectors.EVENT_READ, "denied")
+        notify_fd = denied.notify_fd
+        poller.register(notify_fd, select.EPOLLIN)
     children: dict[int, str] = {}
 
     def send(obj: dict[str, Any]) -> None:
@@ -430,14 +435,14 @@ def main(ctl: socket.socket, preload: list[str], seccomp: bool = True, env: dict
     send({"ready": True})
 
     while True:
-        for key, _ in sel.select():
-            if key.data == "denied":
+        for fd, _events in poller.poll():
+            if fd == notify_fd:
                 assert denied is not None
                 name = denied.answer()
                 if name is not None:  # told before the call returns, so before the caller's exit
                     send({"denied": name})
                 continue
-            if key.data == "sig":
+            if fd == rfd:
                 try:
                     while os.read(rfd, 4096):
                         pass
