@@ -125,6 +125,13 @@ class Cleaner:
         keeper = self.keeper_pid()
         return [p for p in sandbox_processes(self.settings.uids) if p[1] != keeper]
 
+    def _only_trusted(self) -> bool:
+        """The pids cgroup holds the runner, the zygote and the keeper (if any), nothing
+        else: no process of a sandbox uid exists, not even a zombie (see ``idle_tasks``)."""
+        if self.idle_tasks is None:
+            return False
+        return tasks_in_container() == self.idle_tasks + (self.keeper_pid() is not None)
+
     def stop_uids(self) -> int:
         """Kill what is left of the sandbox uids (the keeper excepted); how many were alive.
 
@@ -133,10 +140,8 @@ class Cleaner:
         retried) means nothing is left.
         """
         found = 0
-        if self.idle_tasks is not None:
-            idle = self.idle_tasks + (self.keeper_pid() is not None)
-            if tasks_in_container() == idle:
-                return 0
+        if self._only_trusted():
+            return 0
         for _ in range(50):
             live = self._live()
             if not live:
@@ -151,7 +156,9 @@ class Cleaner:
         raise SandboxBroken(f"processes survive SIGKILL: {self._live()}")
 
     def leftovers(self) -> list[str]:
-        found = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
+        # the same evidence as stop_uids: a task count of only the trusted ones, else the /proc scan
+        live = [] if self._only_trusted() else self._live()
+        found = [f"process {pid} of uid {uid}" for uid, pid, _ in live]
         return found + scratch_entries(self.settings.judge_uid) + sysv_objects() + self.more_leftovers()
 
     def reset(self) -> ResetReply:
