@@ -126,3 +126,40 @@ def test_protocol_messages_round_trip_and_variants_are_told_apart():
 def test_protocol_refuses_malformed_messages_with_the_field_named(data):
     with pytest.raises(protocol.ProtocolError):
         protocol.load(protocol.Request, data)
+
+
+def test_a_driver_record_encodes_as_protocol_dump_does():
+    """The driver's fast path for records without a value gives exactly ``protocol.dump``'s data."""
+    from rlce_server.sandbox.rlce_runner.test_driver import _record_data
+
+    records = [
+        protocol.DriverRecord(status, message, syntax, value, retire)
+        for status in protocol.DriverStatus
+        for message in ("", "AssertionError: x (test line 3: assert f(1) == 2)")
+        for syntax in (False, True)
+        for value in (None, 0, [], {"$tuple": [1, "a"]})
+        for retire in (False, True)
+    ]
+    for record in records:
+        assert _record_data(record) == protocol.dump(record)
+        assert json.dumps(_record_data(record)) == json.dumps(protocol.dump(record))
+        assert protocol.load(protocol.DriverRecord, _record_data(record), "record") == record
+
+
+def test_nothing_the_zygote_inherits_imports_threading():
+    """The zygote is forked from the runner once its modules are imported; ``threading``
+    among them would run its after-fork hook in every sandboxed process (the runner
+    imports ``subprocess``, which imports it, only after forking the zygote)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sandbox = Path(__file__).resolve().parents[2] / "rlce_server" / "sandbox"
+    code = (
+        f"import sys, tomllib\nsys.path.insert(0, {str(sandbox)!r})\n"
+        "import rlce_runner.runner, rlce_runner.zygote, rlce_runner.program_server, rlce_runner.test_driver\n"
+        "import rlce_runner.session_process, rlce_runner.syscall_filter\n"
+        "print('threading' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -29,11 +29,16 @@ def tasks_in_container() -> int | None:
     return None
 
 
+_OOM_PATHS = ["/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"]
+
+
 def oom_kills() -> int:
     """The container's OOM-kill count (cgroup v2 or v1)."""
-    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+    for i, path in enumerate(_OOM_PATHS):
         try:
             with open(path) as fh:
+                if i:  # the file this cgroup version has: tried first from now on
+                    _OOM_PATHS.insert(0, _OOM_PATHS.pop(i))
                 for line in fh:
                     key, _, value = line.partition(" ")
                     if key == "oom_kill":
@@ -125,6 +130,13 @@ class Cleaner:
         keeper = self.keeper_pid()
         return [p for p in sandbox_processes(self.settings.uids) if p[1] != keeper]
 
+    def _only_trusted(self) -> bool:
+        """The pids cgroup holds the runner, the zygote and the keeper (if any), nothing
+        else: no process of a sandbox uid exists, not even a zombie (see ``idle_tasks``)."""
+        if self.idle_tasks is None:
+            return False
+        return tasks_in_container() == self.idle_tasks + (self.keeper_pid() is not None)
+
     def stop_uids(self) -> int:
         """Kill what is left of the sandbox uids (the keeper excepted); how many were alive.
 
@@ -133,10 +145,8 @@ class Cleaner:
         retried) means nothing is left.
         """
         found = 0
-        if self.idle_tasks is not None:
-            idle = self.idle_tasks + (self.keeper_pid() is not None)
-            if tasks_in_container() == idle:
-                return 0
+        if self._only_trusted():
+            return 0
         for _ in range(50):
             live = self._live()
             if not live:
@@ -150,9 +160,14 @@ class Cleaner:
             self.zygote.pump(0.002)
         raise SandboxBroken(f"processes survive SIGKILL: {self._live()}")
 
+    def _processes_left(self) -> list[str]:
+        # the same evidence as stop_uids: a task count of only the trusted ones, else the /proc scan
+        live = [] if self._only_trusted() else self._live()
+        return [f"process {pid} of uid {uid}" for uid, pid, _ in live]
+
     def leftovers(self) -> list[str]:
-        found = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
-        return found + scratch_entries(self.settings.judge_uid) + sysv_objects() + self.more_leftovers()
+        files = scratch_entries(self.settings.judge_uid)
+        return self._processes_left() + files + sysv_objects() + self.more_leftovers()
 
     def reset(self) -> ResetReply:
         """Between jobs: kill, wipe, verify."""
@@ -162,5 +177,10 @@ class Cleaner:
         ipc = len(sysv_objects())
         if files or ipc:
             wiped = all(self.zygote.wipe(uid) for uid in self.settings.uids)
-        left = self.leftovers()
+            left = self.leftovers()
+        else:
+            # Nothing to wipe, and no process of a sandbox uid is left to write
+            # anything (stop_uids): the reading just taken stands for the files and
+            # IPC objects; the processes are checked again.
+            left = self._processes_left() + self.more_leftovers()
         return ResetReply(clean=wiped and not left, leftovers=left, removed=Removed(killed, files, ipc))

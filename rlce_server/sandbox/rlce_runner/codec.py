@@ -76,6 +76,9 @@ def encode(
     ``make_ref`` lets the program server hand out handles for objects that are
     not plain values (instances of the program's own classes).
     """
+    t = type(value)
+    if value is None or t is bool or t is str or t is int or (t is float and math.isfinite(value)):
+        return value  # a scalar, as ``enc`` below returns it: the common case of a call's arguments and result
     budget = _Budget()
 
     def enc(v: Any, depth: int) -> Any:
@@ -136,9 +139,14 @@ def encode(
     return enc(value, 0)
 
 
+# Made once: ``json.dumps``/``json.loads`` with arguments build a new encoder
+# (decoder) per call, and the value channel calls them several times per call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(tree: Any) -> bytes:
     """Serialise an encoded tree (no NaN literals: they are tagged)."""
-    data = json.dumps(tree, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    data = _ENCODER.encode(tree)
     raw = data.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_BYTES:
         raise CodecError(f"value is larger than {MAX_BYTES} bytes when encoded")
@@ -149,13 +157,16 @@ def _reject_constant(name: str) -> Any:
     raise CodecError(f"bare {name} is not allowed in a value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads(raw: bytes) -> Any:
     """Parse an encoded tree from untrusted bytes (shape checked by decode)."""
     if len(raw) > MAX_BYTES:
         raise CodecError(f"value is larger than {MAX_BYTES} bytes")
     try:
         text = raw.decode("utf-8", "surrogatepass")
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CodecError(f"malformed value: {exc}") from None
     except ValueError as exc:  # e.g. int digits limit
@@ -169,6 +180,9 @@ def decode(
     make_proxy: Callable[[int], Any] | None = None,
 ) -> Any:
     """Rebuild plain values from a tree, checking every node's shape."""
+    t = type(tree)
+    if tree is None or t is bool or t is str or t is int or (t is float and math.isfinite(tree)):
+        return tree  # a scalar, as ``dec`` below returns it
     budget = _Budget()
 
     def dec(node: Any, depth: int) -> Any:

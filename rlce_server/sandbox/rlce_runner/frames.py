@@ -93,8 +93,11 @@ def read_json(fd: int, limit: int = DEFAULT_LIMIT) -> Any:
         raise ChannelClosed(f"malformed frame: {exc}") from None
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # made once (json.dumps with arguments makes one per call)
+
+
 def write_json(fd: int, obj: Any) -> None:
-    write_frame(fd, json.dumps(obj, separators=(",", ":")).encode())
+    write_frame(fd, _ENCODER.encode(obj).encode())
 
 
 def read_all(fd: int) -> bytes:

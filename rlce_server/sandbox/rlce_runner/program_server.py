@@ -60,6 +60,9 @@ def _describe(namespace: dict[str, Any], handles: _Handles) -> list[dict[str, An
         if isinstance(value, types.ModuleType):
             names.append({"n": name, "k": "module", "m": getattr(value, "__name__", "")})
             continue
+        if type(value) is types.FunctionType:  # never a plain value: no encoding attempt (and exception)
+            names.append({"n": name, "k": "ref", "r": handles.ref(value)})
+            continue
         try:
             tree = codec.encode(value)
         except codec.CodecError:

@@ -157,7 +157,6 @@ def main(preload: list[str], version_command: list[str] | None = None) -> None:
 
     prctl(PR_SET_DUMPABLE, 0)
     settings = SandboxSettings.from_env()
-    toolchain = toolchain_version(version_command or [])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sessions = SessionSandboxSettings.from_env()
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -168,6 +167,10 @@ def main(preload: list[str], version_command: list[str] | None = None) -> None:
 
         zygote_main(child, preload, seccomp=settings.seccomp, env=CHILD_ENV, sessions=sessions is not None)
     child.close()
+    # Only now: ``subprocess`` imports ``threading``, whose after-fork hook a
+    # zygote forked after it would run in every child it makes (~55 more
+    # copy-on-write faults per process, docs/PERFORMANCE.md).
+    toolchain = toolchain_version(version_command or [])
     zygote = ZygoteClient(parent)
     zygote.wait_ready()
     runner = Runner(zygote, pid, settings, toolchain) if sessions is None else None

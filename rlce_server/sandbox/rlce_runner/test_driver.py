@@ -345,9 +345,52 @@ RECORD_MAX_BYTES = codec.MAX_BYTES + (256 << 10)  # the runner reads up to RESUL
 _MIB = codec.MAX_BYTES >> 20
 
 
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _record_data(record: DriverRecord) -> Any:
+    """``protocol.dump(record)``, without its reflection for a record that carries no value
+    (every assertion test's): the same dict, fields at their defaults left out."""
+    if record.value is not None:
+        return dump(record)
+    data: dict[str, Any] = {"status": record.status.value}
+    if record.message != "":
+        data["message"] = record.message
+    if record.syntax:
+        data["syntax"] = record.syntax
+    if record.retire:
+        data["retire"] = record.retire
+    return data
+
+
 def _encode(record: DriverRecord) -> bytes:
-    text = json.dumps(dump(record), ensure_ascii=False, separators=(",", ":"))
+    text = _RECORD_ENCODER.encode(_record_data(record))
     return text.encode("utf-8", "surrogatepass")
+
+
+# The builtins as the clean zygote has them (``snapshot``, before its first
+# fork), so that a driver need not copy them itself: a copy touches every
+# builtin object, and each page it touches is a copy-on-write fault.
+_PRISTINE: dict[str, Any] = {}
+
+
+def snapshot() -> None:
+    """Called by the zygote once its set-up is done (it never runs test or program code)."""
+    _PRISTINE.clear()
+    _PRISTINE.update(builtins.__dict__)
+
+
+def _restore(pristine: dict[str, Any], limit: int) -> None:
+    """Back to a clean state for the next test: what one test did to the
+    driver's modules and builtins is undone before another test runs."""
+    sys.modules.pop("__main__", None)
+    linecache.cache.pop("test.py", None)
+    for name in [n for n in builtins.__dict__ if n not in pristine]:
+        del builtins.__dict__[name]
+    for name, value in pristine.items():
+        if builtins.__dict__.get(name) is not value:
+            builtins.__dict__[name] = value
+    sys.setrecursionlimit(limit)
 
 
 def serve() -> NoReturn:
@@ -355,11 +398,14 @@ def serve() -> NoReturn:
 
     Exits when the runner closes the socket. A test that leaves a thread
     behind makes the driver retire: its record says so (``retire``), so the
-    runner never sends the next test to a driver on its way out.
+    runner never sends the next test to a driver on its way out. The clean
+    state is restored when a next test arrives, not after each one: a
+    request's last test (most requests have one) leaves it to the driver's end.
     """
     ctl = socket.socket(fileno=CTL_FD)
-    pristine = dict(builtins.__dict__)
+    pristine = _PRISTINE or dict(builtins.__dict__)
     limit = sys.getrecursionlimit()
+    ran = False
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(ctl, 16, 3)
@@ -369,6 +415,9 @@ def serve() -> NoReturn:
             for fd in fds:
                 os.close(fd)
             break
+        if ran:
+            _restore(pristine, limit)
+        ran = True
         payload_fd, chan_fd, result_fd = fds
         try:
             record = run_test(read_all(payload_fd).decode("utf-8", "surrogateescape"), chan_fd)
@@ -396,13 +445,4 @@ def serve() -> NoReturn:
         os.close(result_fd)
         if retire:
             break
-        # back to a clean state for the next test
-        sys.modules.pop("__main__", None)
-        linecache.cache.pop("test.py", None)
-        for name in [n for n in builtins.__dict__ if n not in pristine]:
-            del builtins.__dict__[name]
-        for name, value in pristine.items():
-            if builtins.__dict__.get(name) is not value:
-                builtins.__dict__[name] = value
-        sys.setrecursionlimit(limit)
     os._exit(0)

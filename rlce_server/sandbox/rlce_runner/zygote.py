@@ -22,7 +22,7 @@ import importlib
 import json
 import os
 import resource
-import selectors
+import select
 import shutil
 import signal
 import socket
@@ -32,6 +32,12 @@ from typing import Any, NoReturn
 
 from .frames import read_all
 
+# Plain ints for a child's signal reset: ``signal.signal`` wraps every call in
+# enum conversions that touch dozens of the zygote's pages (copy-on-write
+# faults) in each child; ``_signal.signal`` is the same call without them.
+_signal: Any = importlib.import_module("_signal")  # (no type stubs)
+_RESET_SIGNALS = (int(signal.SIGCHLD), int(signal.SIGTERM), int(signal.SIGINT))
+_SIG_DFL = int(signal.SIG_DFL)
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 MAX_MSG = 65536
@@ -86,9 +92,12 @@ def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
     if not budget:
         return
     base = 0
-    if forked:
-        with open("/proc/self/statm", "rb") as fh:
-            base = int(fh.read().split()[0]) * resource.getpagesize()
+    if forked:  # a raw read: a file object costs the child a few dozen page faults
+        fd = os.open("/proc/self/statm", os.O_RDONLY)
+        try:
+            base = int(os.read(fd, 256).split()[0]) * resource.getpagesize()
+        finally:
+            os.close(fd)
     _setlim(resource.RLIMIT_AS, base + int(budget))
 
 
@@ -305,15 +314,18 @@ def remove_owned(paths: list[str], uid: int) -> int:
 def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
     """Set up one sandboxed process; runs as root until _drop_privileges."""
     try:
-        signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
+        _signal.set_wakeup_fd(-1)
+        for sig in _RESET_SIGNALS:
+            _signal.signal(sig, _SIG_DFL)
         os.setsid()
         _arrange_fds(fds)
         role = req["role"]
-        try:
-            with open("/proc/self/oom_score_adj", "w") as fh:
-                fh.write("1000")
+        try:  # raw descriptors: a text file object costs the child a few dozen page faults
+            fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            try:
+                os.write(fd, b"1000")
+            finally:
+                os.close(fd)
         except OSError:
             pass
         os.umask(0o077)
@@ -410,6 +422,7 @@ def main(
     from . import program_server, session_process, test_driver  # noqa: F401  (warm for the children)
 
     session_process.warm_up()
+    test_driver.snapshot()  # the clean builtins every driver restores between tests
 
     denied = None
     if seccomp:
@@ -426,11 +439,16 @@ def main(
     rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wfd)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    sel = selectors.DefaultSelector()
-    sel.register(ctl, selectors.EVENT_READ, "ctl")
-    sel.register(rfd, selectors.EVENT_READ, "sig")
+    # epoll itself rather than a selector: after each fork every page the zygote
+    # writes is a copy-on-write fault, and the selector's keys and lists touch more.
+    poller = select.epoll()
+    ctl_fd = ctl.fileno()
+    poller.register(ctl_fd, select.EPOLLIN)
+    poller.register(rfd, select.EPOLLIN)
+    notify_fd = -1
     if denied is not None and denied.notify_fd is not None:
-        sel.register(denied.notify_fd, selectors.EVENT_READ, "denied")
+        notify_fd = denied.notify_fd
+        poller.register(notify_fd, select.EPOLLIN)
     children: dict[int, str] = {}
 
     def send(obj: dict[str, Any]) -> None:
@@ -439,14 +457,14 @@ def main(
     send({"ready": True})
 
     while True:
-        for key, _ in sel.select():
-            if key.data == "denied":
+        for fd, _events in poller.poll():
+            if fd == notify_fd:
                 assert denied is not None
                 name = denied.answer()
                 if name is not None:  # told before the call returns, so before the caller's exit
                     send({"denied": name})
                 continue
-            if key.data == "sig":
+            if fd == rfd:
                 try:
                     while os.read(rfd, 4096):
                         pass
@@ -471,8 +489,12 @@ def main(
                     child_main(req, fds)
                 for fd in fds:
                     os.close(fd)
-                children[pid] = req["id"]
-                send({"spawned": req["id"], "pid": pid})
+                job = req["id"]
+                children[pid] = job
+                # Formatted by hand, not by json.dumps: after each fork every page the
+                # zygote writes is a copy-on-write fault, and the encoder's
+                # objects touch dozens of them (ids are the runner's own "p<n>").
+                ctl.send(b'{"spawned":"%s","pid":%d}' % (job.encode(), pid))
         while True:
             try:
                 pid, status, ru = os.wait4(-1, os.WNOHANG)
@@ -482,12 +504,8 @@ def main(
                 break
             job = children.pop(pid, None)
             if job is not None:
-                send(
-                    {
-                        "exited": job,
-                        "pid": pid,
-                        "status": status,
-                        "cpu_s": ru.ru_utime + ru.ru_stime,
-                        "maxrss_kb": ru.ru_maxrss,
-                    }
+                cpu_s = ru.ru_utime + ru.ru_stime
+                ctl.send(
+                    b'{"exited":"%s","pid":%d,"status":%d,"cpu_s":%r,"maxrss_kb":%d}'
+                    % (job.encode(), pid, status, cpu_s, ru.ru_maxrss)
                 )

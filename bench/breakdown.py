@@ -1,0 +1,120 @@
+"""Where the CPU of one HumanEval program goes: server, runner, zygote, forked children.
+
+    RLCE_IMAGE_TAG=perf python3 bench/breakdown.py [--passes 3] [--repeat 3]
+
+A real server with one sandbox; HumanEval canonical programs (program + one
+assertion test) through ``ScoreStream``, ``no_cache``. CPU is read from
+counters, not wall clocks (the machine may be loaded): the server process's
+``/proc/<pid>/stat`` (utime + stime), the runner's and the zygote's
+``/proc/<pid>/schedstat``, and the container's ``cpuacct.usage`` (cgroup v1)
+or ``cpu.stat`` (v2). Forked children (program servers, test drivers,
+helpers) are the container's total minus the runner's and the zygote's own.
+Each pass is measured apart; the median pass per stage is printed in ms per
+program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from throughput import humaneval, start_server  # noqa: E402
+
+from rlce_server.client import Client, assertion, pb, request  # noqa: E402
+
+TICK_NS = 1e9 / os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_ns(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_NS
+
+
+def faults(pid: int) -> tuple[int, int]:
+    """Minor page faults of the process itself, and of its reaped children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[7]), int(fields[8])
+
+
+def sched_ns(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def cgroup_ns(cid: str) -> int:
+    for path in (f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage",):
+        if os.path.exists(path):
+            return int(Path(path).read_text())
+    for line in Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat").read_text().splitlines():
+        key, _, value = line.partition(" ")
+        if key == "usage_usec":
+            return int(value) * 1000
+    raise RuntimeError("no cgroup counter")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="HumanEval copies per pass")
+    args = ap.parse_args()
+    rows = humaneval() * args.repeat
+    import docker
+
+    instance = f"breakdown{os.getpid()}"
+    proc, target, _ = start_server(1, RLCE_INSTANCE_ID=instance)
+    engine = docker.from_env()
+    try:
+        with Client(target) as client:
+
+            def one_pass(tag: str) -> int:
+                reqs = [
+                    request("python", r["prompt"] + r["canonical_solution"],
+                            [assertion(r["test"] + f"\ncheck({r['entry_point']})\n")],
+                            request_id=f"{tag}{i}", no_cache=True)
+                    for i, r in enumerate(rows)
+                ]  # fmt: skip
+                return sum(resp.verdict == pb.ACCEPTED for resp in client.score_stream(iter(reqs)))
+
+            one_pass("warm")
+            (container,) = engine.containers.list(filters={"label": f"rlce.server={instance}"})
+            runner = int(container.attrs["State"]["Pid"])
+            (zygote,) = [int(p) for p in Path(f"/proc/{runner}/task/{runner}/children").read_text().split()]
+            cid = container.id
+            per: dict[str, list[float]] = {k: [] for k in ("server", "runner", "zygote", "children", "container")}
+            walls = []
+            for n in range(args.passes):
+                f0 = faults(runner)[0], *faults(zygote)
+                s0, r0, z0, c0 = proc_cpu_ns(proc.pid), sched_ns(runner), sched_ns(zygote), cgroup_ns(cid)
+                t0 = time.perf_counter()
+                ok = one_pass(f"p{n}-")
+                walls.append(time.perf_counter() - t0)
+                s1, r1, z1, c1 = proc_cpu_ns(proc.pid), sched_ns(runner), sched_ns(zygote), cgroup_ns(cid)
+                f1 = faults(runner)[0], *faults(zygote)
+                for key, a, b in zip(("runner faults", "zygote faults", "children faults"), f0, f1, strict=True):
+                    per.setdefault(key, []).append((b - a) / len(rows))
+                k = len(rows) * 1e6  # ns -> ms per program
+                per["server"].append((s1 - s0) / k)
+                per["runner"].append((r1 - r0) / k)
+                per["zygote"].append((z1 - z0) / k)
+                per["children"].append(((c1 - c0) - (r1 - r0) - (z1 - z0)) / k)
+                per["container"].append((c1 - c0) / k)
+                assert ok == len(rows), f"{ok}/{len(rows)} passed"
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    print(f"{len(rows)} programs per pass, {args.passes} passes; ms CPU (faults) per program (median pass; all passes)")
+    for key, values in per.items():
+        print(f"  {key:16s} {statistics.median(values):7.2f}   ({', '.join(f'{v:.2f}' for v in values)})")
+    total = statistics.median([a + b for a, b in zip(per["server"], per["container"], strict=True)])
+    print(f"  {'total CPU ms':16s} {total:7.2f}   wall s per pass: {', '.join(f'{w:.1f}' for w in walls)}")
+
+
+if __name__ == "__main__":
+    main()
