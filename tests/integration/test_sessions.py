@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import types
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -459,6 +460,20 @@ def test_trees_have_no_network_sockets(c: Client) -> None:
         # unix sockets stay (socketpair for asyncio and multiprocessing; socket() for their listeners)
         code = "a, b = socket.socketpair()\na.send(b'x')\nsocket.socket(socket.AF_UNIX).close()\nb.recv(1)"
         assert s.exec(code).result == "b'x'"
+
+
+def test_abstract_unix_sockets_do_not_cross_trees(c: Client) -> None:
+    """Each tree is a Landlock domain of its own: a name another tree bound is unreachable."""
+    with c.session("python") as a, c.session("python") as b:
+        assert a.exec("import os\nos.getuid()").result != b.exec("import os\nos.getuid()").result
+        name = f"rlce-test-{uuid.uuid4().hex}"
+        a.exec(f"import socket\nl = socket.socket(socket.AF_UNIX)\nl.bind(b'\\0{name}')\nl.listen(4)")
+        code = f"import socket\nk = socket.socket(socket.AF_UNIX)\ntry:\n    k.connect(b'\\0{name}')\n"
+        code += "    r = 'connected'\nexcept OSError as e:\n    r = type(e).__name__\nr"
+        assert b.exec(code).result == "'PermissionError'", "another tree reached the name"
+        assert a.exec(code).result == "'connected'", "a tree reaches its own names"
+        with a.fork() as branch:  # a fork is the same tree (docs/SESSIONS.md)
+            assert branch.exec(code).result == "'connected'"
 
 
 SLOW_TELL = """

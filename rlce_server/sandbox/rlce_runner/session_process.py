@@ -29,6 +29,7 @@ import json
 import linecache
 import os
 import socket
+import struct
 import sys
 import traceback
 import types
@@ -37,6 +38,14 @@ from typing import Any, NoReturn
 from .frames import read_all, write_all
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+# Landlock (Linux >= 6.12, ABI 6): the same numbers on every architecture
+SYS_LANDLOCK_CREATE_RULESET = 444
+SYS_LANDLOCK_RESTRICT_SELF = 446
+LANDLOCK_CREATE_RULESET_VERSION = 1
+LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 0x1
+LANDLOCK_SCOPE_SIGNAL = 0x2
+LANDLOCK_SCOPED_ABI = 6
 RESULT_MAX_CHARS = 64 * 1024  # a final expression's repr, cut to this
 ERROR_MAX_CHARS = 64 * 1024  # a traceback, its end kept
 CONTROL_BYTES = 65536
@@ -46,6 +55,37 @@ _HERE = __file__.rsplit(".", 1)[0]
 def _subreaper() -> None:
     """Orphans of this process's children stay below it, where the runner counts them."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def own_domain() -> bool:
+    """Put this tree in a Landlock domain of its own, scoped: no connecting to an abstract unix
+    socket, and no signal to a process, made outside the domain (another tree, the runner).
+
+    Trees of a session sandbox share one network namespace, where seccomp cannot tell one
+    abstract socket name from another (the address is behind a pointer); Landlock's scopes
+    decide by who *made* the socket, so two trees cannot talk, pass descriptors or learn each
+    other's uid through one, whatever names they agree on. A fork of the session (the same
+    tree) inherits the domain. False where the kernel has no scopes (docs/SECURITY.md).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    if abi < LANDLOCK_SCOPED_ABI:
+        return False
+    # struct landlock_ruleset_attr {u64 handled_access_fs, handled_access_net, scoped}
+    attr = ctypes.create_string_buffer(
+        struct.pack("=QQQ", 0, 0, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL), 24
+    )
+    fd = libc.syscall(SYS_LANDLOCK_CREATE_RULESET, attr, 24, 0)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # (set already with the seccomp filter)
+        if libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, fd, 0) < 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(fd)
+    return True
 
 
 def _reap() -> None:
@@ -238,4 +278,5 @@ def serve(payload: str, ctl: int) -> NoReturn:
     os.environ["HOME"] = str(boot["cwd"])
     os.environ["TMPDIR"] = str(boot["tmp"])
     _subreaper()  # (the zygote made it a session leader already)
+    own_domain()  # before any candidate code; a kernel refusing it here is ours, and the state dies
     _State(socket.socket(fileno=ctl), module.__dict__).serve()

@@ -26,8 +26,9 @@ namespace) ``socket()`` is refused for every address family but AF_UNIX:
 there is no network in a sandbox, and loopback TCP/UDP, netlink and packet
 sockets would be a channel between trees and a way to squat another tree's
 ports (docs/SECURITY.md "Sessions"). ``socketpair()`` stays (asyncio and
-multiprocessing use it); AF_UNIX ``socket()`` stays too (see SECURITY.md for
-what its abstract names let cross).
+multiprocessing use it); AF_UNIX ``socket()`` stays too: its abstract names
+cannot be filtered here, each tree's Landlock domain keeps them apart
+(``session_process.own_domain``).
 """
 
 from __future__ import annotations
