@@ -102,7 +102,7 @@ def serving(engine: Any, **overrides: Any) -> Iterator[ServerThread]:
     yield srv
     instance = srv.settings.instance_id
     srv.stop()
-    left = engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"})
+    left = engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"}, ignore_removed=True)
     assert not left, f"containers leaked: {[c.name for c in left]}"
 
 

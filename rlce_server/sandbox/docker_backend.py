@@ -304,7 +304,9 @@ class DockerBackend:
 
     def _remove_leftovers_sync(self, own: bool) -> int:
         removed = 0
-        containers = self.client.containers.list(all=True, filters={"label": LABEL_SERVER})
+        # ignore_removed: another server (or the engine) may remove one of its containers between
+        # the listing and the SDK's inspect of each; that one is no leftover of ours to remove
+        containers = self.client.containers.list(all=True, filters={"label": LABEL_SERVER}, ignore_removed=True)
         for c in containers:
             mine = c.labels.get(LABEL_SERVER) == self.settings.instance_id
             if own != mine or (not own and not _owner_is_dead(c.labels.get(LABEL_OWNER, ""))):

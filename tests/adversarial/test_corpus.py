@@ -64,7 +64,9 @@ def one_sandbox(images, engine) -> Iterator[ServerThread]:
     yield srv
     instance = srv.settings.instance_id
     srv.stop()
-    assert not engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"}), "containers leaked"
+    assert not engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"}, ignore_removed=True), (
+        "containers leaked"
+    )
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[f"{a.category}: {a.name}" for a in ATTACKS])
@@ -130,4 +132,4 @@ def test_canaries_unaffected_by_concurrent_abuse(images, engine) -> None:
     finally:
         instance = srv.settings.instance_id
         srv.stop()
-        assert not engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"})
+        assert not engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"}, ignore_removed=True)

@@ -124,14 +124,22 @@ BAD = [
 
 @pytest.mark.parametrize(("bad", "field"), BAD, ids=[f for _, f in BAD])
 def test_bad_input_is_invalid_argument_naming_the_field(client, engine, server, bad, field):
-    before = len(engine.containers.list(all=True, filters={"label": f"rlce.server={server.settings.instance_id}"}))
+    before = len(
+        engine.containers.list(
+            all=True, filters={"label": f"rlce.server={server.settings.instance_id}"}, ignore_removed=True
+        )
+    )
     with pytest.raises(grpc.RpcError) as info:
         client.score_request(bad)
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert info.value.details().startswith(field + ":"), info.value.details()
     # the server goes on serving, with the same sandboxes
     assert client.score("python", ADD, [call("add", [1, 2], 3)]).verdict == pb.ACCEPTED
-    after = len(engine.containers.list(all=True, filters={"label": f"rlce.server={server.settings.instance_id}"}))
+    after = len(
+        engine.containers.list(
+            all=True, filters={"label": f"rlce.server={server.settings.instance_id}"}, ignore_removed=True
+        )
+    )
     assert after == before
 
 

@@ -82,11 +82,11 @@ def test_compose_rlce_service_serves_and_cleans_up(images, engine, compose_cmd):
         while (status := engine.containers.get(container).attrs["State"]["Health"]["Status"]) != "healthy":
             assert status == "starting" and time.monotonic() < deadline, status
             time.sleep(1)
-        sandboxes = engine.containers.list(filters={"label": f"rlce.server={instance}"})
+        sandboxes = engine.containers.list(filters={"label": f"rlce.server={instance}"}, ignore_removed=True)
         assert sandboxes, "the server in compose made its sandboxes on the host engine"
     finally:
         logs = subprocess.run([*compose_cmd, "logs", "--no-color", "rlce"], env=env, capture_output=True, text=True)
         down = subprocess.run([*compose_cmd, "down", "--timeout", "30"], env=env, capture_output=True, text=True)
     assert down.returncode == 0, down.stderr
-    left = engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"})
+    left = engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"}, ignore_removed=True)
     assert not left, f"sandboxes left after compose down: {[c.name for c in left]}\n{logs.stdout[-3000:]}"

@@ -26,7 +26,7 @@ def _start(instance: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _containers(engine, instance: str) -> list:
-    return engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"})
+    return engine.containers.list(all=True, filters={"label": f"rlce.server={instance}"}, ignore_removed=True)
 
 
 def test_sigterm_removes_containers_and_sigkill_leftovers_are_swept(images, engine):

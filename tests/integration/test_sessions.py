@@ -60,7 +60,9 @@ def sandbox_of(engine: Any, server: ServerThread) -> Any:
     """The server's session sandbox container."""
     found = [
         ctr
-        for ctr in engine.containers.list(filters={"label": f"rlce.server={server.settings.instance_id}"})
+        for ctr in engine.containers.list(
+            filters={"label": f"rlce.server={server.settings.instance_id}"}, ignore_removed=True
+        )
         if "-sessions-" in ctr.name
     ]
     assert len(found) == 1, [ctr.name for ctr in found]
@@ -595,7 +597,9 @@ def test_a_session_stays_on_its_server_and_a_restarted_server_knows_none(live: S
                 old.close_session(kept.id)
     finally:
         restarted.stop()
-    left = engine.containers.list(all=True, filters={"label": f"rlce.server={other.settings.instance_id}"})
+    left = engine.containers.list(
+        all=True, filters={"label": f"rlce.server={other.settings.instance_id}"}, ignore_removed=True
+    )
     assert not left
 
 

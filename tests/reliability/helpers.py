@@ -56,7 +56,7 @@ class ServeProcess:
         raise RuntimeError("no VmRSS")
 
     def containers(self, engine: docker.DockerClient) -> list:
-        return engine.containers.list(all=True, filters={"label": f"rlce.server={self.instance}"})
+        return engine.containers.list(all=True, filters={"label": f"rlce.server={self.instance}"}, ignore_removed=True)
 
     def stop(self, timeout: float = 60) -> int:
         if self.proc.poll() is None:
