@@ -59,7 +59,9 @@ def test_isolation_container_gives_each_job_a_fresh_container(images, engine):
 
     srv = ServerThread(workers=1, isolation="container").start()
     instance = srv.settings.instance_id
+    starts = srv.app.metrics.sandbox_starts.labels("python")
     try:
+        before = starts._value.get()
         seen = []
         with Client(srv.target) as client:
             for _ in range(3):
@@ -71,9 +73,14 @@ def test_isolation_container_gives_each_job_a_fresh_container(images, engine):
                     assert time.time() < deadline
                     time.sleep(0.1)
                 seen.append(names.pop())
-                resp = client.score("python", "def f(x): return x", [call("f", [1], 1)])
-                assert resp.verdict == pb.ACCEPTED
+                # no_cache: a cached answer runs nothing, so no container would replace this one
+                resp = client.score("python", "def f(x): return x", [call("f", [1], 1)], no_cache=True)
+                assert resp.verdict == pb.ACCEPTED and not resp.cached
         assert len(set(seen)) == 3, seen
+        deadline = time.time() + 600  # each of the 3 jobs' containers is replaced by a fresh one
+        while starts._value.get() - before < 3:
+            assert time.time() < deadline, "a used container was not replaced"
+            time.sleep(0.1)
     finally:
         srv.stop()
     assert not _containers(engine, instance)
