@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import hmac
 import logging
@@ -53,17 +54,42 @@ def cache_key(job: Job, image_digest: str) -> str:
     ``image_digest`` names every image the job's answer depends on (its own
     runtime's and its judges' runtimes', see ``Servicer``).
     """
-    parts = ["rlce-cache-v2", image_digest]
+    h = hashlib.sha256()
+    _feed(h, "rlce-cache-v3")
+    _feed(h, image_digest)
     for f in dataclasses.fields(job):
         if f.name not in NOT_KEYED:
-            # repr of frozen dataclasses, tuples, bytes, enums and numbers: deterministic
-            parts += [f.name, repr(getattr(job, f.name))]
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
+            _feed(h, f.name)
+            _feed(h, getattr(job, f.name))
     return h.hexdigest()
+
+
+def _feed(h: Any, value: object) -> None:
+    """Hash ``value`` unambiguously (type tag, length prefix): bytes as they are, not their repr --
+    this runs on the event loop for every Score, and a C++ checker carries testlib.h (200 KB)."""
+    if isinstance(value, (bytes, str)):
+        data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big") + (b"b" if data is value else b"s"))
+        h.update(data)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        cls: Any = type(value)  # (a class is hashable; mypy's view of type[object] is not)
+        tag, names = _shape(cls)
+        h.update(tag)
+        for name in names:
+            _feed(h, getattr(value, name))
+    elif isinstance(value, (tuple, list)):
+        h.update(len(value).to_bytes(8, "big") + b"t")
+        for item in value:
+            _feed(h, item)
+    else:  # None, bool, numbers, enums: a short, deterministic repr
+        _feed(h, repr(value))
+
+
+@functools.cache
+def _shape(cls: Any) -> tuple[bytes, tuple[str, ...]]:
+    """A dataclass's tag (its name, length-prefixed) and field names, worked out once per class."""
+    name = cls.__name__.encode()
+    return len(name).to_bytes(8, "big") + b"d" + name, tuple(f.name for f in dataclasses.fields(cls))
 
 
 class SharedStore(Protocol):

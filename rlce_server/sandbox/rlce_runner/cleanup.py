@@ -9,6 +9,7 @@ nothing left, costs no helper process at all.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 
@@ -29,22 +30,23 @@ def tasks_in_container() -> int | None:
     return None
 
 
-_OOM_PATHS = ["/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"]
+@functools.cache
+def _oom_file() -> str:
+    """The OOM counter file this cgroup version has (v2, else v1): looked for once."""
+    v2 = "/sys/fs/cgroup/memory.events"
+    return v2 if os.path.exists(v2) else "/sys/fs/cgroup/memory/memory.oom_control"
 
 
 def oom_kills() -> int:
     """The container's OOM-kill count (cgroup v2 or v1)."""
-    for i, path in enumerate(_OOM_PATHS):
-        try:
-            with open(path) as fh:
-                if i:  # the file this cgroup version has: tried first from now on
-                    _OOM_PATHS.insert(0, _OOM_PATHS.pop(i))
-                for line in fh:
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill":
-                        return int(value)
-        except OSError:
-            continue
+    try:
+        with open(_oom_file()) as fh:
+            for line in fh:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+    except OSError:
+        pass
     return 0
 
 

@@ -65,6 +65,12 @@ class _Budget:
             raise CodecError(f"value has more than {MAX_NODES} elements")
 
 
+def _plain_scalar(v: Any) -> bool:
+    """None, a bool, str, int or finite float: encoded and decoded as itself, no walk needed."""
+    t = type(v)
+    return v is None or t is bool or t is str or t is int or (t is float and math.isfinite(v))
+
+
 def encode(
     value: Any,
     *,
@@ -76,9 +82,8 @@ def encode(
     ``make_ref`` lets the program server hand out handles for objects that are
     not plain values (instances of the program's own classes).
     """
-    t = type(value)
-    if value is None or t is bool or t is str or t is int or (t is float and math.isfinite(value)):
-        return value  # a scalar, as ``enc`` below returns it: the common case of a call's arguments and result
+    if _plain_scalar(value):
+        return value  # as ``enc`` below returns it: the common case of a call's arguments and result
     budget = _Budget()
 
     def enc(v: Any, depth: int) -> Any:
@@ -180,9 +185,8 @@ def decode(
     make_proxy: Callable[[int], Any] | None = None,
 ) -> Any:
     """Rebuild plain values from a tree, checking every node's shape."""
-    t = type(tree)
-    if tree is None or t is bool or t is str or t is int or (t is float and math.isfinite(tree)):
-        return tree  # a scalar, as ``dec`` below returns it
+    if _plain_scalar(tree):
+        return tree  # as ``dec`` below returns it
     budget = _Budget()
 
     def dec(node: Any, depth: int) -> Any:
