@@ -275,7 +275,9 @@ def cpp_single_file(program: str, row: dict[str, Any]) -> str:
 def stdio_step(spec: RuntimeSpec) -> list[str]:
     build = spec.build["stdio"]
     assert isinstance(build, BuildSpec)
-    return list(build.steps[0])
+    step = list(build.steps[0])
+    # the compiler itself: rlce's precompiled-header wrapper (pchcc.py) is rlce's, not the toolchain's
+    return step[step.index("--") + 1 :] if "--" in step else step
 
 
 def bare_job(language: str, spec: RuntimeSpec, task: Task, tag: str) -> tuple[dict[str, str], dict[str, Any]]:
