@@ -23,6 +23,7 @@ from .runtimes import load_runtimes
 
 log = logging.getLogger("rlce.images")
 RUNNER_PACKAGE = Path(__file__).resolve().parent / "sandbox" / "rlce_runner"
+SPAWN_HELPER = "spawn"  # sandbox_images/spawn: not a runtime (no runtime.toml), a part of each
 
 
 def ensure_base(client: Any, settings: Settings) -> str:
@@ -49,6 +50,15 @@ def ensure_base(client: Any, settings: Settings) -> str:
     return settings.local_base_image
 
 
+def build_spawn_helper(client: Any, settings: Settings, base: str) -> str:
+    """The image holding the static spawn helper every runtime image copies (sandbox_images/spawn)."""
+    tag = settings.image_name(SPAWN_HELPER)
+    client.images.build(
+        path=str(settings.images_dir / SPAWN_HELPER), tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True
+    )
+    return tag
+
+
 def build(settings: Settings, runtimes: list[str] | None = None, client: Any = None) -> dict[str, str]:
     """Build the named runtimes (all by default); return {runtime: image id}."""
     client = client or docker.from_env(timeout=600)
@@ -58,6 +68,7 @@ def build(settings: Settings, runtimes: list[str] | None = None, client: Any = N
     if unknown:
         raise ValueError(f"unknown runtimes {unknown}; known: {sorted(specs)}")
     base = ensure_base(client, settings)
+    spawn = build_spawn_helper(client, settings, base)
     built = {}
     for name in names:
         with tempfile.TemporaryDirectory() as ctx:
@@ -67,7 +78,7 @@ def build(settings: Settings, runtimes: list[str] | None = None, client: Any = N
                 path=ctx,
                 dockerfile=f"{name}/Dockerfile",
                 tag=settings.image_name(name),
-                buildargs={"BASE": base},
+                buildargs={"BASE": base, "SPAWN": spawn},
                 rm=True,
                 forcerm=True,
                 labels={"rlce.runtime": name},

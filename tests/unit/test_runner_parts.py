@@ -163,3 +163,26 @@ def test_nothing_the_zygote_inherits_imports_threading():
     )
     done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_exec_payload_round_trips_and_refuses_what_exec_cannot_carry() -> None:
+    from rlce_server.sandbox.rlce_runner import spawn
+
+    argv, env = ["/b/prog", "", "a b", "caf\udce9"], {"GOCACHE": "/x=y", "E": ""}
+    assert spawn.decode(spawn.encode(argv, env)) == (argv, env)
+    with pytest.raises(ValueError):
+        spawn.encode(["a\0b"], {})
+    with pytest.raises(ValueError):
+        spawn.encode(["a"], {"A=B": "c"})
+    with pytest.raises(ValueError):
+        spawn.decode(b"2\0only-one")
+
+
+def test_the_spawn_helper_gets_the_limits_the_forked_child_sets() -> None:
+    from rlce_server.sandbox.rlce_runner import spawn
+
+    req = {"uid": 1001, "gid": 1001, "cwd": "/w", "limits": {"cpu_s": 2.5, "nproc": 64, "address_space_bytes": 1 << 30}}
+    argv = spawn.helper_argv(req, [7, 8, 9, 10, 11])
+    assert argv[:9] == [spawn.HELPER, "5", "7", "8", "9", "10", "11", "1001", "1001"]
+    assert argv[9] == "/w"
+    assert argv[10:] == ["cpu=3", f"fsize={16 << 20}", "nofile=256", "core=0", "nproc=64", f"as={1 << 30}"]

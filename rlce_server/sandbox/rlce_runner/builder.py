@@ -9,12 +9,11 @@ a test-side step that refuses the caller's test).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
 
-from . import artifacts
+from . import artifacts, spawn
 from .cleanup import Cleaner
 from .pipes import Pipes
 from .protocol import REPORT_MAX_BYTES, Build, BuildFacts, BuildFailure, BuildRole, Outcome
@@ -139,7 +138,7 @@ class Builder:
                 pipes.to_child(b""),
                 pipes.from_child("stdout", cap),
                 pipes.from_child("stderr", cap),
-                pipes.to_child(json.dumps({"argv": argv, "env": env}).encode()),
+                pipes.to_child(spawn.encode(argv, env)),
                 pipes.from_child("ready", 16),
             ]
             started = time.monotonic()

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import artifacts, workfiles
+from . import artifacts, spawn, workfiles
 from .accounting import Counters, Meter
 from .cleanup import Cleaner, oom_kills
 from .driver_process import DriverProcess
@@ -154,7 +154,7 @@ class Parts:
         place = self.store.stage(launch.build, uid)
         argv = artifacts.expand(launch.argv, build=place)
         env = {k: artifacts.expand([v], build=place)[0] for k, v in launch.env.items()}
-        return json.dumps({"argv": argv, "env": env}).encode()
+        return spawn.encode(argv, env)
 
 
 class Executor(Protocol):
@@ -505,7 +505,7 @@ class Judges:
             return "pyjudge", json.dumps({"script": script, "args": args}).encode()
         argv = artifacts.expand(call.launch.argv, build=place) + args
         env = {k: artifacts.expand([v], build=place)[0] for k, v in call.launch.env.items()}
-        return "exec", json.dumps({"argv": argv, "env": env}).encode()
+        return "exec", spawn.encode(argv, env)
 
     def limits(self, call: JudgeCall) -> dict[str, Any]:
         return {

@@ -30,6 +30,7 @@ import stat as stat_mod
 import sys
 from typing import Any, NoReturn
 
+from . import spawn
 from .frames import read_all
 
 # Plain ints for a child's signal reset: ``signal.signal`` wraps every call in
@@ -63,20 +64,21 @@ def _setlim(which: int, value: int | None) -> None:
         resource.setrlimit(which, (value, value))
 
 
+_RLIMITS = {
+    "cpu": resource.RLIMIT_CPU,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nofile": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+    "nproc": resource.RLIMIT_NPROC,
+    "stack": resource.RLIMIT_STACK,
+    "msgqueue": resource.RLIMIT_MSGQUEUE,
+}
+
+
 def _apply_limits(limits: dict[str, Any]) -> None:
-    """Every limit but the address space (see _limit_address_space)."""
-    setlim = _setlim
-    cpu = limits.get("cpu_s")
-    setlim(resource.RLIMIT_CPU, int(cpu) + 1 if cpu else None)
-    setlim(resource.RLIMIT_FSIZE, int(limits.get("file_size_bytes", 16 << 20)))
-    setlim(resource.RLIMIT_NOFILE, int(limits.get("open_files", 256)))
-    setlim(resource.RLIMIT_CORE, 0)
-    nproc = limits.get("nproc")
-    setlim(resource.RLIMIT_NPROC, int(nproc) if nproc else None)
-    stack = limits.get("stack_bytes")
-    setlim(resource.RLIMIT_STACK, int(stack) if stack else None)
-    msgqueue = limits.get("msgqueue_bytes")  # 0 for sessions: no POSIX message queues to share
-    setlim(resource.RLIMIT_MSGQUEUE, int(msgqueue) if msgqueue is not None else None)
+    """Every limit but the address space (see _limit_address_space); the spawn helper's too."""
+    for name, value in spawn.rlimits(limits):
+        _setlim(_RLIMITS[name], value)
 
 
 def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
@@ -341,13 +343,12 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         os.close(3)
         if role == "exec":
             # resolved before "ready": a runtime whose tool is missing is our fault
-            spec = json.loads(payload)
-            argv = [str(a) for a in spec["argv"]]
+            argv, env = spawn.decode(payload.encode("utf-8", "surrogateescape"))
             found = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=os.environ.get("PATH"))
             if found is None:
                 raise FileNotFoundError(f"{argv[0]} is not installed in this image")
             path: str = found
-            exec_env = {**os.environ, **{str(k): str(v) for k, v in spec.get("env", {}).items()}}
+            exec_env = {**os.environ, **env}
         extras = len(fds) - 5
         for i in range(extras):
             os.dup2(5 + i, 20 + i, inheritable=False)
@@ -450,6 +451,7 @@ def main(
         notify_fd = denied.notify_fd
         poller.register(notify_fd, select.EPOLLIN)
     children: dict[int, str] = {}
+    helper = spawn.helper_available()  # exec'd processes start as a posix_spawn of it (spawn.py)
 
     def send(obj: dict[str, Any]) -> None:
         ctl.send(json.dumps(obj).encode())
@@ -479,7 +481,17 @@ def main(
                     os._exit(0)
                 req = json.loads(msg)
                 try:
-                    pid = os.fork()
+                    if req["role"] == "exec" and helper:
+                        pid = os.posix_spawn(
+                            spawn.HELPER,
+                            spawn.helper_argv(req, fds),
+                            os.environ,
+                            setsid=True,
+                            setsigdef=_RESET_SIGNALS,
+                            setsigmask=(),
+                        )
+                    else:
+                        pid = os.fork()
                 except OSError as exc:  # EAGAIN under the pids limit: the runner retries
                     for fd in fds:
                         os.close(fd)

@@ -1,0 +1,70 @@
+"""How an exec'd sandbox process starts: its payload's format, its limits, the spawn helper.
+
+A compiled program, a build step or a compiled judge is an "exec" process:
+set up (descriptors, limits, uid, working directory) and then exec'd. The
+zygote starts one as a ``posix_spawn`` of the static helper ``spawn.c``
+(sandbox_images/spawn, copied to ``HELPER`` in every image), which does that set-up in C: a
+fork of the Python zygote and its set-up in Python cost ~3 ms and ~370
+copy-on-write faults per process, most of a C++ stdio test. Where an image
+has no helper, the zygote forks and the child does the same steps
+(``zygote.child_main``). Both read the payload (fd 3) in this format and
+take their limits from ``rlimits``, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+HELPER = "/usr/lib/rlce/spawn"
+
+
+def encode(argv: list[str], env: dict[str, str]) -> bytes:
+    """``"<argc>\\0"``, argc strings, then ``"KEY=VALUE"`` strings, each NUL-terminated."""
+    parts = [str(len(argv)), *argv, *(f"{k}={v}" for k, v in env.items())]
+    if any("\0" in s for s in parts) or any("=" in k or not k for k in env):
+        raise ValueError("an exec payload holds no NUL, and env names neither '=' nor empty")
+    return b"".join(s.encode("utf-8", "surrogateescape") + b"\0" for s in parts)
+
+
+def decode(payload: bytes) -> tuple[list[str], dict[str, str]]:
+    if not payload.endswith(b"\0"):
+        raise ValueError("malformed exec payload")
+    strings = [s.decode("utf-8", "surrogateescape") for s in payload[:-1].split(b"\0")]
+    argc = int(strings[0])
+    if not 1 <= argc <= len(strings) - 1:
+        raise ValueError("malformed exec payload")
+    env = dict(s.split("=", 1) for s in strings[1 + argc :])
+    return strings[1 : 1 + argc], env
+
+
+def rlimits(limits: dict[str, Any]) -> list[tuple[str, int]]:
+    """Every rlimit of a sandboxed process but its address space, as (helper name, value)."""
+    out = []
+    cpu = limits.get("cpu_s")
+    if cpu:
+        out.append(("cpu", int(cpu) + 1))
+    out.append(("fsize", int(limits.get("file_size_bytes", 16 << 20))))
+    out.append(("nofile", int(limits.get("open_files", 256))))
+    out.append(("core", 0))
+    if limits.get("nproc"):
+        out.append(("nproc", int(limits["nproc"])))
+    if limits.get("stack_bytes"):
+        out.append(("stack", int(limits["stack_bytes"])))
+    if limits.get("msgqueue_bytes") is not None:  # 0 for sessions: no POSIX message queues to share
+        out.append(("msgqueue", int(limits["msgqueue_bytes"])))
+    return out
+
+
+def helper_available() -> bool:
+    return os.access(HELPER, os.X_OK)
+
+
+def helper_argv(req: dict[str, Any], fds: list[int]) -> list[str]:
+    """``spawn <n> <fd>... <uid> <gid> <cwd> [<limit>=<value>]...`` (spawn.c)."""
+    limits = req.get("limits", {})
+    argv = [HELPER, str(len(fds)), *map(str, fds), str(int(req["uid"])), str(int(req["gid"])), req.get("cwd", "/")]
+    argv += [f"{name}={value}" for name, value in rlimits(limits)]
+    if limits.get("address_space_bytes"):  # an exec'd program starts from nothing (zygote._limit_address_space)
+        argv.append(f"as={int(limits['address_space_bytes'])}")
+    return argv
