@@ -21,9 +21,9 @@ include guard set. A program that defines a macro first (`#define
 _GLIBCXX_DEBUG`, `#define int long long`), opens with its own or a
 non-standard header, or uses anything this scanner does not read (a line
 continuation, a digraph, a byte-order mark) is compiled exactly as written.
-The headers were compiled with the flags below at image build; a build
-whose flags differ (another -O level, -g) makes g++ ignore the binary and
-read the header's text, the same headers: slower, never different.
+The headers were compiled at image build with each flag set below, and a
+compile gets one only when its own options are exactly one of those sets
+(another -O level, -g, a -D: compiled as written).
 
 Which header: of those whose headers all appear in the leading block, the
 largest (its binary's size: what it saves parsing). Nothing here reads any
@@ -39,9 +39,22 @@ import subprocess
 import sys
 
 PCH_DIR = "/opt/rlce/runtime/pch"
-# The program builds' flags that must match for a binary header to be used
-# (-O1 and -O2 share one: g++ checks __OPTIMIZE__, not the level).
-FLAGS = ["g++", "-std=c++17", "-O2", "-pipe"]
+# A binary header is built per set of code-generation flags, and used only by
+# a compile with exactly those: g++ accepts one built at -O2 in an -O1 compile
+# and then inlines as at -O2 (a deeper recursion survives, a verdict moves).
+# Each set names the builds it serves and the variants worth their size there.
+FLAG_SETS = {
+    # [build.stdio]: whole programs, competitive programming's usual openings first
+    "O2": (["-std=c++17", "-O2"], ["stdcpp", "io_vec_alg", "io_vec", "io", "vec_str", "vec"]),
+    # [build.assertion.program]: function-call problems (HumanEval-X, MultiPL-E, LeetCode style)
+    "O1": (
+        ["-std=c++17", "-O1"],
+        ["stdcpp", "io", "vec_str_alg_math", "vec_str_alg", "vec_str_math", "vec_str", "vec_alg_math"]
+        + ["vec_alg", "vec_math", "str_alg", "vec", "str", "math"],
+    ),
+}
+# Options that never change a compile's meaning: not compared.
+NEUTRAL = ("-pipe", "-o", "-c", "-l", "-L", "-Wl,", "-fuse-ld=")
 # (<iostream> includes <string>: no variant adds it beside <iostream>.)
 VARIANTS = {
     "stdcpp": ["bits/stdc++.h"],
@@ -173,17 +186,25 @@ STANDARD = frozenset(
 # (their meaning follows NDEBUG at each inclusion).
 UNGUARDED = frozenset({"cassert", "assert.h"})
 SCAN_BYTES = 65536  # the leading block of any real program is far shorter
-_SPACE = re.compile(r"[ \t\r\n\f\v]+")
-_INCLUDE = re.compile(r"#[ \t]*include[ \t]*<([A-Za-z0-9_./+]+)>[ \t]*(?=\r?\n|//|$)")
+_SPACE = re.compile(r"[ \t\n\f\v]+")
+_INCLUDE = re.compile(r"#[ \t]*include[ \t]*<([A-Za-z0-9_./+]+)>[ \t]*(?=\n|//|$)")
+_SPLICE = re.compile(r"\\[ \t\f\v]*\n")
+
+
+def phases_1_2(source: str) -> str:
+    """What g++ reads after its first translation phases: every CR, CRLF or LF one
+    line end, and each backslash ending a line (blanks may follow it) joined to the next."""
+    return _SPLICE.sub("", source.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def leading_headers(source: str) -> list[str]:
     """The standard headers the source includes before anything else, in order.
 
-    Stops at the first thing that is not blank, a comment or an
-    ``#include <standard header>`` line on its own (so, also, at anything
-    this scanner does not understand).
+    Read as the preprocessor reads it (``phases_1_2``), it stops at the first
+    thing that is not blank, a comment or an ``#include <standard header>``
+    line on its own (so, also, at anything this scanner does not understand).
     """
+    source = phases_1_2(source)
     found: list[str] = []
     pos, n = 0, len(source)
     at_line_start = True
@@ -195,7 +216,7 @@ def leading_headers(source: str) -> list[str]:
             continue
         if source.startswith("//", pos):
             end = source.find("\n", pos)
-            if end < 0 or source[pos:end].rstrip("\r").endswith("\\"):  # a continued comment eats the next line
+            if end < 0:
                 break
             pos = end
             continue
@@ -213,6 +234,12 @@ def leading_headers(source: str) -> list[str]:
     return found
 
 
+def flag_set(command: list[str]) -> str | None:
+    """The flag set (FLAG_SETS) a compiler command's meaningful options are exactly, if any."""
+    options = [a for a in command[1:] if a.startswith("-") and not a.startswith(NEUTRAL)]
+    return next((name for name, (flags, _) in FLAG_SETS.items() if options == flags), None)
+
+
 def choose(headers: list[str], sizes: dict[str, int]) -> str | None:
     """The variant (of those present, with their binaries' sizes) that saves the most parsing."""
     have = set(headers) - UNGUARDED
@@ -220,24 +247,26 @@ def choose(headers: list[str], sizes: dict[str, int]) -> str | None:
     return max(fits, key=lambda name: sizes[name], default=None)
 
 
-def installed() -> dict[str, int]:
+def installed(flags: str) -> dict[str, int]:
     sizes = {}
-    for name in VARIANTS:
+    for name in FLAG_SETS[flags][1]:
         try:
-            sizes[name] = os.stat(f"{PCH_DIR}/{name}.h.gch").st_size
+            sizes[name] = os.stat(f"{PCH_DIR}/{flags}/{name}.h.gch").st_size
         except OSError:
             pass
     return sizes
 
 
 def precompile() -> None:
-    os.makedirs(PCH_DIR, exist_ok=True)
-    for name, headers in VARIANTS.items():
-        assert not set(headers) & UNGUARDED and set(headers) <= STANDARD, name
-        path = f"{PCH_DIR}/{name}.h"
-        with open(path, "w") as f:
-            f.write("".join(f"#include <{h}>\n" for h in headers))
-        subprocess.run([*FLAGS, "-x", "c++-header", path, "-o", path + ".gch"], check=True)
+    for flags, (options, names) in FLAG_SETS.items():
+        os.makedirs(f"{PCH_DIR}/{flags}", exist_ok=True)
+        for name in names:
+            headers = VARIANTS[name]
+            assert not set(headers) & UNGUARDED and set(headers) <= STANDARD, name
+            path = f"{PCH_DIR}/{flags}/{name}.h"
+            with open(path, "w") as f:
+                f.write("".join(f"#include <{h}>\n" for h in headers))
+            subprocess.run(["g++", *options, "-pipe", "-x", "c++-header", path, "-o", path + ".gch"], check=True)
 
 
 def main(argv: list[str]) -> None:
@@ -252,9 +281,10 @@ def main(argv: list[str]) -> None:
             text = f.read(SCAN_BYTES).decode("utf-8", "replace")
     except OSError:
         text = ""  # the compiler reports the missing file itself
-    name = choose(leading_headers(text), installed())
+    flags = flag_set(command)
+    name = choose(leading_headers(text), installed(flags)) if flags else None
     if name is not None:
-        command = [command[0], "-include", f"{PCH_DIR}/{name}.h", *command[1:]]
+        command = [command[0], "-include", f"{PCH_DIR}/{flags}/{name}.h", *command[1:]]
     os.execvp(command[0], command)
 
 

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,15 @@ int main(int argc, char **argv) {
         /* an exec'd program keeps them (its harness reads fd 3, writes fd 4) */
         if (dup2(EXTRA_BASE + i, 3 + i) < 0) _exit(126);
         close(EXTRA_BASE + i);
+    }
+    /* glibc's posix_spawn leaves its two internal signals (32, 33: cancellation
+     * and setxid) ignored in the child, and an ignored signal stays ignored
+     * across execve; a forked child had them at default. glibc's sigaction
+     * refuses those numbers, so the raw call. */
+    for (int sig = 32; sig <= 33; sig++) {
+        struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {0};
+        dfl.handler = (void *)SIG_DFL;
+        if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask) != 0) _exit(126);
     }
     if (address_space >= 0) {
         struct rlimit r = {(rlim_t)address_space, (rlim_t)address_space};
