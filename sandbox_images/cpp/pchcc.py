@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 PCH_DIR = "/opt/rlce/runtime/pch"
@@ -258,6 +257,8 @@ def installed(flags: str) -> dict[str, int]:
 
 
 def precompile() -> None:
+    import subprocess  # here only: its import is a third of a build's wrapper cost
+
     for flags, (options, names) in FLAG_SETS.items():
         os.makedirs(f"{PCH_DIR}/{flags}", exist_ok=True)
         for name in names:
