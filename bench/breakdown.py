@@ -1,6 +1,10 @@
 """Where the CPU of one HumanEval program goes: server, runner, zygote, forked children.
 
-    RLCE_IMAGE_TAG=perf python3 bench/breakdown.py [--passes 3] [--repeat 3]
+    RLCE_IMAGE_TAG=perf python3 bench/breakdown.py [--passes 3] [--repeat 3] [--workload cpp-stdio]
+
+``--workload cpp-stdio``: instead, one C++ stdio program (bench/judges.py's, built
+once and then served from the sandbox's artifact cache) against its 50 tests,
+``--repeat`` x 10 requests per pass: the per-test cost of exec'd processes.
 
 A real server with one sandbox; HumanEval canonical programs (program + one
 assertion test) through ``ScoreStream``, ``no_cache``. CPU is read from
@@ -63,17 +67,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3, help="HumanEval copies per pass")
+    ap.add_argument("--workload", choices=["humaneval", "cpp-stdio"], default="humaneval")
     args = ap.parse_args()
-    rows = humaneval() * args.repeat
+    cpp = args.workload == "cpp-stdio"
+    rows = list(range(10 * args.repeat)) if cpp else humaneval() * args.repeat
     import docker
 
     instance = f"breakdown{os.getpid()}"
-    proc, target, _ = start_server(1, RLCE_INSTANCE_ID=instance)
+    proc, target, _ = start_server(1, RLCE_INSTANCE_ID=instance, RLCE_RUNTIMES='["cpp"]' if cpp else '["python"]')
     engine = docker.from_env()
     try:
         with Client(target) as client:
 
             def one_pass(tag: str) -> int:
+                if cpp:
+                    from judges import problem, program
+
+                    stdio_reqs = [
+                        request("cpp", program("cpp", 1), problem(), request_id=f"{tag}{i}", no_cache=True)
+                        for i in range(len(rows))
+                    ]
+                    return sum(resp.verdict == pb.ACCEPTED for resp in client.score_stream(iter(stdio_reqs)))
                 reqs = [
                     request("python", r["prompt"] + r["canonical_solution"],
                             [assertion(r["test"] + f"\ncheck({r['entry_point']})\n")],
