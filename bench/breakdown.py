@@ -24,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,32 +70,39 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="HumanEval copies per pass")
     ap.add_argument("--workload", choices=["humaneval", "cpp-stdio"], default="humaneval")
     args = ap.parse_args()
-    cpp = args.workload == "cpp-stdio"
-    rows = list(range(10 * args.repeat)) if cpp else humaneval() * args.repeat
+    # (language, programs per pass, the pass's requests given its tag)
+    workload: tuple[str, int, Callable[[str], list[pb.ScoreRequest]]]
+    if args.workload == "cpp-stdio":
+        from judges import problem, program
+
+        count = 10 * args.repeat  # (not `n`: the pass loop below rebinds that name)
+        workload = (
+            "cpp",
+            count,
+            lambda tag: [
+                request("cpp", program("cpp", 1), problem(), request_id=f"{tag}{i}", no_cache=True)
+                for i in range(count)
+            ],
+        )
+    else:
+        rows = humaneval() * args.repeat
+        workload = "python", len(rows), lambda tag: [
+            request("python", r["prompt"] + r["canonical_solution"],
+                    [assertion(r["test"] + f"\ncheck({r['entry_point']})\n")],
+                    request_id=f"{tag}{i}", no_cache=True)
+            for i, r in enumerate(rows)
+        ]  # fmt: skip
+    language, programs, requests = workload
     import docker
 
     instance = f"breakdown{os.getpid()}"
-    proc, target, _ = start_server(1, RLCE_INSTANCE_ID=instance, RLCE_RUNTIMES='["cpp"]' if cpp else '["python"]')
+    proc, target, _ = start_server(1, RLCE_INSTANCE_ID=instance, RLCE_RUNTIMES=f'["{language}"]')
     engine = docker.from_env()
     try:
         with Client(target) as client:
 
             def one_pass(tag: str) -> int:
-                if cpp:
-                    from judges import problem, program
-
-                    stdio_reqs = [
-                        request("cpp", program("cpp", 1), problem(), request_id=f"{tag}{i}", no_cache=True)
-                        for i in range(len(rows))
-                    ]
-                    return sum(resp.verdict == pb.ACCEPTED for resp in client.score_stream(iter(stdio_reqs)))
-                reqs = [
-                    request("python", r["prompt"] + r["canonical_solution"],
-                            [assertion(r["test"] + f"\ncheck({r['entry_point']})\n")],
-                            request_id=f"{tag}{i}", no_cache=True)
-                    for i, r in enumerate(rows)
-                ]  # fmt: skip
-                return sum(resp.verdict == pb.ACCEPTED for resp in client.score_stream(iter(reqs)))
+                return sum(resp.verdict == pb.ACCEPTED for resp in client.score_stream(iter(requests(tag))))
 
             one_pass("warm")
             (container,) = engine.containers.list(filters={"label": f"rlce.server={instance}"})
@@ -112,18 +120,18 @@ def main() -> None:
                 s1, r1, z1, c1 = proc_cpu_ns(proc.pid), sched_ns(runner), sched_ns(zygote), cgroup_ns(cid)
                 f1 = faults(runner)[0], *faults(zygote)
                 for key, a, b in zip(("runner faults", "zygote faults", "children faults"), f0, f1, strict=True):
-                    per.setdefault(key, []).append((b - a) / len(rows))
-                k = len(rows) * 1e6  # ns -> ms per program
+                    per.setdefault(key, []).append((b - a) / programs)
+                k = programs * 1e6  # ns -> ms per program
                 per["server"].append((s1 - s0) / k)
                 per["runner"].append((r1 - r0) / k)
                 per["zygote"].append((z1 - z0) / k)
                 per["children"].append(((c1 - c0) - (r1 - r0) - (z1 - z0)) / k)
                 per["container"].append((c1 - c0) / k)
-                assert ok == len(rows), f"{ok}/{len(rows)} passed"
+                assert ok == programs, f"{ok}/{programs} passed"
     finally:
         proc.terminate()
         proc.wait(60)
-    print(f"{len(rows)} programs per pass, {args.passes} passes; ms CPU (faults) per program (median pass; all passes)")
+    print(f"{programs} programs per pass, {args.passes} passes; ms CPU (faults) per program (median pass; all passes)")
     for key, values in per.items():
         print(f"  {key:16s} {statistics.median(values):7.2f}   ({', '.join(f'{v:.2f}' for v in values)})")
     total = statistics.median([a + b for a, b in zip(per["server"], per["container"], strict=True)])

@@ -9,6 +9,7 @@ ports, benchmark data) are imported from here by the tiers that need them.
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import docker
@@ -30,6 +32,17 @@ from .integration.server import ServerThread
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"  # ../shared/datasets beside the checkout
+
+
+def image_script(runtime: str, name: str) -> ModuleType:
+    """A runtime's in-image Python script (sandbox_images/<runtime>/<name>.py), imported for its logic."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "sandbox_images" / runtime / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 TESTLIB_H = DATASETS / "testlib" / "testlib.h"  # the user's copy: rlce ships none
 os.environ.setdefault("RLCE_TESTLIB_H", str(TESTLIB_H))
 

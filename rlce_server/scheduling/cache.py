@@ -71,9 +71,8 @@ def _feed(h: Any, value: object) -> None:
         data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "big") + (b"b" if data is value else b"s"))
         h.update(data)
-    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
-        cls: Any = type(value)  # (a class is hashable; mypy's view of type[object] is not)
-        tag, names = _shape(cls)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        tag, names = _shape(type(value))
         h.update(tag)
         for name in names:
             _feed(h, getattr(value, name))

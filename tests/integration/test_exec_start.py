@@ -18,9 +18,11 @@ import pytest
 
 from rlce_server.client import Client, pb, stdio
 from rlce_server.config import Settings
-from tests.unit.test_cpp_pch import pchcc
+from tests.conftest import image_script
 
 from .server import ServerThread
+
+pchcc = image_script("cpp", "pchcc")
 
 # Prints what the process was given; every line is checked below.
 PROBE = r"""

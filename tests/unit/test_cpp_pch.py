@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "sandbox_images" / "cpp" / "pchcc.py"
-_spec = importlib.util.spec_from_file_location("pchcc", _PATH)
-assert _spec is not None and _spec.loader is not None
-pchcc = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pchcc)
+from tests.conftest import image_script
+
+pchcc = image_script("cpp", "pchcc")
 
 ALL = {name: len(headers) for name, headers in pchcc.VARIANTS.items()}  # stand-in sizes
 

@@ -149,10 +149,11 @@ class Parts:
             return Outcome.MEMORY_LIMIT
         return outcome
 
-    def exec_payload(self, launch: Launch, uid: int) -> bytes:
-        """The exec'd process's argv and env, ``{build}`` being the artifact as staged for this job and uid."""
+    def exec_payload(self, launch: Launch, uid: int, args: list[str] | None = None) -> bytes:
+        """The exec'd process's argv (and ``args`` after it) and env, ``{build}`` being the
+        artifact as staged for this job and uid."""
         place = self.store.stage(launch.build, uid)
-        argv = artifacts.expand(launch.argv, build=place)
+        argv = artifacts.expand(launch.argv, build=place) + (args or [])
         env = {k: artifacts.expand([v], build=place)[0] for k, v in launch.env.items()}
         return spawn.encode(argv, env)
 
@@ -499,13 +500,12 @@ class Judges:
 
     def payload(self, call: JudgeCall, args: list[str]) -> tuple[str, bytes]:
         """The zygote role and payload of a judge: a Python script is forked warm, anything else exec'd."""
-        place = self.parts.store.stage(call.launch.build, self.parts.settings.judge_uid)
+        uid = self.parts.settings.judge_uid
         if call.launch.script:
+            place = self.parts.store.stage(call.launch.build, uid)
             script = artifacts.expand([call.launch.script], build=place)[0]
             return "pyjudge", json.dumps({"script": script, "args": args}).encode()
-        argv = artifacts.expand(call.launch.argv, build=place) + args
-        env = {k: artifacts.expand([v], build=place)[0] for k, v in call.launch.env.items()}
-        return "exec", spawn.encode(argv, env)
+        return "exec", self.parts.exec_payload(call.launch, uid, args)
 
     def limits(self, call: JudgeCall) -> dict[str, Any]:
         return {

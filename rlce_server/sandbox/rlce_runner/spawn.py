@@ -14,9 +14,20 @@ take their limits from ``rlimits``, so they cannot drift apart.
 from __future__ import annotations
 
 import os
+import resource
 from typing import Any
 
 HELPER = "/usr/lib/rlce/spawn"
+# The names ``rlimits`` gives (spawn.c's table spells the same), as the forked path sets them.
+RLIMITS = {
+    "cpu": resource.RLIMIT_CPU,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nofile": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+    "nproc": resource.RLIMIT_NPROC,
+    "stack": resource.RLIMIT_STACK,
+    "msgqueue": resource.RLIMIT_MSGQUEUE,
+}
 
 
 def encode(argv: list[str], env: dict[str, str]) -> bytes:

@@ -64,21 +64,10 @@ def _setlim(which: int, value: int | None) -> None:
         resource.setrlimit(which, (value, value))
 
 
-_RLIMITS = {
-    "cpu": resource.RLIMIT_CPU,
-    "fsize": resource.RLIMIT_FSIZE,
-    "nofile": resource.RLIMIT_NOFILE,
-    "core": resource.RLIMIT_CORE,
-    "nproc": resource.RLIMIT_NPROC,
-    "stack": resource.RLIMIT_STACK,
-    "msgqueue": resource.RLIMIT_MSGQUEUE,
-}
-
-
 def _apply_limits(limits: dict[str, Any]) -> None:
     """Every limit but the address space (see _limit_address_space); the spawn helper's too."""
     for name, value in spawn.rlimits(limits):
-        _setlim(_RLIMITS[name], value)
+        _setlim(spawn.RLIMITS[name], value)
 
 
 def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
