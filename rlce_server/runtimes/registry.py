@@ -66,6 +66,10 @@ class BuildSpec(BaseModel):
     # far more than they use; ``{memory_mb}`` in ``run`` caps their heap instead)
     address_space_extra_mb: int = Field(0, ge=0)
     report: str = ""
+    # A resident process that serves ``steps`` one build after another (a warm compiler) instead
+    # of a process per step: it gets each step's argv and build directory (docs/RUNTIMES.md,
+    # "Build servers"). Never for a judge's build.
+    server: list[str] = []
 
     @field_validator("files")
     @classmethod

@@ -54,9 +54,10 @@ SESSION_SYSCTLS = {
 
 
 def sandbox_uid() -> int:
-    """A uid (a multiple of 4) in a large range no host account uses: the
-    candidate's; +1 is the tests', +2 the judges' (checkers, interactors)."""
-    return UID_BASE + 4 * secrets.randbelow(UID_SPAN // 4)
+    """A uid (a multiple of 8) in a large range no host account uses: the
+    candidate's; +1 is the tests', +2 the judges' (checkers, interactors), +3
+    and +4 the build servers' of the program and of the test side."""
+    return UID_BASE + 8 * secrets.randbelow(UID_SPAN // 8)
 
 
 def session_uids(slots: int) -> int:
@@ -144,6 +145,7 @@ def container_kwargs(
             protocol.ENV_CANDIDATE_UID: str(candidate_uid),
             protocol.ENV_TEST_UID: str(candidate_uid + 1),
             protocol.ENV_JUDGE_UID: str(candidate_uid + 2),
+            protocol.ENV_BUILD_SERVER_UIDS: f"{candidate_uid + 3},{candidate_uid + 4}",
             protocol.ENV_NPROC: str(max(8, shape.pids // 2)),
             # room for one more build's outputs above the cache's budget
             protocol.ENV_ARTIFACT_CACHE_MB: str(max(1, shape.artifact_cache_mb * 3 // 4)),

@@ -217,6 +217,7 @@ class CompiledPlan:
             limits=wire.BuildLimits(limits.time_s, limits.cpu_s, limits.memory_mb, limits.output_bytes),
             env=spec.env,
             report=spec.report,
+            server=spec.server,
         )
         data = json.dumps([self.runtime.name, wire.dump(req)], sort_keys=True).encode("utf-8", "surrogatepass")
         return wire.Build(**{**req.__dict__, "key": hashlib.sha256(data).hexdigest()[:40]})

@@ -18,8 +18,9 @@
 //     Exit 113 if the compile fails on a function whose signature the wire
 //     cannot carry, 114 if the test has no Main.main, 1 on other errors.
 //
-// Both run javac in-process (one JVM per build step, started from a class-data
-// sharing archive made at image build).
+// Both run javac in-process: one JVM per build step, started from a class-data
+// sharing archive made at image build, or one resident JVM that serves them one
+// after another ("RlceBuild serve", the runner's build server).
 import com.sun.source.tree.CompilationUnitTree;
 import com.sun.source.tree.IdentifierTree;
 import com.sun.source.tree.MemberReferenceTree;
@@ -73,20 +74,99 @@ public final class RlceBuild {
     static final int MAX_REPORT = 64 * 1024, MAX_MEMBERS = 2000;
 
     public static void main(String[] args) throws Exception {
-        int code;
-        if (args.length == 4 && args[0].equals("program")) {
-            code = program(args[1], args[2], args[3]);
-        } else if (args.length == 5 && args[0].equals("test")) {
-            code = test(args[1], args[2], args[3], args[4]);
-        } else if (args.length == 2 && args[0].equals("warm")) {
-            code = warm(args[1]); // image build: one run of each mode, for the class-data sharing archive
-        } else {
-            System.err.println("usage: RlceBuild program SRC OUT REPORT | test REPORT TEST DIGEST OUT");
-            code = 2;
-        }
+        int code = args.length == 1 && args[0].equals("serve") ? serve() : run(args);
         System.out.flush();
         System.err.flush();
         System.exit(code);
+    }
+
+    static int run(String[] args) throws Exception {
+        if (args.length == 4 && args[0].equals("program")) {
+            return program(args[1], args[2], args[3]);
+        } else if (args.length == 5 && args[0].equals("test")) {
+            return test(args[1], args[2], args[3], args[4]);
+        } else if (args.length == 2 && args[0].equals("warm")) {
+            return warm(args[1]); // image build: one run of each mode, for the class-data sharing archive
+        }
+        System.err.println("usage: RlceBuild program SRC OUT REPORT | test REPORT TEST DIGEST OUT | serve");
+        return 2;
+    }
+
+    // ------------------------------------------------------------------ resident build server
+
+    /**
+     * The build server (docs/RUNTIMES.md, "Build servers"): the same two modes, one build after another
+     * in this warm JVM, so a build costs a warm javac's ~50 ms instead of a JVM start and a cold
+     * javac's ~400 ms. The runner sends a request on stdin, [count][dir][step argv...] (each an int32
+     * length and UTF-8 bytes), and reads [exit code][length][what the step printed] on stdout.
+     * Each build gets a fresh javac task and file manager; what a step prints is captured per build
+     * (paths shown relative to its directory, as a step run in that directory prints them). An Error
+     * (out of memory, say) answers that build as failed and ends the server: the runner starts a fresh one.
+     */
+    static int serve() throws IOException {
+        // stdout carries answers only: the server's JVM logs to stderr (-Xlog, -XX:+DisplayVMOutputToStderr)
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                new java.io.FileInputStream(java.io.FileDescriptor.in)));
+        java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                new java.io.FileOutputStream(java.io.FileDescriptor.out)));
+        while (true) {
+            String[] req;
+            try {
+                int n = in.readInt();
+                if (n < 2 || n > 64) {
+                    return 2;
+                }
+                req = new String[n];
+                for (int i = 0; i < n; i++) {
+                    int len = in.readInt();
+                    if (len < 0 || len > 65536) {
+                        return 2;
+                    }
+                    byte[] b = new byte[len];
+                    in.readFully(b);
+                    req[i] = new String(b, StandardCharsets.UTF_8);
+                }
+            } catch (java.io.EOFException e) {
+                return 0;
+            }
+            String dir = req[0];
+            int at = List.of(req).subList(1, req.length).indexOf("RlceBuild") + 1;
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream capture = new java.io.PrintStream(text, true, StandardCharsets.UTF_8);
+            System.setOut(capture);
+            System.setErr(capture);
+            int code;
+            boolean fatal = false;
+            try {
+                if (at <= 0 || at + 1 >= req.length) {
+                    capture.println("rlce: a build server step must run RlceBuild with a mode");
+                    code = 2;
+                } else {
+                    String[] args = new String[req.length - at - 1];
+                    args[0] = req[at + 1];
+                    for (int i = 1; i < args.length; i++) {
+                        args[i] = Path.of(dir).resolve(req[at + 1 + i]).toString();
+                    }
+                    code = args[0].equals("warm") ? 2 : run(args);
+                }
+            } catch (Error e) {
+                capture.println("Exception in thread \"main\" " + e);
+                code = 1;
+                fatal = true;
+            } catch (Throwable e) {
+                capture.println("Exception in thread \"main\" " + e);
+                code = 1;
+            }
+            capture.flush();
+            byte[] said = text.toString(StandardCharsets.UTF_8).replace(dir + "/", "").getBytes(StandardCharsets.UTF_8);
+            out.writeInt(code);
+            out.writeInt(said.length);
+            out.write(said);
+            out.flush();
+            if (fatal) {
+                return 3;
+            }
+        }
     }
 
     /** javac in this JVM: no annotation processing (so no code of the program runs), diagnostics on stderr. */

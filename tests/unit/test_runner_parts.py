@@ -188,3 +188,68 @@ def test_the_spawn_helper_gets_the_limits_the_forked_child_sets() -> None:
     assert argv[10:] == ["cpu=3", f"fsize={16 << 20}", "nofile=256", "core=0", "nproc=64", f"as={1 << 30}"]
     every = {"cpu_s": 1, "nproc": 8, "stack_bytes": 1 << 23, "msgqueue_bytes": 0}
     assert {name for name, _ in spawn.rlimits(every)} == set(spawn.RLIMITS)  # the forked path sets each
+
+
+def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_the_sandbox(tmp_path, monkeypatch):
+    """The scratch mounts are checked around every served step: whatever a (compromised)
+    compiler leaves where a later job's program could find it ends the server and the sandbox."""
+    from rlce_server.sandbox.rlce_runner import cleanup
+    from rlce_server.sandbox.rlce_runner.build_server import ServerStep
+    from rlce_server.sandbox.rlce_runner.builder import Builder
+    from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
+
+    scratch = [tmp_path / name for name in ("w", "tmp", "shm")]
+    for d in scratch:
+        d.mkdir()
+    monkeypatch.setattr(cleanup, "SCRATCH_DIRS", tuple(str(d) for d in scratch))
+    settings = SandboxSettings(1600, 1601, 1602, 64, 1 << 20, False)
+    cleaner = cleanup.Cleaner.__new__(cleanup.Cleaner)
+    cleaner.settings = settings
+    build_dir = scratch[0] / ".build-x"
+    build_dir.mkdir()
+
+    class Server:
+        argv = ["java"]
+        stopped = False
+
+        def __init__(self, stray: str | None) -> None:
+            self.stray = stray
+
+        def build(self, where, argv, deadline, cpu_s):
+            (build_dir / "out.class").write_bytes(b"inside: fine")
+            if self.stray:
+                (tmp_path / self.stray).write_text("a later job's program would read this")
+            return ServerStep(protocol.BuildFailure.NONE, 0, b"said", 0.1, 0.05)
+
+        def stop(self):
+            self.stopped = True
+
+    builder = Builder.__new__(Builder)
+    builder.cleaner = cleaner
+    fine = Server(None)
+    step = builder._served(fine, ["java", "RlceBuild"], str(build_dir), 1e18, 10.0, 100)
+    assert step["failure"] is protocol.BuildFailure.NONE and step["output"] == b"said" and not fine.stopped
+    for stray in ("tmp/note", "shm/.hidden", "w/x"):
+        bad = Server(stray)
+        with pytest.raises(SandboxBroken, match="outside its build directory"):
+            builder._served(bad, ["java", "RlceBuild"], str(build_dir), 1e18, 10.0, 100)
+        assert bad.stopped
+        (tmp_path / stray).unlink()
+
+
+def test_build_server_uids_are_none_of_the_sandbox_uids(tmp_path):
+    """Five uids per sandbox, all distinct, none shared with another sandbox's block or a session's."""
+    from pathlib import Path
+
+    from rlce_server.config import Settings
+    from rlce_server.runtimes.registry import load_runtimes
+    from rlce_server.sandbox import hardening
+    from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
+
+    spec = load_runtimes(Path(__file__).resolve().parents[2] / "sandbox_images")["java"]
+    for _ in range(50):
+        env = hardening.container_kwargs(Settings(), spec, "img", tmp_path, {}, "n")["environment"]
+        s = SandboxSettings.from_env(env)
+        mine = {*s.uids, *s.build_server_uids}
+        assert len(mine) == 5 and min(mine) % 8 == 0 and max(mine) - min(mine) < 8
+        assert max(mine) < hardening.SESSION_UID_BASE and min(mine) >= hardening.UID_BASE

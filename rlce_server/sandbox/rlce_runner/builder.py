@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from . import artifacts, spawn
+from .build_server import BuildServer
 from .cleanup import Cleaner
 from .pipes import Pipes
 from .protocol import REPORT_MAX_BYTES, Build, BuildFacts, BuildFailure, BuildRole, Outcome
@@ -29,6 +30,27 @@ class Builder:
         self.settings = settings
         self.cleaner = cleaner
         self.store = store
+        self.servers: dict[tuple[BuildRole, tuple[str, ...]], BuildServer] = {}
+
+    def server_tasks(self) -> int:
+        """Tasks (threads) the build servers hold: the cleaner's count of trusted tasks."""
+        return sum(s.tasks() for s in self.servers.values())
+
+    def _server(self, req: Build) -> BuildServer | None:
+        """The build server of this build's side, if its runtime has one (never for a judge)."""
+        if not req.server or req.role is BuildRole.JUDGE:
+            return None
+        key = (req.role, tuple(req.server))
+        if key not in self.servers:
+            program_side, test_side = self.settings.build_server_uids
+            uid = program_side if req.role is BuildRole.PROGRAM else test_side
+            limits = {
+                "nproc": self.settings.nproc,
+                "address_space_bytes": req.limits.memory_mb << 20,
+                "file_size_bytes": BUILD_FILE_SIZE_BYTES,
+            }
+            self.servers[key] = BuildServer(self.zygote, list(req.server), uid, limits)
+        return self.servers[key]
 
     def uid_of(self, role: BuildRole) -> int:
         return {
@@ -42,7 +64,8 @@ class Builder:
         key = artifacts.check_key(req.key)
         if self.store.has(key):
             return BuildFacts(ok=True, cached=True, report=self._cached_report(key, req.report))
-        uid = self.uid_of(req.role)
+        server = self._server(req)
+        uid = server.uid if server is not None else self.uid_of(req.role)
         limits = {
             "nproc": self.settings.nproc,
             "cpu_s": req.limits.cpu_s,
@@ -64,7 +87,11 @@ class Builder:
             env = {k: artifacts.expand([v], dir=build_dir)[0] for k, v in req.env.items()}
             deadline = time.monotonic() + req.limits.time_s
             for argv in req.steps:
-                step = self._step(artifacts.expand(argv, dir=build_dir), env, build_dir, uid, limits, deadline, cap)
+                expanded = artifacts.expand(argv, dir=build_dir)
+                if server is not None:
+                    step = self._served(server, expanded, build_dir, deadline, req.limits.cpu_s, cap)
+                else:
+                    step = self._step(expanded, env, build_dir, uid, limits, deadline, cap)
                 output += step["output"]
                 wall += step["wall_s"]
                 cpu += step["cpu_s"]
@@ -120,6 +147,26 @@ class Builder:
                 return fh.read(REPORT_MAX_BYTES)
         except OSError:
             return ""
+
+    def _served(
+        self, server: BuildServer, argv: list[str], build_dir: str, deadline: float, cpu_s: float, cap: int
+    ) -> dict[str, Any]:
+        """One step by the build server, checked to have touched nothing but its build directory."""
+        before = self.cleaner.scratch_state()
+        done = server.build(build_dir, argv, deadline, cpu_s)
+        if done is None:
+            raise SandboxBroken(f"the build server {server.argv[:1]} does not start")
+        if self.cleaner.scratch_state() != before:
+            server.stop()
+            raise SandboxBroken("the build server made something outside its build directory")
+        return {
+            "output": done.output[-(cap + 1) :],
+            "failure": done.failure,
+            "exit_code": done.exit_code,
+            "signal": done.signal,
+            "wall_s": done.wall_s,
+            "cpu_s": done.cpu_s,
+        }
 
     def _step(
         self,

@@ -127,17 +127,33 @@ class Cleaner:
         # can exist, and the /proc scan is skipped. Any other count at start
         # (an init process, say) disables the shortcut.
         self.idle_tasks = 2 if tasks_in_container() == 2 else None
+        self.more_tasks: Callable[[], int] = int  # tasks of other trusted processes (build servers)
 
     def _live(self) -> list[tuple[int, int, str]]:
         keeper = self.keeper_pid()
         return [p for p in sandbox_processes(self.settings.uids) if p[1] != keeper]
 
     def _only_trusted(self) -> bool:
-        """The pids cgroup holds the runner, the zygote and the keeper (if any), nothing
+        """The pids cgroup holds the runner, the zygote, the keeper (if any) and the build servers, nothing
         else: no process of a sandbox uid exists, not even a zombie (see ``idle_tasks``)."""
         if self.idle_tasks is None:
             return False
-        return tasks_in_container() == self.idle_tasks + (self.keeper_pid() is not None)
+        return tasks_in_container() == self.idle_tasks + (self.keeper_pid() is not None) + self.more_tasks()
+
+    def scratch_state(self) -> tuple[frozenset[str], int]:
+        """What the scratch mounts and SysV IPC hold now (every top-level entry, the objects)."""
+        found: set[str] = set()
+        for root in SCRATCH_DIRS:
+            try:
+                if root == JUDGE_DIR:
+                    with files_as(self.settings.judge_uid):
+                        names = os.listdir(root)
+                else:
+                    names = os.listdir(root)
+            except OSError as exc:
+                names = [f"({exc.strerror})"]
+            found.update(f"{root}/{n}" for n in names)
+        return frozenset(found), len(sysv_objects())
 
     def stop_uids(self) -> int:
         """Kill what is left of the sandbox uids (the keeper excepted); how many were alive.

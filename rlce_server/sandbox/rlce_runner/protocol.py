@@ -66,6 +66,7 @@ SOCKET_PATH = f"{CONTROL_DIR}/{SOCKET_NAME}"
 ENV_CANDIDATE_UID = "RLCE_CANDIDATE_UID"
 ENV_TEST_UID = "RLCE_TEST_UID"
 ENV_JUDGE_UID = "RLCE_JUDGE_UID"
+ENV_BUILD_SERVER_UIDS = "RLCE_BUILD_SERVER_UIDS"  # "<program side>,<test side>": build servers' uids
 ENV_NPROC = "RLCE_NPROC"
 ENV_ARTIFACT_CACHE_MB = "RLCE_ARTIFACT_CACHE_MB"
 ENV_SECCOMP = "RLCE_SECCOMP"
@@ -150,6 +151,9 @@ class Build:
     limits: BuildLimits
     env: dict[str, str] = field(default_factory=dict)
     report: str = ""  # a file (at most REPORT_MAX_BYTES) whose text goes back in BuildFacts.report
+    # A resident process (its argv) that serves the steps one build after another instead of a
+    # process per step: the runtime's build server (docs/RUNTIMES.md). Empty: a process per step.
+    server: list[str] = field(default_factory=list)
     op: Literal["build"] = "build"
 
 

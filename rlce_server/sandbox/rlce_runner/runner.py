@@ -54,6 +54,7 @@ class Runner:
         self.store = store
         self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop, store.leftovers)
         self.builder = Builder(zygote, settings, self.cleaner, store)
+        self.cleaner.more_tasks = self.builder.server_tasks
         self.parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(), zygote_pid)
         self.executors = executors(self.parts)
 

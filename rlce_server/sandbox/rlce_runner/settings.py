@@ -34,6 +34,11 @@ BUILD_FILE_SIZE_BYTES = 256 << 20
 TEST_FILE_SIZE_BYTES = 16 << 20
 
 
+def _two(raw: str) -> tuple[int, int]:
+    first, _, second = raw.partition(",")
+    return int(first), int(second)
+
+
 @dataclass(frozen=True)
 class SandboxSettings:
     candidate_uid: int  # the program's processes
@@ -42,6 +47,9 @@ class SandboxSettings:
     nproc: int  # tasks one uid may hold (threads count)
     artifact_cache_bytes: int
     seccomp: bool  # stack rlce's tighter filter on every sandboxed process
+    # The build servers' uids, program side and test side: none of the three above, so that
+    # clearing those uids after each step never ends a server, and neither side can reach the other.
+    build_server_uids: tuple[int, int] = (1700, 1800)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SandboxSettings:
@@ -52,6 +60,7 @@ class SandboxSettings:
             nproc=int(env.get(protocol.ENV_NPROC, "64")),
             artifact_cache_bytes=int(env.get(protocol.ENV_ARTIFACT_CACHE_MB, "48")) << 20,
             seccomp=env.get(protocol.ENV_SECCOMP, "1") != "0",
+            build_server_uids=_two(env.get(protocol.ENV_BUILD_SERVER_UIDS, "1700,1800")),
         )
 
     @property

@@ -204,14 +204,18 @@ def _run_script(program: str) -> NoReturn:
     _exit_flushing(status)
 
 
-def _kill_uid(uid: int) -> NoReturn:
-    """Signal every process of ``uid`` (this child excluded) and exit.
+def _kill_uid(sig: int = signal.SIGKILL) -> NoReturn:
+    """Signal every process of this child's uid (this child excluded) and exit.
 
     kill(-1) from an unprivileged uid reaches exactly that uid's processes,
-    daemons that double-forked and called setsid included.
+    daemons that double-forked and called setsid included. Besides SIGKILL,
+    SIGSTOP and SIGCONT: a build server is stopped between its builds (the
+    runner, without CAP_KILL, cannot signal another uid itself).
     """
+    if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCONT):
+        os._exit(2)
     try:
-        os.kill(-1, signal.SIGKILL)
+        os.kill(-1, sig)
     except ProcessLookupError:
         pass
     os._exit(0)
@@ -324,7 +328,7 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         _drop_privileges(int(req["uid"]), int(req["gid"]))
         os.chdir(req.get("cwd", "/"))  # as the child's uid: a build directory is the candidate's, 0700
         if role == "kill":
-            _kill_uid(int(req["uid"]))
+            _kill_uid(int(req.get("signal", signal.SIGKILL)))
         if role == "wipe":
             _wipe(list(req.get("paths", [])))
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.

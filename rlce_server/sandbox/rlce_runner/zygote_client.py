@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import time
 from collections import Counter
@@ -103,8 +104,9 @@ class ZygoteClient:
         if json.loads(msg or b"{}").get("ready") is not True:
             raise SandboxBroken("zygote failed to start")
 
-    def kill_uid(self, uid: int) -> None:
-        helper = self.spawn("kill", uid, [])
+    def kill_uid(self, uid: int, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` (SIGKILL, SIGSTOP or SIGCONT) to every process of ``uid``."""
+        helper = self.spawn("kill", uid, [], signal=int(sig))
         self.wait(helper, KILL_WAIT_S)
 
     def wipe(self, uid: int) -> bool:

@@ -1,0 +1,209 @@
+"""A runtime's resident build server: its compiler kept warm between builds.
+
+A Java build step is a JVM start and a cold javac (~0.4 s of CPU) for what a
+warm javac compiles in ~50 ms. A runtime may therefore name a build server
+(``server`` in a build kind of runtime.toml): one long-lived process per trust
+side (program builds, test builds), each under a uid of its own that is none
+of the candidate's, the tests' or the judges', so that clearing those uids
+after each step never ends it and neither side can signal, trace or read the
+other. The runner writes the build's files as the server's uid into a fresh
+private directory, sends the step's argv on the server's stdin and reads the
+exit code and what the step printed on its stdout (the server's own messages
+go to stderr, kept for a failure's report); the step's outputs are then
+stored exactly as a step process's would be.
+
+Between builds the server is stopped (SIGSTOP through a helper of its uid):
+it runs only while one of its builds runs, and the runner checks after each
+build that no file or IPC object appeared outside its build directory (the
+scratch directories are empty while a job builds), so a compromised compiler
+could not hand anything to a later job's program. Each build gets a fresh
+javac task; a build past its wall-clock deadline or its CPU limit, a server
+that dies or answers out of protocol, is killed and started afresh for the
+next build (after ``MAX_BUILDS`` builds too, as defence in depth).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import struct
+import time
+from dataclasses import dataclass
+
+from . import spawn
+from .accounting import process_cpu_ns
+from .pipes import Pipes
+from .protocol import BuildFailure
+from .settings import KILL_WAIT_S
+from .zygote_client import ZygoteClient
+
+MAX_BUILDS = 2000
+START_S = 60.0  # a server's start-up (a JVM from its archive takes well under a second)
+ANSWER_MAX_BYTES = 1 << 20
+STDERR_KEEP = 4096
+
+
+@dataclass(frozen=True)
+class ServerStep:
+    """What one served step did, in a step process's terms."""
+
+    failure: BuildFailure
+    exit_code: int
+    output: bytes
+    wall_s: float
+    cpu_s: float
+    signal: int = 0
+
+
+class BuildServer:
+    def __init__(self, zygote: ZygoteClient, argv: list[str], uid: int, limits: dict[str, int]) -> None:
+        self.zygote = zygote
+        self.argv = argv
+        self.uid = uid
+        self.limits = limits
+        self.pid_id = ""
+        self.pid = 0
+        self.to_fd = -1
+        self.from_fd = -1
+        self.err_fd = -1  # what the server's JVM says itself (its last STDERR_KEEP bytes kept)
+        self.said = b""
+        self.builds = 0
+
+    @property
+    def alive(self) -> bool:
+        return bool(self.pid_id) and self.pid_id not in self.zygote.exited
+
+    def tasks(self) -> int:
+        """Its threads (all stopped between builds): tasks the pids cgroup holds for it."""
+        if not self.alive:
+            return 0
+        try:
+            return len(os.listdir(f"/proc/{self.pid}/task"))
+        except OSError:
+            return 0
+
+    def start(self) -> bool:
+        """Start the server; False if it could not (the step then runs as a process of its own)."""
+        pipes = Pipes()
+        req_r, req_w = os.pipe2(os.O_CLOEXEC)
+        ans_r, ans_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        try:
+            fds = [
+                pipes.adopt(req_r),
+                pipes.adopt(ans_w),
+                pipes.adopt(err_w),
+                pipes.to_child(spawn.encode(self.argv, {})),
+                pipes.from_child("ready", 16),
+            ]
+            try:
+                pid_id = self.zygote.spawn("exec", self.uid, fds, cwd="/", limits=self.limits)
+            finally:
+                pipes.close_child_ends()
+            pipes.pump(
+                self.zygote,
+                time.monotonic() + KILL_WAIT_S,
+                lambda: bool(pipes.streams["ready"].data) or pid_id in self.zygote.exited,
+                set(),
+            )
+            ready = bool(pipes.streams["ready"].data)
+        finally:
+            pipes.close()
+        self.pid_id, self.pid = pid_id, self.zygote.pids.get(pid_id, 0)
+        self.to_fd, self.from_fd, self.err_fd, self.builds = req_w, ans_r, err_r, 0
+        self.said = b""
+        if not ready or not self.pid:
+            self.stop()
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Kill it (its uid's every process) and forget it."""
+        for fd in (self.to_fd, self.from_fd, self.err_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.to_fd = self.from_fd = self.err_fd = -1
+        if self.pid_id:
+            self.zygote.kill_uid(self.uid)
+            if self.pid_id in self.zygote.pids or self.pid_id in self.zygote.exited:
+                self.zygote.wait(self.pid_id, KILL_WAIT_S)
+            self.pid_id, self.pid = "", 0
+
+    def build(self, build_dir: str, argv: list[str], deadline: float, cpu_s: float) -> ServerStep | None:
+        """Serve one step in ``build_dir``; None if no server could be started."""
+        if self.alive and self.builds >= MAX_BUILDS:
+            self.stop()
+        parts = [build_dir, *argv]
+        msg = struct.pack(">i", len(parts)) + b"".join(
+            struct.pack(">i", len(b)) + b for b in (p.encode("utf-8", "surrogateescape") for p in parts)
+        )
+        for _ in range(2):  # a server that died since its last build (unseen yet) is started afresh once
+            if not self.alive:
+                self.stop()
+                if not self.start():
+                    return None
+            else:
+                self.zygote.kill_uid(self.uid, signal.SIGCONT)
+            self.builds += 1
+            started = time.monotonic()
+            cpu0 = process_cpu_ns(self.pid) or 0
+            answer = self._exchange(msg, deadline)
+            if answer is not None:  # None: not sent, the server was gone before this build
+                break
+            self.stop()
+        else:
+            return None
+        wall = time.monotonic() - started
+        cpu = max(0, (process_cpu_ns(self.pid) or cpu0) - cpu0) / 1e9
+        if isinstance(answer, BuildFailure) or cpu > cpu_s:
+            self.stop()
+            said, self.said = self.said, b""
+            if cpu > cpu_s or answer is BuildFailure.TIME:
+                return ServerStep(BuildFailure.TIME, 0, b"", wall, cpu)
+            return ServerStep(BuildFailure.KILLED, 0, said, wall, cpu, signal=signal.SIGKILL)
+        code, output = answer
+        self.zygote.kill_uid(self.uid, signal.SIGSTOP)
+        return ServerStep(BuildFailure.NONE if code == 0 else BuildFailure.EXIT, code, output, wall, cpu)
+
+    def _drain_stderr(self) -> None:
+        try:
+            while chunk := os.read(self.err_fd, 1 << 16):
+                self.said = (self.said + chunk)[-STDERR_KEEP:]
+        except BlockingIOError:
+            pass
+
+    def _exchange(self, msg: bytes, deadline: float) -> tuple[int, bytes] | BuildFailure | None:
+        """Send a request, read its answer: (exit code, output), why there is none, or None if unsent."""
+        try:
+            os.write(self.to_fd, msg)
+        except OSError:
+            return None
+        buf = bytearray()
+        need = 8
+        while len(buf) < need:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return BuildFailure.TIME
+            zsock = self.zygote.sock.fileno()
+            ready, _, _ = select.select([self.from_fd, zsock, self.err_fd], [], [], left)
+            if zsock in ready:
+                self.zygote.pump(0)
+            if self.err_fd in ready:
+                self._drain_stderr()
+            if self.from_fd in ready:
+                chunk = os.read(self.from_fd, 1 << 16)
+                if not chunk:
+                    return BuildFailure.KILLED
+                buf += chunk
+                if len(buf) >= 8 and need == 8:
+                    length = struct.unpack(">i", buf[4:8])[0]
+                    if not 0 <= length <= ANSWER_MAX_BYTES:
+                        return BuildFailure.KILLED
+                    need = 8 + length
+            elif not self.alive:
+                return BuildFailure.KILLED
+        self._drain_stderr()
+        if len(buf) != need:
+            return BuildFailure.KILLED  # more than one answer: out of protocol
+        return struct.unpack(">i", buf[:4])[0], bytes(buf[8:])
