@@ -21,6 +21,9 @@ class SandboxShape(BaseModel):
     pids: int = Field(128, ge=8)
     artifact_cache_mb: int = Field(64, ge=1)
     judge_dir_mb: int = Field(64, ge=1)  # a judge's input, output and answer files
+    # memory the runtime's build servers may hold (docs/RUNTIMES.md): added to the container's
+    # limit, so that a program within its own limit never competes with them
+    build_servers_mb: int = Field(0, ge=0)
 
 
 class CompileLimits(BaseModel):

@@ -117,8 +117,8 @@ def container_kwargs(
     CPU per call where it was measured (docs/PERFORMANCE.md).
     """
     candidate_uid = sandbox_uid()
-    memory_mb = settings.limits.max_memory_limit_mb + settings.sandbox_memory_headroom_mb
     shape = spec.sandbox
+    memory_mb = settings.limits.max_memory_limit_mb + settings.sandbox_memory_headroom_mb + shape.build_servers_mb
     kwargs = _hardened(settings, image, control_dir, labels, name, cpu)
     kwargs |= {
         "pids_limit": shape.pids,

@@ -72,6 +72,12 @@ public final class RlceBuild {
     static final String LIBS = System.getProperty("rlce.libs", "/usr/share/java/javatuples.jar");
     static final String WIRE = System.getProperty("rlce.wire", "/opt/rlce/java/rlce-wire.jar");
     static final int MAX_REPORT = 64 * 1024, MAX_MEMBERS = 2000;
+    /** A served build's javac runs on a thread of its own with this stack (a fresh JVM's main thread has 1 MiB). */
+    static final long SERVED_STACK = 16L << 20;
+    /** What a served build's output keeps (its end): the runner keeps less than this. */
+    static final int SERVED_OUTPUT = 64 * 1024;
+    /** javac ended abnormally (an Error inside it) in this JVM: a build server ends after answering. */
+    static volatile boolean abnormal;
 
     public static void main(String[] args) throws Exception {
         int code = args.length == 1 && args[0].equals("serve") ? serve() : run(args);
@@ -98,10 +104,13 @@ public final class RlceBuild {
      * The build server (docs/RUNTIMES.md, "Build servers"): the same two modes, one build after another
      * in this warm JVM, so a build costs a warm javac's ~50 ms instead of a JVM start and a cold
      * javac's ~400 ms. The runner sends a request on stdin, [count][dir][step argv...] (each an int32
-     * length and UTF-8 bytes), and reads [exit code][length][what the step printed] on stdout.
+     * length and UTF-8 bytes), and reads [exit code][ending][length][what the step printed] on stdout (ending: 1 if this server
+     * must not serve again).
      * Each build gets a fresh javac task and file manager; what a step prints is captured per build
-     * (paths shown relative to its directory, as a step run in that directory prints them). An Error
-     * (out of memory, say) answers that build as failed and ends the server: the runner starts a fresh one.
+     * (its last 64 KiB, paths shown relative to its directory, as a step run in that directory prints
+     * them), on a fresh thread with a 16 MiB stack (so that how deep an expression javac can take never
+     * depends on what ran before). An Error, in javac (which catches its own: its result says so) or
+     * outside it, answers that build as failed and ends the server: the runner starts a fresh one.
      */
     static int serve() throws IOException {
         // stdout carries answers only: the server's JVM logs to stderr (-Xlog, -XX:+DisplayVMOutputToStderr)
@@ -131,41 +140,84 @@ public final class RlceBuild {
             }
             String dir = req[0];
             int at = List.of(req).subList(1, req.length).indexOf("RlceBuild") + 1;
-            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            Tail text = new Tail(SERVED_OUTPUT);
             java.io.PrintStream capture = new java.io.PrintStream(text, true, StandardCharsets.UTF_8);
             System.setOut(capture);
             System.setErr(capture);
-            int code;
-            boolean fatal = false;
-            try {
-                if (at <= 0 || at + 1 >= req.length) {
-                    capture.println("rlce: a build server step must run RlceBuild with a mode");
-                    code = 2;
-                } else {
-                    String[] args = new String[req.length - at - 1];
-                    args[0] = req[at + 1];
-                    for (int i = 1; i < args.length; i++) {
-                        args[i] = Path.of(dir).resolve(req[at + 1 + i]).toString();
+            int[] code = {1};
+            boolean[] fatal = {false};
+            Runnable build = () -> {
+                try {
+                    if (at <= 0 || at + 1 >= req.length) {
+                        capture.println("rlce: a build server step must run RlceBuild with a mode");
+                        code[0] = 2;
+                    } else {
+                        String[] args = new String[req.length - at - 1];
+                        args[0] = req[at + 1];
+                        for (int i = 1; i < args.length; i++) {
+                            args[i] = Path.of(dir).resolve(req[at + 1 + i]).toString();
+                        }
+                        code[0] = args[0].equals("warm") ? 2 : run(args);
                     }
-                    code = args[0].equals("warm") ? 2 : run(args);
+                } catch (Error e) {
+                    capture.println("Exception in thread \"main\" " + e);
+                    code[0] = 1;
+                    fatal[0] = true;
+                } catch (Throwable e) {
+                    capture.println("Exception in thread \"main\" " + e);
+                    code[0] = 1;
                 }
-            } catch (Error e) {
-                capture.println("Exception in thread \"main\" " + e);
-                code = 1;
-                fatal = true;
-            } catch (Throwable e) {
-                capture.println("Exception in thread \"main\" " + e);
-                code = 1;
+            };
+            // a fresh thread per build: javac's stack depth never depends on earlier builds' frames
+            Thread thread = new Thread(null, build, "build", SERVED_STACK);
+            thread.start();
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                return 3;
             }
             capture.flush();
-            byte[] said = text.toString(StandardCharsets.UTF_8).replace(dir + "/", "").getBytes(StandardCharsets.UTF_8);
-            out.writeInt(code);
+            byte[] said = text.text().replace(dir + "/", "").getBytes(StandardCharsets.UTF_8);
+            boolean ending = fatal[0] || abnormal; // after an Error this JVM is not to be trusted
+            out.writeInt(code[0]);
+            out.writeInt(ending ? 1 : 0); // the runner ends this server now and starts a fresh one
             out.writeInt(said.length);
             out.write(said);
             out.flush();
-            if (fatal) {
+            if (ending) {
                 return 3;
             }
+        }
+    }
+
+    /** The last `cap` bytes written to it (a build's output may be megabytes: javac echoes each error's line). */
+    static final class Tail extends java.io.OutputStream {
+        private final byte[] ring;
+        private long written;
+
+        Tail(int cap) {
+            ring = new byte[cap];
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            ring[(int) (written++ % ring.length)] = (byte) b;
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            for (int i = 0; i < len; i++) {
+                ring[(int) (written++ % ring.length)] = b[off + i];
+            }
+        }
+
+        synchronized String text() {
+            int n = (int) Math.min(written, ring.length);
+            byte[] last = new byte[n];
+            for (int i = 0; i < n; i++) {
+                last[i] = ring[(int) ((written - n + i) % ring.length)];
+            }
+            return new String(last, StandardCharsets.UTF_8);
         }
     }
 
@@ -179,7 +231,13 @@ public final class RlceBuild {
             all.addAll(options);
             JavacTask task = (JavacTask) javac.getTask(null, fm, null, all, null, fm.getJavaFileObjectsFromStrings(files));
             task.addTaskListener(listener.apply(task));
-            return task.call();
+            // javac catches an Error of its own (out of memory, a stack overflow) and answers false as for a
+            // compile error: its result tells them apart, and a build server must not serve on after one
+            com.sun.tools.javac.main.Main.Result result = ((com.sun.tools.javac.api.JavacTaskImpl) task).doCall();
+            if (result == com.sun.tools.javac.main.Main.Result.ABNORMAL || result == com.sun.tools.javac.main.Main.Result.SYSERR) {
+                abnormal = true;
+            }
+            return result.isOK();
         }
     }
 

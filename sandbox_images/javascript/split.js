@@ -59,7 +59,7 @@ function check(file) {
  * The check as the runtime's build server (docs/RUNTIMES.md, "Build servers"): a node start is
  * most of a check's cost, so one warm process checks one build after another. Requests on stdin,
  * [count][dir][step argv...] (each an int32 length and UTF-8 bytes); answers on stdout,
- * [exit code][length][what the step printed]. The file is the argument after "check".
+ * [exit code][ending][length][what the step printed]. The file is the argument after "check".
  */
 function builds() {
   let buf = Buffer.alloc(0);
@@ -93,9 +93,10 @@ function builds() {
       code = said ? 1 : 0;
     }
     const text = Buffer.from(said, 'utf8');
-    const head = Buffer.alloc(8);
+    const head = Buffer.alloc(12);
     head.writeInt32BE(code, 0);
-    head.writeInt32BE(text.length, 4);
+    head.writeInt32BE(0, 4); // ending: never (a check keeps nothing of one build for the next)
+    head.writeInt32BE(text.length, 8);
     const answer = Buffer.concat([head, text]);
     for (let off = 0; off < answer.length; ) off += fs.writeSync(1, answer, off);
   }

@@ -13,6 +13,7 @@ build is served as before; verdicts are those of a process per step.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,15 +115,75 @@ def test_what_a_served_build_prints_reads_as_a_step_process(client: Client) -> N
     assert "/w/" not in x.compile.output  # no path of the server's build directory
 
 
-@pytest.mark.parametrize("depth", [3000, 60000])
-def test_a_program_that_breaks_the_compiler_is_a_compile_error_and_the_next_is_served(
-    client: Client, depth: int
+def program_server(box: Any) -> int:
+    """The pid of the program side's server (uid U+3)."""
+    side = uids(box)["RLCE_CANDIDATE_UID"] + 3
+    [pid] = [p for p, u, _ in servers(box) if u == side]
+    return int(pid)
+
+
+def canonical_with(n: int, member: str) -> pb.ScoreRequest:
+    """Task ``n``'s canonical solution with one more member in class Solution."""
+    req = task(n)
+    cut = req.program.rindex("}")
+    return with_program(req, req.program[:cut] + member + "\n}\n")
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        # javac's parser overflows its stack (an Error javac catches and reports)
+        "int deep() { return " + "(" * 60000 + "1" + ")" * 60000 + "; }",
+        # javac folds the chain into one constant of 18 MB per step: out of heap (red team)
+        'static final String A = "'
+        + "a" * 60000
+        + '";\nint big() { String s = '
+        + " + ".join(["A"] * 300)
+        + "; return s.length(); }",
+    ],
+    ids=["stack-overflow", "out-of-memory"],
+)
+def test_an_error_inside_javac_is_a_compile_error_and_ends_that_server(
+    client: Client, java: ServerThread, engine: Any, member: str
 ) -> None:
-    """Expressions nested deep enough overflow javac's stack (an Error in the server's JVM)."""
-    deep = "(" * depth + "1" + ")" * depth
-    req = with_program(task(0), f"class Solution {{\n  int f() {{ return {deep}; }}\n}}\n")
-    assert client.score_request(req).verdict == pb.COMPILE_ERROR
-    assert client.score_request(task(2)).verdict == pb.ACCEPTED
+    """javac catches an Error of its own and answers as for a compile error; the server must
+    not serve on in whatever state it left (a heap grown by half a gigabyte, say)."""
+    assert client.score_request(canonical_with(1, f"// {secrets.token_hex(8)}")).verdict == pb.ACCEPTED
+    box = sandbox(engine, java)
+    before = program_server(box)
+    x = client.score_request(canonical_with(0, member))
+    assert x.verdict == pb.COMPILE_ERROR and x.reward == 0.0
+    assert "com.sun.tools.javac" in x.compile.output, x.compile.output[-500:]  # javac's own report of it
+    fresh = canonical_with(2, f"// {secrets.token_hex(8)}")  # a program no build of this sandbox has made
+    assert client.score_request(fresh).verdict == pb.ACCEPTED
+    assert program_server(box) != before  # a fresh server built it
+
+
+def test_how_deep_an_expression_javac_takes_never_depends_on_earlier_builds(client: Client) -> None:
+    """A fresh JVM's javac overflowed now and then on 1,200 nested additions, a warm one (whose
+    compiled frames are larger) on 1,100: each served build has a fixed 16 MiB stack of its own."""
+    chain = "int pad(int x) { return " + " + ".join(["x"] * 1500) + "; }"
+    for _ in range(3):
+        x = client.score_request(canonical_with(0, chain))
+        assert x.verdict == pb.ACCEPTED, x.compile.output[-500:]
+
+
+def test_a_build_that_prints_megabytes_keeps_its_diagnostics_and_its_server(
+    client: Client, java: ServerThread, engine: Any
+) -> None:
+    """javac echoes each error's source line: 50 errors on a 60 KB line are 3 MB of output,
+    whose end comes back as a step process's would (the runner keeps the last 16 KiB)."""
+    assert client.score_request(canonical_with(1, f"// {secrets.token_hex(8)}")).verdict == pb.ACCEPTED
+    box = sandbox(engine, java)
+    before = program_server(box)
+    line = " ".join(f"int a{k} = undefinedSym{k};" for k in range(60)) + " // " + "z" * 60000
+    x = client.score_request(with_program(task(0), f"class Solution {{\n{line}\n}}\n"))
+    assert x.verdict == pb.COMPILE_ERROR
+    assert x.compile.output.endswith(
+        "only showing the first 50 errors, of 60 total; use -Xmaxerrs if you would like to see more\n"
+    )
+    assert "killed" not in x.compile.output
+    assert program_server(box) == before
 
 
 def test_javascript_checks_are_served_by_one_stopped_node_of_its_own_uid(

@@ -211,6 +211,7 @@ def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_t
     class Server:
         argv = ["java"]
         stopped = False
+        uid, pid = 1703, 77
 
         def __init__(self, stray: str | None) -> None:
             self.stray = stray
@@ -226,6 +227,7 @@ def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_t
 
     builder = Builder.__new__(Builder)
     builder.cleaner = cleaner
+    monkeypatch.setattr("rlce_server.sandbox.rlce_runner.builder.sandbox_processes", lambda uids: [])
     fine = Server(None)
     step = builder._served(fine, ["java", "RlceBuild"], str(build_dir), 1e18, 10.0, 100)
     assert step["failure"] is protocol.BuildFailure.NONE and step["output"] == b"said" and not fine.stopped
@@ -235,6 +237,14 @@ def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_t
             builder._served(bad, ["java", "RlceBuild"], str(build_dir), 1e18, 10.0, 100)
         assert bad.stopped
         (tmp_path / stray).unlink()
+    # a process of the server's uid beside the server (a fork it left running) ends it too
+    monkeypatch.setattr(
+        "rlce_server.sandbox.rlce_runner.builder.sandbox_processes", lambda uids: [(uids[0], 4242, "T")]
+    )
+    forked = Server(None)
+    with pytest.raises(SandboxBroken, match="left processes"):
+        builder._served(forked, ["java", "RlceBuild"], str(build_dir), 1e18, 10.0, 100)
+    assert forked.stopped
 
 
 def test_build_server_uids_are_none_of_the_sandbox_uids(tmp_path):
@@ -253,3 +263,26 @@ def test_build_server_uids_are_none_of_the_sandbox_uids(tmp_path):
         mine = {*s.uids, *s.build_server_uids}
         assert len(mine) == 5 and min(mine) % 8 == 0 and max(mine) - min(mine) < 8
         assert max(mine) < hardening.SESSION_UID_BASE and min(mine) >= hardening.UID_BASE
+
+
+def test_a_zombie_that_takes_its_time_to_go_is_waited_for_not_called_a_broken_sandbox(monkeypatch):
+    """A JVM of gigabytes stays a zombie until its threads have freed their memory (red team: a
+    program within its limit was judged "breaks the sandbox" when that took over 100 ms)."""
+    import time
+
+    from rlce_server.sandbox.rlce_runner import cleanup
+    from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
+
+    gone_at = time.monotonic() + 0.4
+    monkeypatch.setattr(
+        cleanup, "sandbox_processes", lambda uids: [(1600, 99, "Z")] if time.monotonic() < gone_at else []
+    )
+
+    class Zygote:
+        def pump(self, timeout):
+            time.sleep(timeout)
+
+    c = cleanup.Cleaner.__new__(cleanup.Cleaner)
+    c.zygote, c.settings, c.idle_tasks = Zygote(), SandboxSettings(1600, 1601, 1602, 64, 1, False), None
+    c.keeper_pid = lambda: None
+    assert c.stop_uids() == 0  # waited for it; nothing was alive to kill

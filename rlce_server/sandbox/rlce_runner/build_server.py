@@ -17,9 +17,12 @@ it runs only while one of its builds runs, and the runner checks after each
 build that no file or IPC object appeared outside its build directory (the
 scratch directories are empty while a job builds), so a compromised compiler
 could not hand anything to a later job's program. Each build gets a fresh
-javac task; a build past its wall-clock deadline or its CPU limit, a server
-that dies or answers out of protocol, is killed and started afresh for the
-next build (after ``MAX_BUILDS`` builds too, as defence in depth).
+javac task, on a fresh thread with a fixed stack. A build past its wall-clock
+deadline or its CPU limit is the program's TIME, a server that dies under a
+build the program's KILLED (as a step process's would be); either way, and
+after an Error inside the server, the server is gone and the next build
+starts a fresh one (after ``MAX_BUILDS`` builds too, as defence in depth). A
+server that answers out of protocol is our fault: SandboxBroken.
 """
 
 from __future__ import annotations
@@ -36,12 +39,16 @@ from .accounting import process_cpu_ns
 from .pipes import Pipes
 from .protocol import BuildFailure
 from .settings import KILL_WAIT_S
-from .zygote_client import ZygoteClient
+from .zygote_client import SandboxBroken, ZygoteClient
 
 MAX_BUILDS = 2000
 START_S = 60.0  # a server's start-up (a JVM from its archive takes well under a second)
-ANSWER_MAX_BYTES = 1 << 20
+ANSWER_MAX_BYTES = 1 << 20  # a server keeps a build's output to 64 KiB (RlceBuild.SERVED_OUTPUT)
 STDERR_KEEP = 4096
+
+
+class OutOfProtocol(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,16 @@ class BuildServer:
 
     @property
     def alive(self) -> bool:
-        return bool(self.pid_id) and self.pid_id not in self.zygote.exited
+        """Started and not ended: its end may not have been reported by the zygote yet, so its
+        /proc entry is read too (a dead server must never be charged to the next build)."""
+        if not self.pid_id or self.pid_id in self.zygote.exited:
+            return False
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in (b"Z", b"X")
 
     def tasks(self) -> int:
         """Its threads (all stopped between builds): tasks the pids cgroup holds for it."""
@@ -148,7 +164,11 @@ class BuildServer:
             self.builds += 1
             started = time.monotonic()
             cpu0 = process_cpu_ns(self.pid) or 0
-            answer = self._exchange(msg, deadline)
+            try:
+                answer = self._exchange(msg, deadline)
+            except OutOfProtocol as exc:  # our server misbehaving is our fault, never the program's verdict
+                self.stop()
+                raise SandboxBroken(f"the build server answered out of protocol: {exc}") from None
             if answer is not None:  # None: not sent, the server was gone before this build
                 break
             self.stop()
@@ -162,8 +182,11 @@ class BuildServer:
             if cpu > cpu_s or answer is BuildFailure.TIME:
                 return ServerStep(BuildFailure.TIME, 0, b"", wall, cpu)
             return ServerStep(BuildFailure.KILLED, 0, said, wall, cpu, signal=signal.SIGKILL)
-        code, output = answer
-        self.zygote.kill_uid(self.uid, signal.SIGSTOP)
+        code, ending, output = answer
+        if ending:  # it says its state is not to be trusted (an Error inside it): gone before any next build
+            self.stop()
+        else:
+            self.zygote.kill_uid(self.uid, signal.SIGSTOP)
         return ServerStep(BuildFailure.NONE if code == 0 else BuildFailure.EXIT, code, output, wall, cpu)
 
     def _drain_stderr(self) -> None:
@@ -173,14 +196,15 @@ class BuildServer:
         except BlockingIOError:
             pass
 
-    def _exchange(self, msg: bytes, deadline: float) -> tuple[int, bytes] | BuildFailure | None:
-        """Send a request, read its answer: (exit code, output), why there is none, or None if unsent."""
+    def _exchange(self, msg: bytes, deadline: float) -> tuple[int, bool, bytes] | BuildFailure | None:
+        """Send a request, read its answer: (exit code, whether the server ends, output), why there
+        is none, or None if unsent."""
         try:
             os.write(self.to_fd, msg)
         except OSError:
             return None
         buf = bytearray()
-        need = 8
+        need = 12
         while len(buf) < need:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -196,14 +220,15 @@ class BuildServer:
                 if not chunk:
                     return BuildFailure.KILLED
                 buf += chunk
-                if len(buf) >= 8 and need == 8:
-                    length = struct.unpack(">i", buf[4:8])[0]
+                if len(buf) >= 12 and need == 12:
+                    length = struct.unpack(">i", buf[8:12])[0]
                     if not 0 <= length <= ANSWER_MAX_BYTES:
-                        return BuildFailure.KILLED
-                    need = 8 + length
+                        raise OutOfProtocol(f"an answer of {length} bytes")
+                    need = 12 + length
             elif not self.alive:
                 return BuildFailure.KILLED
         self._drain_stderr()
         if len(buf) != need:
-            return BuildFailure.KILLED  # more than one answer: out of protocol
-        return struct.unpack(">i", buf[:4])[0], bytes(buf[8:])
+            raise OutOfProtocol("more than one answer")
+        code, ending = struct.unpack(">ii", buf[:8])
+        return code, ending != 0, bytes(buf[12:])

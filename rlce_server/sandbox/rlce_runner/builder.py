@@ -15,7 +15,7 @@ from typing import Any
 
 from . import artifacts, spawn
 from .build_server import BuildServer
-from .cleanup import Cleaner
+from .cleanup import Cleaner, sandbox_processes
 from .pipes import Pipes
 from .protocol import REPORT_MAX_BYTES, Build, BuildFacts, BuildFailure, BuildRole, Outcome
 from .settings import BUILD_FILE_SIZE_BYTES, KILL_WAIT_S, WORK_DIR, SandboxSettings
@@ -151,7 +151,8 @@ class Builder:
     def _served(
         self, server: BuildServer, argv: list[str], build_dir: str, deadline: float, cpu_s: float, cap: int
     ) -> dict[str, Any]:
-        """One step by the build server, checked to have touched nothing but its build directory."""
+        """One step by the build server, checked to have made nothing but its build directory's
+        files: no entry in a scratch mount, no SysV IPC object, no process of its uid but itself."""
         before = self.cleaner.scratch_state()
         done = server.build(build_dir, argv, deadline, cpu_s)
         if done is None:
@@ -159,6 +160,10 @@ class Builder:
         if self.cleaner.scratch_state() != before:
             server.stop()
             raise SandboxBroken("the build server made something outside its build directory")
+        others = [pid for _, pid, _ in sandbox_processes((server.uid,)) if pid != server.pid]
+        if others:
+            server.stop()
+            raise SandboxBroken(f"the build server left processes: {others}")
         return {
             "output": done.output[-(cap + 1) :],
             "failure": done.failure,

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Callable
 
 from .artifacts import files_as
 from .protocol import Removed, ResetReply
-from .settings import JUDGE_DIR, SCRATCH_DIRS, SandboxSettings
+from .settings import JUDGE_DIR, KILL_WAIT_S, SCRATCH_DIRS, SandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 
@@ -165,7 +166,10 @@ class Cleaner:
         found = 0
         if self._only_trusted():
             return 0
-        for _ in range(50):
+        # A time bound, not a count of rounds: a large process (a JVM of gigabytes) stays a
+        # zombie until its threads have freed their memory, which may take a good part of a second.
+        deadline = time.monotonic() + KILL_WAIT_S
+        while time.monotonic() < deadline:
             live = self._live()
             if not live:
                 return found
