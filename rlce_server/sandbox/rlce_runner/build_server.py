@@ -42,13 +42,12 @@ from .settings import KILL_WAIT_S
 from .zygote_client import SandboxBroken, ZygoteClient
 
 MAX_BUILDS = 2000
-START_S = 60.0  # a server's start-up (a JVM from its archive takes well under a second)
 ANSWER_MAX_BYTES = 1 << 20  # a server keeps a build's output to 64 KiB (RlceBuild.SERVED_OUTPUT)
 STDERR_KEEP = 4096
 
 
 class OutOfProtocol(Exception):
-    pass
+    """The server's answer is not a frame of the protocol: our machinery failed, not the program."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,8 @@ class ServerStep:
 
 
 class BuildServer:
+    """One resident build process, started on its first build and again after it ended."""
+
     def __init__(self, zygote: ZygoteClient, argv: list[str], uid: int, limits: dict[str, int]) -> None:
         self.zygote = zygote
         self.argv = argv
@@ -100,11 +101,12 @@ class BuildServer:
             return 0
 
     def start(self) -> bool:
-        """Start the server; False if it could not (the step then runs as a process of its own)."""
+        """Start the server; False if it could not (our fault: the build raises SandboxBroken)."""
         pipes = Pipes()
         req_r, req_w = os.pipe2(os.O_CLOEXEC)
         ans_r, ans_w = os.pipe2(os.O_CLOEXEC)
-        err_r, err_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(err_r, False)  # drained while a build runs; the server's end stays blocking
         try:
             fds = [
                 pipes.adopt(req_r),
