@@ -85,6 +85,13 @@ class BuildSpec(BaseModel):
                 raise ValueError(f"file {name}: source {source!r} is not one of {FILE_SOURCES}")
         return files
 
+    @model_validator(mode="after")
+    def _served_steps_take_no_env(self) -> BuildSpec:
+        """A server is one process: it cannot give each build an environment of its own."""
+        if self.server and self.env:
+            raise ValueError("a build served by a server takes no env (set it in the server's own argv)")
+        return self
+
 
 class JudgeBuildSpec(BuildSpec):
     """How this runtime builds a problem's checker or interactor (``"judge"``: its

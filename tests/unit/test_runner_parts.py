@@ -194,7 +194,7 @@ def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_t
     """The scratch mounts are checked around every served step: whatever a (compromised)
     compiler leaves where a later job's program could find it ends the server and the sandbox."""
     from rlce_server.sandbox.rlce_runner import cleanup
-    from rlce_server.sandbox.rlce_runner.build_server import ServerStep
+    from rlce_server.sandbox.rlce_runner.build_server import StepFacts
     from rlce_server.sandbox.rlce_runner.builder import Builder
     from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
 
@@ -220,7 +220,7 @@ def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_t
             (build_dir / "out.class").write_bytes(b"inside: fine")
             if self.stray:
                 (tmp_path / self.stray).write_text("a later job's program would read this")
-            return ServerStep(protocol.BuildFailure.NONE, 0, b"said", 0.1, 0.05)
+            return StepFacts(protocol.BuildFailure.NONE, 0, b"said", 0.1, 0.05)
 
         def stop(self):
             self.stopped = True
@@ -230,7 +230,7 @@ def test_a_build_server_that_makes_anything_outside_its_build_directory_breaks_t
     monkeypatch.setattr("rlce_server.sandbox.rlce_runner.builder.sandbox_processes", lambda uids: [])
     fine = Server(None)
     step = builder._served(fine, ["java", "RlceBuild"], str(build_dir), 1e18, 10.0, 100)
-    assert step["failure"] is protocol.BuildFailure.NONE and step["output"] == b"said" and not fine.stopped
+    assert step.failure is protocol.BuildFailure.NONE and step.output == b"said" and not fine.stopped
     for stray in ("tmp/note", "shm/.hidden", "w/x"):
         bad = Server(stray)
         with pytest.raises(SandboxBroken, match="outside its build directory"):
@@ -268,21 +268,36 @@ def test_build_server_uids_are_none_of_the_sandbox_uids(tmp_path):
 def test_a_zombie_that_takes_its_time_to_go_is_waited_for_not_called_a_broken_sandbox(monkeypatch):
     """A JVM of gigabytes stays a zombie until its threads have freed their memory (red team: a
     program within its limit was judged "breaks the sandbox" when that took over 100 ms)."""
-    import time
+    import types
 
     from rlce_server.sandbox.rlce_runner import cleanup
     from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
 
-    gone_at = time.monotonic() + 0.4
-    monkeypatch.setattr(
-        cleanup, "sandbox_processes", lambda uids: [(1600, 99, "Z")] if time.monotonic() < gone_at else []
-    )
+    scans = []  # a zombie for 100 scans: the old bound gave up after 50, whatever the machine's speed
+
+    def processes(uids):
+        scans.append(1)
+        return [(1600, 99, "Z")] if len(scans) <= 100 else []
+
+    monkeypatch.setattr(cleanup, "sandbox_processes", processes)
+    # no deadline passes (this module's clock stands still): only the scans count
+    monkeypatch.setattr(cleanup, "time", types.SimpleNamespace(monotonic=lambda: 0.0))
 
     class Zygote:
         def pump(self, timeout):
-            time.sleep(timeout)
+            pass
 
     c = cleanup.Cleaner.__new__(cleanup.Cleaner)
     c.zygote, c.settings, c.idle_tasks = Zygote(), SandboxSettings(1600, 1601, 1602, 64, 1, False), None
     c.keeper_pid = lambda: None
     assert c.stop_uids() == 0  # waited for it; nothing was alive to kill
+
+
+def test_a_served_build_kind_with_an_environment_is_refused():
+    from pydantic import ValidationError
+
+    from rlce_server.runtimes.registry import BuildSpec
+
+    BuildSpec(files={"a": "program"}, steps=[["x"]], outputs=["a"], run=["a"], server=["srv"])
+    with pytest.raises(ValidationError, match="served by a server takes no env"):
+        BuildSpec(files={"a": "program"}, steps=[["x"]], outputs=["a"], run=["a"], server=["srv"], env={"K": "v"})

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from . import spawn
 from .accounting import process_cpu_ns
 from .pipes import Pipes
-from .protocol import BuildFailure
-from .settings import KILL_WAIT_S
+from .protocol import Build, BuildFailure, BuildRole
+from .settings import BUILD_FILE_SIZE_BYTES, KILL_WAIT_S, SandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 MAX_BUILDS = 2000
@@ -51,8 +51,8 @@ class OutOfProtocol(Exception):
 
 
 @dataclass(frozen=True)
-class ServerStep:
-    """What one served step did, in a step process's terms."""
+class StepFacts:
+    """What one build step did, run as a process of its own or served."""
 
     failure: BuildFailure
     exit_code: int
@@ -92,8 +92,9 @@ class BuildServer:
         return state not in (b"Z", b"X")
 
     def tasks(self) -> int:
-        """Its threads (all stopped between builds): tasks the pids cgroup holds for it."""
-        if not self.alive:
+        """Its threads (all stopped between builds): tasks the pids cgroup holds for it, a zombie's
+        one included (read on every test's clean-up: one directory listing, no more)."""
+        if not self.pid_id or self.pid_id in self.zygote.exited:
             return 0
         try:
             return len(os.listdir(f"/proc/{self.pid}/task"))
@@ -148,21 +149,14 @@ class BuildServer:
                 self.zygote.wait(self.pid_id, KILL_WAIT_S)
             self.pid_id, self.pid = "", 0
 
-    def build(self, build_dir: str, argv: list[str], deadline: float, cpu_s: float) -> ServerStep | None:
+    def build(self, build_dir: str, argv: list[str], deadline: float, cpu_s: float) -> StepFacts | None:
         """Serve one step in ``build_dir``; None if no server could be started."""
         if self.alive and self.builds >= MAX_BUILDS:
             self.stop()
-        parts = [build_dir, *argv]
-        msg = struct.pack(">i", len(parts)) + b"".join(
-            struct.pack(">i", len(b)) + b for b in (p.encode("utf-8", "surrogateescape") for p in parts)
-        )
-        for _ in range(2):  # a server that died since its last build (unseen yet) is started afresh once
-            if not self.alive:
-                self.stop()
-                if not self.start():
-                    return None
-            else:
-                self.zygote.kill_uid(self.uid, signal.SIGCONT)
+        msg = _request([build_dir, *argv])
+        for _ in range(2):  # a server killed from outside since the check is started afresh, once
+            if not self._running():
+                return None
             self.builds += 1
             started = time.monotonic()
             cpu0 = process_cpu_ns(self.pid) or 0
@@ -171,7 +165,7 @@ class BuildServer:
             except OutOfProtocol as exc:  # our server misbehaving is our fault, never the program's verdict
                 self.stop()
                 raise SandboxBroken(f"the build server answered out of protocol: {exc}") from None
-            if answer is not None:  # None: not sent, the server was gone before this build
+            if answer is not None:  # None: not sent
                 break
             self.stop()
         else:
@@ -182,14 +176,22 @@ class BuildServer:
             self.stop()
             said, self.said = self.said, b""
             if cpu > cpu_s or answer is BuildFailure.TIME:
-                return ServerStep(BuildFailure.TIME, 0, b"", wall, cpu)
-            return ServerStep(BuildFailure.KILLED, 0, said, wall, cpu, signal=signal.SIGKILL)
+                return StepFacts(BuildFailure.TIME, 0, b"", wall, cpu)
+            return StepFacts(BuildFailure.KILLED, 0, said, wall, cpu, signal=signal.SIGKILL)
         code, ending, output = answer
         if ending:  # it says its state is not to be trusted (an Error inside it): gone before any next build
             self.stop()
         else:
             self.zygote.kill_uid(self.uid, signal.SIGSTOP)
-        return ServerStep(BuildFailure.NONE if code == 0 else BuildFailure.EXIT, code, output, wall, cpu)
+        return StepFacts(BuildFailure.NONE if code == 0 else BuildFailure.EXIT, code, output, wall, cpu)
+
+    def _running(self) -> bool:
+        """Continue it, or start it if it has ended; False if it cannot start."""
+        if self.alive:
+            self.zygote.kill_uid(self.uid, signal.SIGCONT)
+            return True
+        self.stop()
+        return self.start()
 
     def _drain_stderr(self) -> None:
         try:
@@ -234,3 +236,43 @@ class BuildServer:
             raise OutOfProtocol("more than one answer")
         code, ending = struct.unpack(">ii", buf[:8])
         return code, ending != 0, bytes(buf[12:])
+
+
+def _request(parts: list[str]) -> bytes:
+    """[count][each: int32 length, UTF-8 bytes]: what a server reads on its stdin."""
+    data = [p.encode("utf-8", "surrogateescape") for p in parts]
+    return struct.pack(">i", len(data)) + b"".join(struct.pack(">i", len(b)) + b for b in data)
+
+
+def step_limits(settings: SandboxSettings, req: Build) -> dict[str, int]:
+    """A build process's limits but CPU: a step's (which adds ``cpu_s``) and a server's (whose CPU
+    limit is checked per build instead: an rlimit would add up over its builds)."""
+    return {
+        "nproc": settings.nproc,
+        "address_space_bytes": req.limits.memory_mb << 20,
+        "file_size_bytes": BUILD_FILE_SIZE_BYTES,
+    }
+
+
+class BuildServers:
+    """A sandbox's build servers, one per side and runtime server argv, made on first use."""
+
+    def __init__(self, zygote: ZygoteClient, settings: SandboxSettings) -> None:
+        self.zygote = zygote
+        self.settings = settings
+        self.servers: dict[tuple[BuildRole, tuple[str, ...]], BuildServer] = {}
+
+    def tasks(self) -> int:
+        """Tasks (threads) the build servers hold: trusted, in the cleaner's count."""
+        return sum(s.tasks() for s in self.servers.values())
+
+    def for_build(self, req: Build) -> BuildServer | None:
+        """The server of this build's side, if its runtime has one (never for a judge)."""
+        if not req.server or req.role is BuildRole.JUDGE:
+            return None
+        key = (req.role, tuple(req.server))
+        if key not in self.servers:
+            program_side, test_side = self.settings.build_server_uids
+            uid = program_side if req.role is BuildRole.PROGRAM else test_side
+            self.servers[key] = BuildServer(self.zygote, list(req.server), uid, step_limits(self.settings, req))
+        return self.servers[key]

@@ -9,48 +9,34 @@ a test-side step that refuses the caller's test).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any
 
 from . import artifacts, spawn
-from .build_server import BuildServer
+from .build_server import BuildServer, BuildServers, StepFacts, step_limits
 from .cleanup import Cleaner, sandbox_processes
 from .pipes import Pipes
 from .protocol import REPORT_MAX_BYTES, Build, BuildFacts, BuildFailure, BuildRole, Outcome
-from .settings import BUILD_FILE_SIZE_BYTES, KILL_WAIT_S, WORK_DIR, SandboxSettings
+from .settings import KILL_WAIT_S, WORK_DIR, SandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 
 class Builder:
     def __init__(
-        self, zygote: ZygoteClient, settings: SandboxSettings, cleaner: Cleaner, store: artifacts.ArtifactStore
+        self,
+        zygote: ZygoteClient,
+        settings: SandboxSettings,
+        cleaner: Cleaner,
+        store: artifacts.ArtifactStore,
+        servers: BuildServers,
     ) -> None:
         self.zygote = zygote
         self.settings = settings
         self.cleaner = cleaner
         self.store = store
-        self.servers: dict[tuple[BuildRole, tuple[str, ...]], BuildServer] = {}
-
-    def server_tasks(self) -> int:
-        """Tasks (threads) the build servers hold: the cleaner's count of trusted tasks."""
-        return sum(s.tasks() for s in self.servers.values())
-
-    def _server(self, req: Build) -> BuildServer | None:
-        """The build server of this build's side, if its runtime has one (never for a judge)."""
-        if not req.server or req.role is BuildRole.JUDGE:
-            return None
-        key = (req.role, tuple(req.server))
-        if key not in self.servers:
-            program_side, test_side = self.settings.build_server_uids
-            uid = program_side if req.role is BuildRole.PROGRAM else test_side
-            limits = {
-                "nproc": self.settings.nproc,
-                "address_space_bytes": req.limits.memory_mb << 20,
-                "file_size_bytes": BUILD_FILE_SIZE_BYTES,
-            }
-            self.servers[key] = BuildServer(self.zygote, list(req.server), uid, limits)
-        return self.servers[key]
+        self.servers = servers
 
     def uid_of(self, role: BuildRole) -> int:
         return {
@@ -64,14 +50,9 @@ class Builder:
         key = artifacts.check_key(req.key)
         if self.store.has(key):
             return BuildFacts(ok=True, cached=True, report=self._cached_report(key, req.report))
-        server = self._server(req)
+        server = self.servers.for_build(req)
         uid = server.uid if server is not None else self.uid_of(req.role)
-        limits = {
-            "nproc": self.settings.nproc,
-            "cpu_s": req.limits.cpu_s,
-            "address_space_bytes": req.limits.memory_mb << 20,
-            "file_size_bytes": BUILD_FILE_SIZE_BYTES,
-        }
+        limits: dict[str, Any] = {**step_limits(self.settings, req), "cpu_s": req.limits.cpu_s}
         cap = req.limits.output_bytes
         try:
             build_dir = artifacts.make_private_dir(WORK_DIR, uid)
@@ -92,16 +73,16 @@ class Builder:
                     step = self._served(server, expanded, build_dir, deadline, req.limits.cpu_s, cap)
                 else:
                     step = self._step(expanded, env, build_dir, uid, limits, deadline, cap)
-                output += step["output"]
-                wall += step["wall_s"]
-                cpu += step["cpu_s"]
-                if step["failure"] is not BuildFailure.NONE:
+                output += step.output
+                wall += step.wall_s
+                cpu += step.cpu_s
+                if step.failure is not BuildFailure.NONE:
                     return BuildFacts(
                         ok=False,
                         output=bytes(output[-cap:]).decode("utf-8", "replace"),
-                        failure=step["failure"],
-                        exit_code=step["exit_code"],
-                        signal=step["signal"],
+                        failure=step.failure,
+                        exit_code=step.exit_code,
+                        signal=step.signal,
                         wall_s=wall,
                         cpu_s=cpu,
                     )
@@ -150,7 +131,7 @@ class Builder:
 
     def _served(
         self, server: BuildServer, argv: list[str], build_dir: str, deadline: float, cpu_s: float, cap: int
-    ) -> dict[str, Any]:
+    ) -> StepFacts:
         """One step by the build server, checked to have made nothing but its build directory's
         files: no entry in a scratch mount, no SysV IPC object, no process of its uid but itself."""
         before = self.cleaner.scratch_state()
@@ -164,14 +145,7 @@ class Builder:
         if others:
             server.stop()
             raise SandboxBroken(f"the build server left processes: {others}")
-        return {
-            "output": done.output[-(cap + 1) :],
-            "failure": done.failure,
-            "exit_code": done.exit_code,
-            "signal": done.signal,
-            "wall_s": done.wall_s,
-            "cpu_s": done.cpu_s,
-        }
+        return dataclasses.replace(done, output=done.output[-(cap + 1) :])
 
     def _step(
         self,
@@ -182,7 +156,7 @@ class Builder:
         limits: dict[str, Any],
         deadline: float,
         cap: int,
-    ) -> dict[str, Any]:
+    ) -> StepFacts:
         """One build step as its own process."""
         pipes = Pipes()
         try:
@@ -214,13 +188,7 @@ class Builder:
                 failure, sig = BuildFailure.KILLED, os.WTERMSIG(status)
             elif os.WEXITSTATUS(status) != 0:
                 failure, code = BuildFailure.EXIT, os.WEXITSTATUS(status)
-            return {
-                "output": streams["stdout"].bytes + streams["stderr"].bytes,
-                "failure": failure,
-                "exit_code": code,
-                "signal": sig,
-                "wall_s": wall,
-                "cpu_s": rec["cpu_s"],
-            }
+            output = streams["stdout"].bytes + streams["stderr"].bytes
+            return StepFacts(failure, code, output, wall, float(rec["cpu_s"]), sig)
         finally:
             pipes.close()

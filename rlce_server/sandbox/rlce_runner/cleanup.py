@@ -73,20 +73,30 @@ def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:
     return found
 
 
-def scratch_entries(judge_uid: int) -> list[str]:
-    """What is left in the scratch mounts (the judges' one is read as the judge uid: only it may look)."""
-    found = []
+def _scratch_listings(judge_uid: int) -> dict[str, list[str] | str]:
+    """Each scratch mount's entries, or why it cannot be read (the judges' one is read as the
+    judge uid: only it may look)."""
+    found: dict[str, list[str] | str] = {}
     for root in SCRATCH_DIRS:
         try:
             if root == JUDGE_DIR:
                 with files_as(judge_uid):
-                    names = os.listdir(root)
+                    found[root] = os.listdir(root)
             else:
-                names = os.listdir(root)
+                found[root] = os.listdir(root)
         except OSError as exc:
-            found.append(f"{root}: {exc.strerror}")
-            continue
-        found += [f"file {root}/{n}" for n in names[:20]]
+            found[root] = exc.strerror or "unreadable"
+    return found
+
+
+def scratch_entries(judge_uid: int) -> list[str]:
+    """What is left in the scratch mounts (a few names per mount)."""
+    found = []
+    for root, names in _scratch_listings(judge_uid).items():
+        if isinstance(names, str):
+            found.append(f"{root}: {names}")
+        else:
+            found += [f"file {root}/{n}" for n in names[:20]]
     return found
 
 
@@ -117,8 +127,10 @@ class Cleaner:
         keeper_pid: Callable[[], int | None],
         drop_keeper: Callable[[], None],
         more_leftovers: Callable[[], list[str]] = list,
+        more_tasks: Callable[[], int] = int,
     ) -> None:
         self.more_leftovers = more_leftovers
+        self.more_tasks = more_tasks  # tasks of other trusted processes (the build servers)
         self.zygote = zygote
         self.settings = settings
         self.keeper_pid = keeper_pid
@@ -128,7 +140,6 @@ class Cleaner:
         # can exist, and the /proc scan is skipped. Any other count at start
         # (an init process, say) disables the shortcut.
         self.idle_tasks = 2 if tasks_in_container() == 2 else None
-        self.more_tasks: Callable[[], int] = int  # tasks of other trusted processes (build servers)
 
     def _live(self) -> list[tuple[int, int, str]]:
         keeper = self.keeper_pid()
@@ -144,16 +155,8 @@ class Cleaner:
     def scratch_state(self) -> tuple[frozenset[str], int]:
         """What the scratch mounts and SysV IPC hold now (every top-level entry, the objects)."""
         found: set[str] = set()
-        for root in SCRATCH_DIRS:
-            try:
-                if root == JUDGE_DIR:
-                    with files_as(self.settings.judge_uid):
-                        names = os.listdir(root)
-                else:
-                    names = os.listdir(root)
-            except OSError as exc:
-                names = [f"({exc.strerror})"]
-            found.update(f"{root}/{n}" for n in names)
+        for root, names in _scratch_listings(self.settings.judge_uid).items():
+            found.update([f"{root}: {names}"] if isinstance(names, str) else (f"{root}/{n}" for n in names))
         return frozenset(found), len(sysv_objects())
 
     def stop_uids(self) -> int:

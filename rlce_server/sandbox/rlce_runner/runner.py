@@ -26,6 +26,7 @@ from typing import Any
 from . import frames, protocol
 from .accounting import Counters
 from .artifacts import ArtifactStore, BuildRequestError
+from .build_server import BuildServers
 from .builder import Builder
 from .cleanup import Cleaner
 from .driver_process import DriverProcess
@@ -52,9 +53,9 @@ class Runner:
         store = ArtifactStore(settings.artifact_cache_bytes)
         store.prepare()
         self.store = store
-        self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop, store.leftovers)
-        self.builder = Builder(zygote, settings, self.cleaner, store)
-        self.cleaner.more_tasks = self.builder.server_tasks
+        servers = BuildServers(zygote, settings)
+        self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop, store.leftovers, servers.tasks)
+        self.builder = Builder(zygote, settings, self.cleaner, store, servers)
         self.parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(), zygote_pid)
         self.executors = executors(self.parts)
 
