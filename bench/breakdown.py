@@ -5,6 +5,10 @@
 ``--workload cpp-stdio``: instead, one C++ stdio program (bench/judges.py's, built
 once and then served from the sandbox's artifact cache) against its 50 tests,
 ``--repeat`` x 10 requests per pass: the per-test cost of exec'd processes.
+``--workload cpp`` (or java, javascript, go, rust): the first ``--repeat`` x 10
+HumanEval-X canonical programs of that runtime with their split tests (as
+bench/runtimes.py scores them), every pass's program and test marked as its
+own, so each pass builds both: the whole cost of a compiled program.
 
 A real server with one sandbox; HumanEval canonical programs (program + one
 assertion test) through ``ScoreStream``, ``no_cache``. CPU is read from
@@ -68,7 +72,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3, help="HumanEval copies per pass")
-    ap.add_argument("--workload", choices=["humaneval", "cpp-stdio"], default="humaneval")
+    ap.add_argument(
+        "--workload", choices=["humaneval", "cpp-stdio", "cpp", "java", "javascript", "go", "rust"], default="humaneval"
+    )
     args = ap.parse_args()
     # (language, programs per pass, the pass's requests given its tag)
     workload: tuple[str, int, Callable[[str], list[pb.ScoreRequest]]]
@@ -82,6 +88,18 @@ def main() -> None:
             lambda tag: [
                 request("cpp", program("cpp", 1), problem(), request_id=f"{tag}{i}", no_cache=True)
                 for i in range(count)
+            ],
+        )
+    elif args.workload != "humaneval":
+        from runtimes import load_tasks, mark, rlce_request
+
+        tasks = load_tasks(args.workload, 10 * args.repeat)
+        workload = (
+            args.workload,
+            len(tasks),
+            lambda tag: [
+                rlce_request(args.workload, f"{tag}{i}", t.program + mark(tag), t.test + mark(tag))
+                for i, t in enumerate(tasks)
             ],
         )
     else:
