@@ -432,6 +432,54 @@ def test_data_queued_in_sockets_is_the_sessions_memory(c: Client) -> None:
         assert s.exec("x").result == "1"
 
 
+SHELLS = """
+import subprocess
+[subprocess.run([sh, '-c', 'sleep 0.05 & wait; echo ok | cat'], capture_output=True, text=True, timeout=60).stdout
+ for sh in ('bash', 'sh')]
+"""
+
+
+def test_no_memfd_in_a_session(c: Client) -> None:
+    """A memfd is memory in no process's RSS and no file of the tree's: refused in a session (a
+    scoring sandbox counts its cgroup, where it shows). Shells, which set SIGCHLD handlers, run."""
+    with c.session("python") as s:
+        r = s.exec("import os\nos.memfd_create('m')")
+        assert r.verdict == pb.RUNTIME_ERROR and "PermissionError" in r.error, r
+        r = s.exec(SHELLS)
+        assert r.result == "['ok\\n', 'ok\\n']", r
+
+
+RESUME_STATE = """
+import os, signal, time
+os.kill(PID, signal.SIGCONT)
+time.sleep(0.5)
+"""
+
+
+def test_a_stopped_state_that_a_cell_resumes_is_ended(c: Client) -> None:
+    """Between commands a state is stopped; a process of its tree (same uid) can send it SIGCONT.
+    The state's own cell doing so: the roll-back would go on from a state that ran meanwhile, so
+    the session ends. Another session's cell doing so: the idle session ends within one sweep,
+    before its threads run long (CPU no cell is charged for)."""
+    with c.session("python") as s:
+        s.exec("import threading, time\ndef spin():\n    while True:\n        time.sleep(0.01)\n")
+        s.exec("threading.Thread(target=spin, daemon=True).start()")
+        r = s.exec("import os\n" + RESUME_STATE.replace("PID", "os.getppid()") + "os._exit(0)")
+        assert r.session_ended and "resumed" in r.error, r
+    with c.session("python") as a:
+        pid = int(a.exec("import os\nos.getpid()").result)  # (the cell's process: a's state from now on)
+        with a.fork() as b:
+            assert b.exec("1").result == "1"
+            r = b.exec(RESUME_STATE.replace("PID", str(pid)))
+            assert r.verdict == pb.ACCEPTED and not r.session_ended, r
+            r = a.exec("1")  # (it was ended while idle: its next command says why)
+            assert r.session_ended and "resumed" in r.error and r.verdict != pb.ACCEPTED, r
+            with pytest.raises(grpc.RpcError) as err:
+                a.exec("1")
+            assert code_of(err) == grpc.StatusCode.NOT_FOUND, err.value.details()
+            assert b.exec("2").result == "2"  # (the cell that did it: its session goes on)
+
+
 def test_a_tree_cannot_leave_its_slot_open_or_dirty_for_the_next(c: Client, live: ServerThread, engine: Any) -> None:
     a = c.session("python")
     box = sandbox_of(engine, live)

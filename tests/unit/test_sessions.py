@@ -369,7 +369,7 @@ def test_tree_files_copy_and_wipe_any_depth_and_never_open_a_fifo(tmp_path: Any)
     (src / "closed").mkdir()
     src_fd, dst_fd = os.open(src, os.O_RDONLY), os.open(dst, os.O_RDONLY)
     try:
-        treefiles.copy_tree(src_fd, dst_fd)
+        treefiles.copy_tree(src_fd, dst_fd, 1 << 20, 10_000)
         assert sorted(os.listdir(dst)) == ["closed", "d", "data.csv", "link"]
         assert os.readlink(dst / "link") == "/etc/passwd"
         # a name that is a FIFO is replaced by the file given, not opened (which would block)
@@ -387,6 +387,34 @@ def test_tree_files_copy_and_wipe_any_depth_and_never_open_a_fifo(tmp_path: Any)
     assert os.listdir(dst) == [] and os.stat(dst).st_mode & 0o7777 == 0o700  # its root closed again
     assert treefiles.remove_tree(str(dst), owners) == 0 and not dst.exists()
     assert zygote.remove_owned([str(src)], uid) == 0 and os.listdir(src) == []  # (a scoring job's wipe)
+
+
+def test_tree_copy_stops_at_what_the_tree_could_hold(tmp_path: Any) -> None:
+    """A sparse file reads as zeros without end (its size, not its blocks): the copy stops at the
+    byte budget, and at the entry budget, with ENOSPC (the fork's failure, never a stalled runner)."""
+    import errno
+
+    from rlce_server.sandbox.rlce_runner import treefiles
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    with open(src / "sparse", "wb") as fh:
+        fh.truncate(64 << 20)  # 64 MiB that use no block
+    for i in range(20):
+        (src / f"f{i}").write_bytes(b"x")
+    src_fd, dst_fd = os.open(src, os.O_RDONLY), os.open(dst, os.O_RDONLY)
+    try:
+        with pytest.raises(OSError) as caught:
+            treefiles.copy_tree(src_fd, dst_fd, 1 << 20, 10_000)
+        assert caught.value.errno == errno.ENOSPC and "bytes" in str(caught.value)
+        (src / "sparse").unlink()
+        with pytest.raises(OSError) as caught:
+            treefiles.copy_tree(src_fd, dst_fd, 1 << 20, 10)
+        assert caught.value.errno == errno.ENOSPC and "entries" in str(caught.value)
+    finally:
+        os.close(src_fd)
+        os.close(dst_fd)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="makes a socket as another uid (setfsuid)")

@@ -78,6 +78,27 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def still(pid: int) -> tuple[bool, int]:
+    """Whether every thread of ``pid`` is stopped (or dead), and their time on a CPU (ns) summed:
+    a stopped process whose time has not grown has not run. (False, 0) once it is gone."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False, 0
+    stopped, ran = True, 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as fh:
+                raw = fh.read()
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as fh:
+                ran += int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # (a thread that ended meanwhile)
+        state = raw[raw.rfind(b")") + 2 : raw.rfind(b")") + 3]
+        stopped = stopped and state in (b"T", b"t", b"Z", b"X")
+    return stopped, ran
+
+
 def descendants(pid: int, stop_at: set[int] | frozenset[int] = frozenset(), limit: int = 4096) -> list[int]:
     """``pid`` and every process below it, parents first (at most ``limit``), leaving out
     the processes of ``stop_at`` and everything below them."""

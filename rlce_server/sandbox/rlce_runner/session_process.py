@@ -167,13 +167,16 @@ class _State:
 
     def serve(self) -> NoReturn:
         while True:
-            _reap()
             try:
                 msg, fds, _flags, _addr = socket.recv_fds(self.sock, CONTROL_BYTES, 8)
             except OSError:
                 os._exit(0)
             if not msg:
                 os._exit(0)  # the runner let go of this session
+            # Dead children are reaped when the next command comes, not before: a cell that ended
+            # at once stays a zombie until the runner, which reads the kernel's word on the pid it
+            # was told, has named it (it sends the next command only after that).
+            _reap()
             try:
                 command = json.loads(msg)
                 op = command["op"]

@@ -68,6 +68,9 @@ IDLE_WAKE_S = 1.0
 DIRTY_RETRY_S = 2.0
 WARM_STATES = 2  # first states made ahead, in free slots: an open takes one instead of forking the zygote
 VERIFY_EVERY_S = 0.002  # a freed slot is checked (no process of its uid left, its tmpfs empty) this often
+ENDED_REMEMBERED = 10_000
+RAN_WHILE_IDLE = "its process ran while the session was idle (a process of its tree resumed it)"
+RAN_DURING_CELL = "its process ran during the cell that was rolled back (a process of its tree resumed it)"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 # Writable by nobody but the runner in a session sandbox: a slot uid writes only its own tmpfs.
 SHARED_DIRS = ("/tmp", "/dev/shm", "/w")
@@ -124,6 +127,9 @@ class Session:
     limits: SessionLimits
     dir_fd: int  # its working directory, opened by the runner: its files are reached through this
     op: Cell | Forking | None = None
+    # the state's time on a CPU (ns) when the runner last stopped it; None: never stopped yet (a
+    # first state, in which no candidate code has run); -1: it did not stop when told to
+    still_ns: int | None = None
 
     @property
     def uid(self) -> int:
@@ -179,6 +185,8 @@ class SessionServer:
         self.owners = range(settings.first_uid, settings.first_uid + settings.slots)  # every slot's uid
         self.sessions: dict[str, Session] = {}
         self.ops: dict[int, Cell | Forking] = {}  # request id -> what is in flight
+        # sessions this runner ended between their commands (the host learns at the next one): why
+        self.ended: dict[str, str] = {}
         self.sel = selectors.DefaultSelector()
         self.conn: socket.socket | None = None
         self.inbox = bytearray()
@@ -479,6 +487,9 @@ class SessionServer:
                 self._drop_warm(slot)  # its set-up failed: the slot is wiped and made again
 
     def _exec(self, rid: int, req: SessionExec) -> CellFacts | None:
+        why = self._ended_between(req.session)
+        if why:
+            return CellFacts(outcome=Outcome.EXITED, committed=False, gone=why)
         s = self._session(req.session)
         errors = workfiles.write_files(s.dir_fd, req.files, s.uid)
         if errors:
@@ -518,6 +529,9 @@ class SessionServer:
         return None
 
     def _fork(self, rid: int, req: SessionFork) -> SessionFacts | None:
+        why = self._ended_between(req.session)
+        if why:
+            return SessionFacts(ok=False, error=f"the session is gone: {why}", gone=why)
         s = self._session(req.session)
         new_name = check_name(req.new_session)
         if new_name in self.sessions:
@@ -530,8 +544,9 @@ class SessionServer:
         except OSError as exc:
             return SessionFacts(ok=False, error=f"cannot make its directory: {exc.strerror}")
         try:
+            room = os.statvfs(s.tree.slot.path)  # the tree's own tmpfs: no copy can need more
             with artifacts.files_as(uid):
-                treefiles.copy_tree(s.dir_fd, dir_fd)
+                treefiles.copy_tree(s.dir_fd, dir_fd, room.f_blocks * room.f_frsize, room.f_files)
         except OSError as exc:  # (anything of the tree's files is this fork's failure, never the sandbox's)
             self._drop_dir(cwd, dir_fd)
             why = "its session's files exceed the room left" if exc.errno == errno.ENOSPC else str(exc)[:500]
@@ -575,6 +590,54 @@ class SessionServer:
         targets = [p for p in pids if p > 1 and p != self.zygote_pid]
         return proctree.kill_as(s.uid, targets, sig) > 0
 
+    def _stop(self, s: Session) -> None:
+        """Stop the session's state and wait until every thread of it has stopped (the liveness
+        bound at most); note its time on a CPU then (``_untouched`` compares against it)."""
+        deadline = time.monotonic() + KILL_WAIT_S
+        pause = 0.0002
+        while True:
+            self._signal(s, [s.state], signal.SIGSTOP)
+            stopped, ran = proctree.still(s.state)
+            if stopped:
+                s.still_ns = ran
+                return
+            if _gone(s.state) or time.monotonic() > deadline:
+                s.still_ns = -1  # (never matched: the session ends at its next command)
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    def _untouched(self, s: Session) -> bool:
+        """The state has not run since the runner stopped it. Any process of the tree (a cell of
+        this session or of another) has the state's uid and may send it SIGCONT; a state that ran
+        outside a command is no longer what its commands left, and its CPU was no cell's."""
+        if s.still_ns is None:
+            return True
+        stopped, ran = proctree.still(s.state)
+        return stopped and ran == s.still_ns
+
+    def _check_idle(self, tree: Tree) -> None:
+        """Every idle session of ``tree`` as the runner stopped it; one that ran is ended at once."""
+        for name in list(tree.sessions):
+            x = self.sessions.get(name)
+            if x is not None and x.op is None and not self._untouched(x):
+                self._end_between(x, RAN_WHILE_IDLE)
+
+    def _end_between(self, s: Session, why: str) -> None:
+        """End a session between its commands; its next command is told why (never "no session")."""
+        self._end_session(s)
+        self.ended[s.name] = why
+        while len(self.ended) > ENDED_REMEMBERED:
+            del self.ended[next(iter(self.ended))]
+
+    def _ended_between(self, name: str) -> str:
+        """Why the runner ended this session between its commands ('' if it did not); checked first
+        on every command, an idle session whose state ran since it was stopped is ended here too."""
+        found = self.sessions.get(name)
+        if found is not None and found.op is None and not self._untouched(found):
+            self._end_between(found, RAN_WHILE_IDLE)
+        return self.ended.pop(name, "")
+
     # -- events -------------------------------------------------------------
     def _ctl_readable(self, op: Cell | Forking) -> None:
         s = op.session
@@ -591,7 +654,7 @@ class SessionServer:
             pid, refused = 0, ""
         if pid == 0 and refused:  # it could not fork (its tree is at its process limit): still the state
             self._unregister(s.ctl)
-            self._signal(s, [s.state], signal.SIGSTOP)
+            self._stop(s)
             self._refused(op, f"the session could not start it: {refused}")
             return
         st = proctree.stat(pid) if type(pid) is int and pid > 1 else None
@@ -610,7 +673,7 @@ class SessionServer:
             self._finish(op, Outcome.EXITED, why="the session's process did not start the cell")
             return
         op.child = pid
-        self._signal(s, [s.state], signal.SIGSTOP)
+        self._stop(s)  # (from here on until the cell ends, the state must not run: checked then)
         # the wall clock ran from the command, not from when the state chose to name its cell
         op.deadline = op.started + op.request.limits.wall_s
         if not op.pipes.streams["result"].open:  # it was done before its name came in
@@ -645,7 +708,8 @@ class SessionServer:
         new = Session(op.new_name, s.tree, op.cwd, pid, op.ctl, s.limits, op.dir_fd)
         self.sessions[new.name] = new
         s.tree.sessions.add(new.name)
-        self._signal(s, [s.state, pid], signal.SIGSTOP)
+        self._stop(s)
+        self._stop(new)
         self.reply(op.rid, SessionFacts(ok=True))
 
     def _gone_facts(self, s: Session, why: str) -> SessionFacts:
@@ -703,6 +767,7 @@ class SessionServer:
             if now >= op.next_strays and op.child:
                 op.next_strays = now + STRAYS_S
                 self._kill_strays(op.session)
+                self._check_idle(op.session.tree)
             if not op.child:
                 continue
             st = proctree.stat(op.child)
@@ -767,6 +832,7 @@ class SessionServer:
             self.reply(cell.rid, self._gone_cell(s, cell, why or "its process does not answer"))
             return
         self._signal(s, [cell.child], signal.SIGSTOP)
+        intact = self._untouched(s)  # the state (stopped when it named the cell) has not run since
         late = self._sample(cell, final=True)
         if outcome is Outcome.EXITED and late is not None:
             outcome = late
@@ -788,6 +854,11 @@ class SessionServer:
                 return
             cell.ctl.close()
         self._kill_strays(s)
+        # the state the session goes on from: stopped (a cell may have resumed it), nothing below it
+        self._stop(s)
+        if not self._kill_below(s, s.state):
+            return
+        self._check_idle(s.tree)
         self.queued = (-1.0, {})  # (what the cell's processes held queued is freed: read anew)
         # (how a dead cell's process ended is not the runner's to read: /proc shows another
         # uid's exit status only to a tracer, and the runner is none)
@@ -816,6 +887,9 @@ class SessionServer:
         self._drop_cell(cell)
         if _gone(s.state):  # the state the session goes on from has ended (the OOM killer, say)
             self.reply(cell.rid, self._gone_cell(s, cell, "its process ended", facts))
+            return
+        if not committed and not intact:  # rolled back to a state that ran during the cell
+            self.reply(cell.rid, self._gone_cell(s, cell, RAN_DURING_CELL, facts))
             return
         self.reply(cell.rid, facts)
 

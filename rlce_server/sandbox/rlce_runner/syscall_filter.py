@@ -28,7 +28,8 @@ sockets would be a channel between trees and a way to squat another tree's
 ports (docs/SECURITY.md "Sessions"). ``socketpair()`` stays (asyncio and
 multiprocessing use it); AF_UNIX ``socket()`` stays too: its abstract names
 cannot be filtered here, each tree's Landlock domain keeps them apart
-(``session_process.own_domain``).
+(``session_process.own_domain``). ``memfd_create`` is refused there too (see
+``SESSION_DENIED``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ DENIED = (
     "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "pidfd_getfd",
     "process_madvise", "tee",
 )  # fmt: skip
+
+# In a session sandbox only: memory a session could hold that no figure of its own shows. Its
+# memory is read per process from /proc (RSS, its tree's files, its sockets' queues), and an
+# unmapped memfd is in none of them (a scoring sandbox counts its cgroup, where memfds show).
+SESSION_DENIED = ("memfd_create", "memfd_secret")
 
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
 CLONE_NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
@@ -68,6 +74,8 @@ def build_filter(notify: bool = False, sessions: bool = False) -> Any:
         f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     if sessions:
         f.add_rule(deny, "socket", seccomp.Arg(0, seccomp.NE, AF_UNIX))
+        for name in SESSION_DENIED:
+            f.add_rule(deny, name)
     return f
 
 

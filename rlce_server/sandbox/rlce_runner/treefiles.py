@@ -84,14 +84,21 @@ class _CopyFrame:
     names: list[str]
 
 
-def copy_tree(src_fd: int, dst_fd: int) -> None:
+def copy_tree(src_fd: int, dst_fd: int, max_bytes: int, max_entries: int) -> None:
     """Copy the contents of directory ``src_fd`` into the empty directory ``dst_fd``.
+
+    At most ``max_bytes`` read and ``max_entries`` entries made (the tree's own
+    tmpfs, copy and original, holds no more; ENOSPC past either): a tree whose
+    other sessions run meanwhile can free what the copy writes (unlink it), or
+    grow what is left to read (sparse files read as zeros, new directories
+    ahead of the copy), and the runner copies inside its own loop.
 
     Run with the tree's uid as the filesystem uid (``files_as``). Regular files,
     directories (their owner keeps rwx), symbolic links (as links) and FIFOs
     (made anew, empty) are copied; sockets and devices are left out. Raises
     OSError on the first error (the caller removes the partial copy).
     """
+    budget = _Budget(max_bytes, max_entries)
     stack = [_CopyFrame(os.dup(src_fd), os.dup(dst_fd), sorted(os.listdir(src_fd)))]
     try:
         while stack:
@@ -102,6 +109,7 @@ def copy_tree(src_fd: int, dst_fd: int) -> None:
                 os.close(top.dst)
                 continue
             name = top.names.pop()
+            budget.entry()
             st = os.stat(name, dir_fd=top.src, follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
                 src = open_dir(name, top.src)
@@ -114,7 +122,7 @@ def copy_tree(src_fd: int, dst_fd: int) -> None:
                 stack.append(_CopyFrame(src, dst, []))
                 stack[-1].names = sorted(os.listdir(src))
             elif stat.S_ISREG(st.st_mode):
-                _copy_file(name, top.src, top.dst)
+                _copy_file(name, top.src, top.dst, budget)
             elif stat.S_ISLNK(st.st_mode):
                 os.symlink(os.readlink(name, dir_fd=top.src), name, dir_fd=top.dst)
             elif stat.S_ISFIFO(st.st_mode):
@@ -125,12 +133,31 @@ def copy_tree(src_fd: int, dst_fd: int) -> None:
             os.close(frame.dst)
 
 
-def _copy_file(name: str, src_dir: int, dst_dir: int) -> None:
+@dataclass
+class _Budget:
+    """What a copy may still read and make."""
+
+    bytes_left: int
+    entries_left: int
+
+    def entry(self) -> None:
+        self.entries_left -= 1
+        if self.entries_left < 0:
+            raise OSError(errno.ENOSPC, "more entries than the tree's files may hold")
+
+    def read(self, n: int) -> None:
+        self.bytes_left -= n
+        if self.bytes_left < 0:
+            raise OSError(errno.ENOSPC, "more bytes than the tree's files may hold")
+
+
+def _copy_file(name: str, src_dir: int, dst_dir: int, budget: _Budget) -> None:
     src, st = open_regular(name, src_dir)  # (swapped for a FIFO since the stat: refused, not waited on)
     try:
         dst = os.open(name, NEW, st.st_mode & 0o777, dir_fd=dst_dir)
         try:
             while chunk := os.read(src, CHUNK):
+                budget.read(len(chunk))
                 write_all(dst, chunk)
         finally:
             os.close(dst)
