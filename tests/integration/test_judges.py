@@ -228,6 +228,24 @@ def test_an_interactor_judges_the_conversation(client: Client) -> None:
     assert junk.verdict == pb.WRONG_ANSWER and "presentation error" in junk.tests[0].message
 
 
+def test_an_interactors_own_cpu_never_runs_out_the_programs_wall_clock(client: Client) -> None:
+    """The interactor thinks 0.35 s of CPU per answer (8 answers, 2.8 s: an adaptive jury, say), the
+    program answers at once under time_limit_s=0.5 (its wall backstop 2 s): the program waits on
+    the jury, and that wait is the jury's, never a TIME_LIMIT_EXCEEDED of the program's."""
+    slow = GUESS_INTERACTOR.replace(
+        "    if guess == secret:",
+        "    import time\n    t = time.process_time()\n    while time.process_time() - t < 0.35:\n"
+        "        pass\n    if guess == secret:",
+        1,
+    )
+    resp = score(client, BINARY_SEARCH, GUESS_TESTS[:1], interactor=judge(slow), limits=pb.Limits(time_limit_s=0.5))
+    assert resp.verdict == pb.ACCEPTED, [t.message for t in resp.tests]
+    assert resp.tests[0].cpu_time_s < 0.5 and resp.tests[0].wall_time_s > 2.0  # (the jury's wait: not the program's)
+    sleeper = score(client, "import time\ntime.sleep(60)\n", GUESS_TESTS[:1], interactor=judge(slow),
+                    limits=pb.Limits(time_limit_s=0.5))  # fmt: skip
+    assert sleeper.verdict == pb.TIME_LIMIT_EXCEEDED  # (a program that sleeps is still stopped)
+
+
 def test_a_checker_then_judges_the_interactors_log(client: Client) -> None:
     """The interactor accepts; the checker reads its log (the number of queries) and wants few."""
     few = "import sys\nq = int(open(sys.argv[2]).read())\nsys.exit(0 if q <= 10 else 1)\n"

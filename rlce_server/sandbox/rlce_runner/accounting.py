@@ -128,6 +128,13 @@ class Meter:
         if known is not None:
             self.trusted_ended_ns += max(0, int(cpu_s * 1e9) - known[0])
 
+    def trusted_cpu_s(self, pid: int) -> float:
+        """The CPU a trusted process has used since it was trusted, as last sampled."""
+        known = self.trusted.get(pid)
+        if known is None:
+            return 0.0
+        return max(0, self.trusted_last.get(pid, known[0]) - known[0]) / 1e9
+
     def sample(self) -> None:
         theirs = self.counters.cpu_ns() - self.cpu0
         ours = time.process_time_ns() - self.own0

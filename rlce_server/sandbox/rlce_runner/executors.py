@@ -604,8 +604,15 @@ class InteractiveExecutor:
                         order.append(name)
                 return len(order) == 2
 
-            wall_s = min(limits.wall_s, call.limits.wall_s)
-            outcome = pipes.pump(p.zygote, started + wall_s, both_ended, {"stderr"}, p.watch(meter, limits))
+            # The program's wall clock runs while it waits on the interactor too; the CPU the
+            # interactor spends answering is its, never the program's: the deadline moves with it
+            # (read by the meter, every 10 ms), with room for a loaded machine (JUDGE_WALL_PER_CPU).
+            # The interactor's own wall limit bounds the whole.
+            def deadline() -> float:
+                judge_wall = JUDGE_WALL_PER_CPU * meter.trusted_cpu_s(judge_pid)
+                return started + min(limits.wall_s + judge_wall, call.limits.wall_s)
+
+            outcome = pipes.pump(p.zygote, deadline, both_ended, {"stderr"}, p.watch(meter, limits))
             wall = time.monotonic() - started
             p.cleaner.stop_uids()
             prog_rec = p.zygote.wait(prog_id, KILL_WAIT_S)
@@ -641,6 +648,12 @@ class InteractiveExecutor:
         finally:
             pipes.close()
             artifacts.remove_tree_as(where, p.settings.judge_uid)
+
+
+# An interactor's CPU second moves the program's wall deadline this far: generous, since the wall
+# clock only stops a program that sleeps (a late deadline costs sandbox time; an early one fails an
+# honest program waiting on a jury slowed by the machine's load).
+JUDGE_WALL_PER_CPU = 4.0
 
 
 def _read_file(path: str, cap: int) -> bytes:

@@ -133,14 +133,16 @@ class Pipes:
     def pump(
         self,
         zygote: ZygoteClient,
-        deadline: float,
+        deadline: float | Callable[[], float],
         finished: Callable[[], bool],
         capped: set[str],
         watch: Callable[[], Outcome | None] | None = None,
         every_s: float = 0.01,
     ) -> Outcome:
         """Move bytes until ``finished()``, the deadline, a capped stream overflows,
-        or ``watch()`` (called every ``every_s``) names a limit."""
+        or ``watch()`` (called every ``every_s``) names a limit. A callable ``deadline`` is
+        asked again each round (one that moves with what a judge has used)."""
+        deadline_now = deadline if callable(deadline) else (lambda: deadline)
         sel = selectors.DefaultSelector()
         writers = self.writers
         for fd in writers:
@@ -155,7 +157,7 @@ class Pipes:
                 if finished():
                     return Outcome.EXITED
                 now = time.monotonic()
-                left = deadline - now
+                left = deadline_now() - now
                 if left <= 0:
                     return Outcome.TIMEOUT
                 if watch is not None:
