@@ -246,6 +246,20 @@ def test_an_interactors_own_cpu_never_runs_out_the_programs_wall_clock(client: C
     assert sleeper.verdict == pb.TIME_LIMIT_EXCEEDED  # (a program that sleeps is still stopped)
 
 
+def test_what_an_interactor_starts_is_the_jurys_cpu(client: Client) -> None:
+    """An interactor that does its work in a child process (0.3 s of CPU per answer, 8 answers): that
+    CPU is the jury's, never the program's (it was charged to the program: TIME_LIMIT_EXCEEDED)."""
+    helper = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3:\n    pass\n"
+    slow = GUESS_INTERACTOR.replace(
+        "    if guess == secret:",
+        f"    import subprocess\n    subprocess.run([sys.executable, '-c', {helper!r}])\n    if guess == secret:",
+        1,
+    )
+    resp = score(client, BINARY_SEARCH, GUESS_TESTS[:1], interactor=judge(slow), limits=pb.Limits(time_limit_s=0.5))
+    assert resp.verdict == pb.ACCEPTED, [t.message for t in resp.tests]
+    assert resp.tests[0].cpu_time_s < 0.5
+
+
 def test_a_checker_then_judges_the_interactors_log(client: Client) -> None:
     """The interactor accepts; the checker reads its log (the number of queries) and wants few."""
     few = "import sys\nq = int(open(sys.argv[2]).read())\nsys.exit(0 if q <= 10 else 1)\n"

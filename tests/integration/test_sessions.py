@@ -16,6 +16,7 @@ import time
 import types
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -449,8 +450,16 @@ def test_no_memfd_in_a_session(c: Client) -> None:
         assert r.result == "['ok\\n', 'ok\\n']", r
 
 
+# (once the runner has seen the state stopped: it stops a state and sees that through at its next
+# look, and a state resumed before that is only stopped again, its CPU the running cell's)
 RESUME_STATE = """
 import os, signal, time
+def stopped(pid):
+    raw = open(f'/proc/{pid}/stat').read()
+    return raw[raw.rfind(')') + 2] == 'T'
+while not stopped(PID):
+    time.sleep(0.01)
+time.sleep(0.5)
 os.kill(PID, signal.SIGCONT)
 time.sleep(0.5)
 """
@@ -458,9 +467,9 @@ time.sleep(0.5)
 
 def test_a_stopped_state_that_a_cell_resumes_is_ended(c: Client) -> None:
     """Between commands a state is stopped; a process of its tree (same uid) can send it SIGCONT.
-    The state's own cell doing so: the roll-back would go on from a state that ran meanwhile, so
-    the session ends. Another session's cell doing so: the idle session ends within one sweep,
-    before its threads run long (CPU no cell is charged for)."""
+    The state's own cell doing so (once the runner has seen the state stopped): the roll-back would
+    go on from a state that ran meanwhile, so the session ends. Another session's cell doing so: the
+    idle session ends within one sweep, before its threads run long (CPU no cell is charged for)."""
     with c.session("python") as s:
         s.exec("import threading, time\ndef spin():\n    while True:\n        time.sleep(0.01)\n")
         s.exec("threading.Thread(target=spin, daemon=True).start()")
@@ -478,6 +487,62 @@ def test_a_stopped_state_that_a_cell_resumes_is_ended(c: Client) -> None:
                 a.exec("1")
             assert code_of(err) == grpc.StatusCode.NOT_FOUND, err.value.details()
             assert b.exec("2").result == "2"  # (the cell that did it: its session goes on)
+
+
+# A thread of the state that posix_spawn()s (glibc: a vfork) a child held before its exec (opening a
+# FIFO nobody writes): the thread waits in the kernel, where SIGSTOP does not reach it.
+HELD_SPAWNER = r"""
+import os, threading, ctypes, time
+if not os.path.exists('ff'):
+    os.mkfifo('ff')
+def _spawner():
+    time.sleep(0.05)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fa = ctypes.create_string_buffer(256)
+    libc.posix_spawn_file_actions_init(fa)
+    libc.posix_spawn_file_actions_addopen(fa, 3, os.path.abspath('ff').encode(), os.O_RDONLY, 0)
+    argv = (ctypes.c_char_p * 2)(b'true', None)
+    envp = (ctypes.c_char_p * 1)(None)
+    pid = ctypes.c_int()
+    while True:
+        libc.posix_spawn(ctypes.byref(pid), b'/bin/true', fa, None, argv, envp)
+threading.Thread(target=_spawner, daemon=True).start()
+"""
+
+
+def test_a_state_that_cannot_stop_holds_up_no_one(c: Client, live: ServerThread) -> None:
+    """The runner never waits for a state to stop (it serves every session of its sandbox from one
+    loop): eight such cells at once, once waited for up to 5 s each, broke the sandbox and every
+    other client's session in it (red team). Now each is seen through later; nothing breaks."""
+    with Client(live.target) as other:
+        victim = other.session("python")
+        victim.exec("x = 41")
+        trees = [c.session("python") for _ in range(4)]
+        attackers = trees + [t.fork() for t in trees]
+        for a in attackers:
+            assert a.exec(HELD_SPAWNER + "'armed'").verdict == pb.ACCEPTED
+        time.sleep(0.2)
+        with ThreadPoolExecutor(len(attackers)) as pool:
+            cells = [pool.submit(a.exec, HELD_SPAWNER + "1") for a in attackers]
+            r = victim.exec("x + 1")
+            answers = [f.result() for f in cells]
+        assert (r.verdict, r.result) == (pb.ACCEPTED, "42"), r
+        assert all(a.verdict == pb.ACCEPTED for a in answers), answers
+        assert victim.exec("x").result == "41"
+        for a in attackers:
+            a.close()
+        victim.close()
+
+
+def test_honest_forks_are_never_taken_for_resumed_states(c: Client) -> None:
+    """A just-forked state is often still running when it is stopped; a thread the kernel already
+    shows stopped may still be leaving its CPU. 150 honest forks: none is ended (2 in 300 were)."""
+    with c.session("python") as s:
+        s.exec("x = 1")
+        for i in range(150):
+            with s.fork() as f:
+                r = f.exec("x")
+                assert (r.verdict, r.result, r.session_ended) == (pb.ACCEPTED, "1", False), (i, r)
 
 
 def test_a_tree_cannot_leave_its_slot_open_or_dirty_for_the_next(c: Client, live: ServerThread, engine: Any) -> None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import time
 
+from . import proctree
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _V2 = ("/sys/fs/cgroup/cpu.stat", "/sys/fs/cgroup/memory.current")
 _V1 = ("/sys/fs/cgroup/cpuacct/cpuacct.usage", "/sys/fs/cgroup/memory/memory.usage_in_bytes")
@@ -83,12 +85,47 @@ def process_cpu_ns(pid: int) -> int | None:
     return total
 
 
+_TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_ns(pid: int) -> int | None:
+    """CPU time of a process and of everything below it, live (every thread's schedstat) or
+    reaped (each one's cutime + cstime), in ns; None once ``pid`` is gone."""
+    own = process_cpu_ns(pid)
+    if own is None:
+        return None
+    total = 0
+    for p in proctree.descendants(pid):
+        total += (own if p == pid else process_cpu_ns(p) or 0) + _reaped_ns(p)
+    return total
+
+
+def _reaped_ns(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read()
+        fields = raw[raw.rfind(b")") + 2 :].split()
+        return (int(fields[13]) + int(fields[14])) * _TICK_NS
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def tree_rss_bytes(pid: int) -> int | None:
+    if rss_bytes(pid) is None:
+        return None
+    return sum(rss_bytes(p) or 0 for p in proctree.descendants(pid))
+
+
 def rss_bytes(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/statm", "rb") as fh:
             return int(fh.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _cpu(pid: int, how: str) -> int | None:
+    return thread_cpu_ns(pid) if how == "thread" else tree_cpu_ns(pid) if how == "tree" else process_cpu_ns(pid)
 
 
 class Meter:
@@ -101,7 +138,7 @@ class Meter:
     def __init__(self, counters: Counters, zygote_pid: int) -> None:
         self.counters = counters
         self.zygote_pid = zygote_pid
-        self.trusted: dict[int, tuple[int, bool]] = {}  # pid -> (its CPU ns when trusted, single-threaded)
+        self.trusted: dict[int, tuple[int, str]] = {}  # pid -> (its CPU ns when trusted, how it is read)
         self.trusted_last: dict[int, int] = {}  # pid -> its CPU ns when last read (kept once it is gone)
         self.trusted_rss: dict[int, int] = {}
         self.trusted_ended_ns = 0
@@ -113,12 +150,14 @@ class Meter:
         self.memory = 0
         self.peak = 0
 
-    def trust(self, pid: int, single_thread: bool = False) -> None:
-        """A test-side process (the driver, a compiled test): its use is not the candidate's."""
-        now = thread_cpu_ns(pid) if single_thread else process_cpu_ns(pid)
-        self.trusted[pid] = (now or 0, single_thread)
+    def trust(self, pid: int, single_thread: bool = False, tree: bool = False) -> None:
+        """A test-side process (the driver, a compiled test): its use is not the candidate's.
+        ``tree``: nor that of the processes it starts (an interactor's helpers: the caller's code)."""
+        how = "tree" if tree else "thread" if single_thread else "process"
+        now = _cpu(pid, how)
+        self.trusted[pid] = (now or 0, how)
         self.trusted_last[pid] = now or 0
-        self.trusted_rss[pid] = rss_bytes(pid) or 0
+        self.trusted_rss[pid] = (tree_rss_bytes(pid) if tree else rss_bytes(pid)) or 0
 
     def trusted_ended(self, pid: int, cpu_s: float) -> None:
         """A trusted process ended; its CPU (from its wait status) counts as the trusted side's."""
@@ -141,12 +180,12 @@ class Meter:
         ours += (thread_cpu_ns(self.zygote_pid) or self.zygote0) - self.zygote0
         ours += self.trusted_ended_ns
         grown = 0
-        for pid, (start, single) in self.trusted.items():
-            now = thread_cpu_ns(pid) if single else process_cpu_ns(pid)
+        for pid, (start, how) in self.trusted.items():
+            now = _cpu(pid, how)
             if now is not None:  # gone but not yet reported: its last reading stands
-                self.trusted_last[pid] = now
+                self.trusted_last[pid] = max(self.trusted_last[pid], now)
             ours += self.trusted_last[pid] - start
-            rss = rss_bytes(pid)
+            rss = tree_rss_bytes(pid) if how == "tree" else rss_bytes(pid)
             if rss is not None:
                 grown += max(0, rss - self.trusted_rss[pid])
         self.cpu_ns = max(self.cpu_ns, theirs - ours)

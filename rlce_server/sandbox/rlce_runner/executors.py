@@ -594,7 +594,7 @@ class InteractiveExecutor:
                 )
             finally:
                 pipes.close_child_ends()
-            meter.trust(p.zygote.pids[judge_id])
+            meter.trust(p.zygote.pids[judge_id], tree=True)  # (what the interactor starts is the jury's too)
             judge_pid = p.zygote.pids[judge_id]
             order: list[str] = []
 

@@ -69,6 +69,8 @@ DIRTY_RETRY_S = 2.0
 WARM_STATES = 2  # first states made ahead, in free slots: an open takes one instead of forking the zygote
 VERIFY_EVERY_S = 0.002  # a freed slot is checked (no process of its uid left, its tmpfs empty) this often
 ENDED_REMEMBERED = 10_000
+STOP_SLACK_NS = 2_000_000  # what a thread already shown stopped may still run on its way off its CPU
+DID_NOT_STOP = "its process did not stop between commands (a thread of it held in the kernel)"
 RAN_WHILE_IDLE = "its process ran while the session was idle (a process of its tree resumed it)"
 RAN_DURING_CELL = "its process ran during the cell that was rolled back (a process of its tree resumed it)"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -127,9 +129,11 @@ class Session:
     limits: SessionLimits
     dir_fd: int  # its working directory, opened by the runner: its files are reached through this
     op: Cell | Forking | None = None
-    # the state's time on a CPU (ns) when the runner last stopped it; None: never stopped yet (a
-    # first state, in which no candidate code has run); -1: it did not stop when told to
+    # the state's time on a CPU (ns) once every thread of it had stopped, after the runner last
+    # stopped it; None: not known (a first state, in which no candidate code has run, or a stop not
+    # yet seen through); -1: it did not stop within the liveness bound
     still_ns: int | None = None
+    stop_by: float = 0.0  # a stop sent, not yet seen through: by when it must be (0: none pending)
 
     @property
     def uid(self) -> int:
@@ -187,6 +191,7 @@ class SessionServer:
         self.ops: dict[int, Cell | Forking] = {}  # request id -> what is in flight
         # sessions this runner ended between their commands (the host learns at the next one): why
         self.ended: dict[str, str] = {}
+        self.stopping: set[str] = set()  # sessions whose state's stop is not yet seen through
         self.sel = selectors.DefaultSelector()
         self.conn: socket.socket | None = None
         self.inbox = bytearray()
@@ -577,6 +582,8 @@ class SessionServer:
 
     def _command(self, s: Session, command: dict[str, Any], fds: list[int]) -> bool:
         """Wake the state and hand it a command with descriptors; False if it is gone."""
+        s.still_ns, s.stop_by = None, 0.0  # (it runs now: a stop not seen through is moot)
+        self.stopping.discard(s.name)
         if not self._signal(s, [s.state], signal.SIGCONT):
             return False
         try:
@@ -591,30 +598,39 @@ class SessionServer:
         return proctree.kill_as(s.uid, targets, sig) > 0
 
     def _stop(self, s: Session) -> None:
-        """Stop the session's state and wait until every thread of it has stopped (the liveness
-        bound at most); note its time on a CPU then (``_untouched`` compares against it)."""
-        deadline = time.monotonic() + KILL_WAIT_S
-        pause = 0.0002
-        while True:
-            self._signal(s, [s.state], signal.SIGSTOP)
-            stopped, ran = proctree.still(s.state)
-            if stopped:
-                s.still_ns = ran
-                return
-            if _gone(s.state) or time.monotonic() > deadline:
-                s.still_ns = -1  # (never matched: the session ends at its next command)
-                return
-            time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+        """Stop the session's state. Never waits: a thread may be held in the kernel (a vfork
+        parent waits for its child's exec) and the runner serves every session; the stop is seen
+        through at a later look (``_confirm``: every tick, and before the state is trusted)."""
+        self._signal(s, [s.state], signal.SIGSTOP)
+        s.still_ns, s.stop_by = None, time.monotonic() + KILL_WAIT_S
+        self.stopping.add(s.name)
+        self._confirm(s)
+
+    def _confirm(self, s: Session) -> None:
+        """A pending stop: once every thread of the state has stopped, its time on a CPU is noted;
+        past the liveness bound it counts as a state that ran (-1); until then it is sent again
+        (a process of its tree may have sent SIGCONT meanwhile)."""
+        if not s.stop_by:
+            return
+        stopped, ran = proctree.still(s.state)
+        if stopped or _gone(s.state) or time.monotonic() > s.stop_by:
+            s.still_ns = ran if stopped else None if _gone(s.state) else -1
+            s.stop_by = 0.0
+            self.stopping.discard(s.name)
+            return
+        self._signal(s, [s.state], signal.SIGSTOP)
 
     def _untouched(self, s: Session) -> bool:
-        """The state has not run since the runner stopped it. Any process of the tree (a cell of
-        this session or of another) has the state's uid and may send it SIGCONT; a state that ran
-        outside a command is no longer what its commands left, and its CPU was no cell's."""
+        """The state has not run since the runner stopped it, as far as the kernel shows. Any
+        process of the tree (a cell of this session or of another) has the state's uid and may
+        send it SIGCONT; a state that ran outside a command is no longer what its commands left,
+        and its CPU was no cell's. (A stop not yet seen through proves nothing either way; a thread
+        seen stopped may still be leaving its CPU: STOP_SLACK_NS.)"""
+        self._confirm(s)
         if s.still_ns is None:
             return True
         stopped, ran = proctree.still(s.state)
-        return stopped and ran == s.still_ns
+        return stopped and 0 <= ran - s.still_ns <= STOP_SLACK_NS
 
     def _check_idle(self, tree: Tree) -> None:
         """Every idle session of ``tree`` as the runner stopped it; one that ran is ended at once."""
@@ -742,10 +758,20 @@ class SessionServer:
             wake = min(wake, op.deadline)
             if isinstance(op, Cell):
                 wake = min(wake, op.next_sample)
+        if self.stopping:  # (a stop to see through)
+            wake = min(wake, now + SAMPLE_S)
         return max(0.0, wake - now)
 
     def _tick(self) -> None:
         now = time.monotonic()
+        for name in list(self.stopping):
+            pending = self.sessions.get(name)
+            if pending is None:
+                self.stopping.discard(name)
+                continue
+            self._confirm(pending)
+            if pending.op is None and pending.still_ns == -1:
+                self._end_between(pending, DID_NOT_STOP)
         for op in list(self.ops.values()):
             if isinstance(op, Forking):
                 if now > op.deadline and op.rid in self.ops:
