@@ -258,6 +258,19 @@ def test_what_an_interactor_starts_is_the_jurys_cpu(client: Client) -> None:
     resp = score(client, BINARY_SEARCH, GUESS_TESTS[:1], interactor=judge(slow), limits=pb.Limits(time_limit_s=0.5))
     assert resp.verdict == pb.ACCEPTED, [t.message for t in resp.tests]
     assert resp.tests[0].cpu_time_s < 0.5
+    # a helper left running in the background (its shell gone: an orphan) stays below the judge
+    orphaning = GUESS_INTERACTOR.replace(
+        "    if guess == secret:",
+        "    import os, subprocess, time\n"
+        f"    open('h.py', 'w').write({helper!r})\n"
+        "    subprocess.run(['sh', '-c', '(python3 h.py; touch done) &'])\n"
+        "    while not os.path.exists('done'):\n        time.sleep(0.01)\n    os.unlink('done')\n"
+        "    if guess == secret:",
+        1,
+    )
+    limits = pb.Limits(time_limit_s=0.5)
+    resp = score(client, BINARY_SEARCH, GUESS_TESTS[:1], interactor=judge(orphaning), limits=limits)
+    assert resp.verdict == pb.ACCEPTED, [t.message for t in resp.tests]
 
 
 def test_a_checker_then_judges_the_interactors_log(client: Client) -> None:

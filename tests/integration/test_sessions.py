@@ -534,6 +534,43 @@ def test_a_state_that_cannot_stop_holds_up_no_one(c: Client, live: ServerThread)
         victim.close()
 
 
+# The state's code is the candidate's once a cell has run in it: serving ForkSession, it first
+# starts a worker that burns CPU (its pid noted in the tree's TMPDIR, which forks share).
+WORKER_ON_FORK = """
+import os, sys
+sp = sys.modules[[m for m in sys.modules if m.endswith('session_process')][0]]
+def forking(self, ctl, cwd, _orig=sp._State._fork):
+    pid = os.fork()
+    if pid == 0:
+        while True:
+            pass
+    open(os.path.join(os.environ['TMPDIR'], 'worker.pid'), 'w').write(str(pid))
+    return _orig(self, ctl, cwd)
+sp._State._fork = forking
+'armed'
+"""
+WORKER_GONE = """
+import os
+pid = int(open(os.path.join(os.environ['TMPDIR'], 'worker.pid')).read())
+try:
+    raw = open(f'/proc/{pid}/stat').read()
+    found = raw[raw.rfind(')') + 2]
+except OSError:
+    found = 'gone'
+found in ('gone', 'Z')
+"""
+
+
+def test_what_a_state_starts_while_it_forks_goes_with_the_fork(c: Client) -> None:
+    """A state runs to serve ForkSession; whatever else it starts meanwhile is killed, as after a
+    cell: an idle session runs nothing (a worker ran for 18 s of CPU, charged to no one). Looked at
+    from the fork: a cell of the session itself would kill it as a stray anyway."""
+    with c.session("python") as a:
+        assert a.exec(WORKER_ON_FORK).result == "'armed'"
+        with a.fork() as b:
+            assert b.exec(WORKER_GONE).result == "True"
+
+
 def test_honest_forks_are_never_taken_for_resumed_states(c: Client) -> None:
     """A just-forked state is often still running when it is stopped; a thread the kernel already
     shows stopped may still be leaving its CPU. 150 honest forks: none is ended (2 in 300 were)."""

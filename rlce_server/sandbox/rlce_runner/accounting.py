@@ -160,12 +160,14 @@ class Meter:
         self.trusted_rss[pid] = (tree_rss_bytes(pid) if tree else rss_bytes(pid)) or 0
 
     def trusted_ended(self, pid: int, cpu_s: float) -> None:
-        """A trusted process ended; its CPU (from its wait status) counts as the trusted side's."""
+        """A trusted process ended; its CPU (from its wait status) counts as the trusted side's --
+        or its tree's as last read, if more: children it never reaped are in no wait status (and
+        are another process's once it is gone)."""
         known = self.trusted.pop(pid, None)
         self.trusted_rss.pop(pid, None)
-        self.trusted_last.pop(pid, None)
+        last = self.trusted_last.pop(pid, 0)
         if known is not None:
-            self.trusted_ended_ns += max(0, int(cpu_s * 1e9) - known[0])
+            self.trusted_ended_ns += max(0, max(int(cpu_s * 1e9), last) - known[0])
 
     def trusted_cpu_s(self, pid: int) -> float:
         """The CPU a trusted process has used since it was trusted, as last sampled."""

@@ -70,6 +70,7 @@ WARM_STATES = 2  # first states made ahead, in free slots: an open takes one ins
 VERIFY_EVERY_S = 0.002  # a freed slot is checked (no process of its uid left, its tmpfs empty) this often
 ENDED_REMEMBERED = 10_000
 STOP_SLACK_NS = 2_000_000  # what a thread already shown stopped may still run on its way off its CPU
+SLOW_DEATH = "its processes did not end when killed"
 DID_NOT_STOP = "its process did not stop between commands (a thread of it held in the kernel)"
 RAN_WHILE_IDLE = "its process ran while the session was idle (a process of its tree resumed it)"
 RAN_DURING_CELL = "its process ran during the cell that was rolled back (a process of its tree resumed it)"
@@ -617,6 +618,8 @@ class SessionServer:
             s.still_ns = ran if stopped else None if _gone(s.state) else -1
             s.stop_by = 0.0
             self.stopping.discard(s.name)
+            if stopped and s.op is None:  # it can start nothing more: whatever it started while it ran goes
+                self._kill_below(s, s.state)
             return
         self._signal(s, [s.state], signal.SIGSTOP)
 
@@ -671,6 +674,7 @@ class SessionServer:
         if pid == 0 and refused:  # it could not fork (its tree is at its process limit): still the state
             self._unregister(s.ctl)
             self._stop(s)
+            self._kill_below(s, s.state)  # (it ran: what it started meanwhile goes)
             self._refused(op, f"the session could not start it: {refused}")
             return
         st = proctree.stat(pid) if type(pid) is int and pid > 1 else None
@@ -726,6 +730,11 @@ class SessionServer:
         s.tree.sessions.add(new.name)
         self._stop(s)
         self._stop(new)
+        # both states ran to fork: whatever else they started meanwhile goes, as after a cell (and
+        # again once each stop is seen through: ``_confirm``)
+        if not (self._kill_below(s, s.state) and self._kill_below(new, new.state)):
+            self.reply(op.rid, SessionFacts(ok=False, error=f"the session is gone: {SLOW_DEATH}", gone=SLOW_DEATH))
+            return
         self.reply(op.rid, SessionFacts(ok=True))
 
     def _gone_facts(self, s: Session, why: str) -> SessionFacts:

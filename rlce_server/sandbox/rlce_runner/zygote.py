@@ -359,6 +359,10 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         if role == "pyjudge":
             from .pyjudge import run_judge
 
+            # what the judge starts stays below it, orphaned or not: its CPU is the jury's (a judge is
+            # trusted as its process tree), never the program's
+            prctl(PR_SET_CHILD_SUBREAPER, 1)
+
             spec = json.loads(payload)
             run_judge(str(spec["script"]), [str(a) for a in spec["args"]])
         if role == "program":
