@@ -2,7 +2,8 @@
 
     0            ACCEPTED
     1            WRONG_ANSWER
-    2, 4         WRONG_ANSWER, a presentation error
+    2, 4, 8      WRONG_ANSWER, a presentation error (_pe; _dirt; _unexpected_eof, when built with
+                 ENABLE_UNEXPECTED_EOF)
     7 (quitp)    partial credit: the first token of the judge's message / points_max
     50 + n       partial credit n / 100 (_pc(n); rlce builds C++ judges with PC_BASE_EXIT_CODE=50)
     anything else, a signal, its own limits: the judge failed
@@ -54,6 +55,8 @@ def read(facts: JudgeFacts, points_max: float) -> JudgeWord:
         return JudgeWord(Verdict.WRONG_ANSWER, 0.0, said)
     if code in (2, 4):
         return JudgeWord(Verdict.WRONG_ANSWER, 0.0, f"presentation error: {said}")
+    if code == 8:  # testlib's _unexpected_eof (with ENABLE_UNEXPECTED_EOF): the output ended early
+        return JudgeWord(Verdict.WRONG_ANSWER, 0.0, f"presentation error (unexpected end of file): {said}")
     if code == 7:
         # the first token of the judge's message: testlib writes its result name first ("points 70 ...")
         message = said.removeprefix(TESTLIB_POINTS).lstrip() if said.startswith(TESTLIB_POINTS) else said

@@ -161,6 +161,8 @@ def test_judge_exit_codes_are_read_as_testlib_means_them():
     assert judged(0).verdict is Verdict.ACCEPTED and judged(0).score == 1.0
     assert judged(1, b"wrong").verdict is Verdict.WRONG_ANSWER and judged(1).score == 0.0
     assert "presentation error" in judged(2, b"x").message and "presentation error" in judged(4).message
+    eof = judged(8, b"unexpected eof")  # testlib's _unexpected_eof with ENABLE_UNEXPECTED_EOF: the program's
+    assert eof.verdict is Verdict.WRONG_ANSWER and "end of file" in eof.message and not eof.failed
     assert judged(7, b"30 points", points_max=40).score == 0.75
     assert judged(7, b"80", points_max=40).score == 1.0  # clamped, and then a pass
     assert judged(7, b"points 70.0 k = 7", points_max=100).score == 0.7  # testlib prints its result name first
