@@ -450,18 +450,26 @@ def test_no_memfd_in_a_session(c: Client) -> None:
         assert r.result == "['ok\\n', 'ok\\n']", r
 
 
-# (once the runner has seen the state stopped: it stops a state and sees that through at its next
-# look, and a state resumed before that is only stopped again, its CPU the running cell's)
+# The runner stops a state and sees that through at a later look; a state resumed before that is only
+# stopped again (its CPU the running cell's). So the cell resumes it again and again, each time once it
+# shows stopped, for 3 s: however slowly the runner looks, it has seen the stop before the later ones.
 RESUME_STATE = """
 import os, signal, time
-def stopped(pid):
-    raw = open(f'/proc/{pid}/stat').read()
-    return raw[raw.rfind(')') + 2] == 'T'
-while not stopped(PID):
+def state(pid):
+    try:
+        raw = open(f'/proc/{pid}/stat').read()
+    except OSError:
+        return 'gone'
+    return raw[raw.rfind(')') + 2]
+end = time.monotonic() + 3
+while time.monotonic() < end and state(PID) not in ('gone', 'Z'):  # (ended by the runner: done)
+    if state(PID) == 'T':
+        time.sleep(0.1)
+        try:
+            os.kill(PID, signal.SIGCONT)
+        except ProcessLookupError:
+            break
     time.sleep(0.01)
-time.sleep(0.5)
-os.kill(PID, signal.SIGCONT)
-time.sleep(0.5)
 """
 
 

@@ -88,32 +88,19 @@ def process_cpu_ns(pid: int) -> int | None:
 _TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_ns(pid: int) -> int | None:
-    """CPU time of a process and of everything below it, live (every thread's schedstat) or
-    reaped (each one's cutime + cstime), in ns; None once ``pid`` is gone."""
-    own = process_cpu_ns(pid)
-    if own is None:
+def tree_use(pid: int) -> tuple[int, int] | None:
+    """CPU time (ns) and resident bytes of a process and of everything below it, in one walk:
+    live processes by every thread's schedstat, reaped ones by their parents' cutime + cstime.
+    None once ``pid`` is gone."""
+    if process_cpu_ns(pid) is None:
         return None
-    total = 0
+    cpu = rss = 0
     for p in proctree.descendants(pid):
-        total += (own if p == pid else process_cpu_ns(p) or 0) + _reaped_ns(p)
-    return total
-
-
-def _reaped_ns(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            raw = fh.read()
-        fields = raw[raw.rfind(b")") + 2 :].split()
-        return (int(fields[13]) + int(fields[14])) * _TICK_NS
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def tree_rss_bytes(pid: int) -> int | None:
-    if rss_bytes(pid) is None:
-        return None
-    return sum(rss_bytes(p) or 0 for p in proctree.descendants(pid))
+        st = proctree.stat(p)
+        if st is not None:
+            cpu += (process_cpu_ns(p) or 0) + st.reaped_ticks * _TICK_NS
+            rss += st.rss_pages * _PAGE
+    return cpu, rss
 
 
 def rss_bytes(pid: int) -> int | None:
@@ -124,8 +111,12 @@ def rss_bytes(pid: int) -> int | None:
         return None
 
 
-def _cpu(pid: int, how: str) -> int | None:
-    return thread_cpu_ns(pid) if how == "thread" else tree_cpu_ns(pid) if how == "tree" else process_cpu_ns(pid)
+def _use(pid: int, how: str) -> tuple[int | None, int | None]:
+    """A trusted process's CPU (ns) and resident bytes, read as ``how`` says (None: gone)."""
+    if how == "tree":
+        found = tree_use(pid)
+        return found if found is not None else (None, None)
+    return (thread_cpu_ns(pid) if how == "thread" else process_cpu_ns(pid)), rss_bytes(pid)
 
 
 class Meter:
@@ -154,10 +145,10 @@ class Meter:
         """A test-side process (the driver, a compiled test): its use is not the candidate's.
         ``tree``: nor that of the processes it starts (an interactor's helpers: the caller's code)."""
         how = "tree" if tree else "thread" if single_thread else "process"
-        now = _cpu(pid, how)
+        now, rss = _use(pid, how)
         self.trusted[pid] = (now or 0, how)
         self.trusted_last[pid] = now or 0
-        self.trusted_rss[pid] = (tree_rss_bytes(pid) if tree else rss_bytes(pid)) or 0
+        self.trusted_rss[pid] = rss or 0
 
     def trusted_ended(self, pid: int, cpu_s: float) -> None:
         """A trusted process ended; its CPU (from its wait status) counts as the trusted side's --
@@ -183,11 +174,10 @@ class Meter:
         ours += self.trusted_ended_ns
         grown = 0
         for pid, (start, how) in self.trusted.items():
-            now = _cpu(pid, how)
+            now, rss = _use(pid, how)
             if now is not None:  # gone but not yet reported: its last reading stands
                 self.trusted_last[pid] = max(self.trusted_last[pid], now)
             ours += self.trusted_last[pid] - start
-            rss = tree_rss_bytes(pid) if how == "tree" else rss_bytes(pid)
             if rss is not None:
                 grown += max(0, rss - self.trusted_rss[pid])
         self.cpu_ns = max(self.cpu_ns, theirs - ours)

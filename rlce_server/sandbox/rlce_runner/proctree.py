@@ -33,6 +33,7 @@ class ProcStat:
     state: str  # R, S, D, T (stopped), Z (zombie), ...
     ppid: int
     cpu_ticks: int  # utime + stime + cutime + cstime: its own and its reaped descendants'
+    reaped_ticks: int  # cutime + cstime: its reaped descendants' alone
     rss_pages: int
     exit_code: int  # a zombie's wait status (0 while alive)
 
@@ -41,10 +42,10 @@ class ProcStat:
         return self.state in ("Z", "X")
 
 
-def stat(pid: int) -> ProcStat | None:
-    """A process's state and counters; None once it is reaped."""
+def stat(pid: int, tid: int | None = None) -> ProcStat | None:
+    """A process's state and counters (one thread's: ``tid``); None once it is reaped."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
+        with open(f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat", "rb") as fh:
             raw = fh.read()
     except OSError:
         return None
@@ -55,6 +56,7 @@ def stat(pid: int) -> ProcStat | None:
             state=fields[0].decode(),
             ppid=int(fields[1]),
             cpu_ticks=int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14]),
+            reaped_ticks=int(fields[13]) + int(fields[14]),
             rss_pages=max(0, int(fields[21])),
             exit_code=int(fields[49]) if len(fields) > 49 else 0,
         )
@@ -87,15 +89,13 @@ def still(pid: int) -> tuple[bool, int]:
         return False, 0
     stopped, ran = True, 0
     for tid in tids:
+        st = stat(pid, int(tid))
         try:
-            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as fh:
-                raw = fh.read()
             with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as fh:
                 ran += int(fh.read().split()[0])
         except (OSError, ValueError, IndexError):
             continue  # (a thread that ended meanwhile)
-        state = raw[raw.rfind(b")") + 2 : raw.rfind(b")") + 3]
-        stopped = stopped and state in (b"T", b"t", b"Z", b"X")
+        stopped = stopped and (st is None or st.state in ("T", "t", "Z", "X"))
     return stopped, ran
 
 

@@ -192,7 +192,6 @@ class SessionServer:
         self.ops: dict[int, Cell | Forking] = {}  # request id -> what is in flight
         # sessions this runner ended between their commands (the host learns at the next one): why
         self.ended: dict[str, str] = {}
-        self.stopping: set[str] = set()  # sessions whose state's stop is not yet seen through
         self.sel = selectors.DefaultSelector()
         self.conn: socket.socket | None = None
         self.inbox = bytearray()
@@ -584,7 +583,6 @@ class SessionServer:
     def _command(self, s: Session, command: dict[str, Any], fds: list[int]) -> bool:
         """Wake the state and hand it a command with descriptors; False if it is gone."""
         s.still_ns, s.stop_by = None, 0.0  # (it runs now: a stop not seen through is moot)
-        self.stopping.discard(s.name)
         if not self._signal(s, [s.state], signal.SIGCONT):
             return False
         try:
@@ -604,7 +602,6 @@ class SessionServer:
         through at a later look (``_confirm``: every tick, and before the state is trusted)."""
         self._signal(s, [s.state], signal.SIGSTOP)
         s.still_ns, s.stop_by = None, time.monotonic() + KILL_WAIT_S
-        self.stopping.add(s.name)
         self._confirm(s)
 
     def _confirm(self, s: Session) -> None:
@@ -614,10 +611,10 @@ class SessionServer:
         if not s.stop_by:
             return
         stopped, ran = proctree.still(s.state)
-        if stopped or _gone(s.state) or time.monotonic() > s.stop_by:
-            s.still_ns = ran if stopped else None if _gone(s.state) else -1
+        gone = not stopped and _gone(s.state)
+        if stopped or gone or time.monotonic() > s.stop_by:
+            s.still_ns = ran if stopped else None if gone else -1
             s.stop_by = 0.0
-            self.stopping.discard(s.name)
             if stopped and s.op is None:  # it can start nothing more: whatever it started while it ran goes
                 self._kill_below(s, s.state)
             return
@@ -767,19 +764,15 @@ class SessionServer:
             wake = min(wake, op.deadline)
             if isinstance(op, Cell):
                 wake = min(wake, op.next_sample)
-        if self.stopping:  # (a stop to see through)
+        if any(s.stop_by for s in self.sessions.values()):  # (a stop to see through)
             wake = min(wake, now + SAMPLE_S)
         return max(0.0, wake - now)
 
     def _tick(self) -> None:
         now = time.monotonic()
-        for name in list(self.stopping):
-            pending = self.sessions.get(name)
-            if pending is None:
-                self.stopping.discard(name)
-                continue
+        for pending in [x for x in self.sessions.values() if x.stop_by]:
             self._confirm(pending)
-            if pending.op is None and pending.still_ns == -1:
+            if pending.op is None and pending.still_ns == -1 and pending.name in self.sessions:
                 self._end_between(pending, DID_NOT_STOP)
         for op in list(self.ops.values()):
             if isinstance(op, Forking):
@@ -1006,7 +999,7 @@ class SessionServer:
         pause = 0.0005
         while not _gone(pid):
             if time.monotonic() > deadline:
-                self._end_tree(s.tree, "its processes did not end when killed")
+                self._end_tree(s.tree, SLOW_DEATH)
                 return False
             self._signal(s, [pid], signal.SIGKILL)
             time.sleep(pause)
@@ -1029,7 +1022,7 @@ class SessionServer:
             if not below:
                 return True
             if time.monotonic() > deadline:
-                self._end_tree(s.tree, "its processes did not end when killed")
+                self._end_tree(s.tree, SLOW_DEATH)
                 return False
             self._signal(s, below, signal.SIGKILL)
             time.sleep(pause)
