@@ -8,11 +8,13 @@
  * descriptors it received (rlce_runner/spawn.py), and it does exactly what
  * zygote.child_main does for the "exec" role, in the same order:
  *
- *   spawn <n> <fd>*n <uid> <gid> <cwd> [<limit>=<value>]...
+ *   spawn <n> <fd>*n <uid> <gid> <cwd> [<limit>=<value>]... [subreaper=1]
  *
  * 1. the n descriptors become 0..n-1 (stdin, stdout, stderr, the payload,
  *    "ready", then extras), every other one is closed;
- * 2. oom_score_adj 1000, umask 077, every rlimit but the address space;
+ * 2. oom_score_adj 1000, umask 077, every rlimit but the address space; a
+ *    judge is made a child subreaper (kept across execve: what it starts
+ *    stays below it, so its CPU is the jury's);
  * 3. supplementary groups dropped, gid and uid set and checked (125 if not);
  * 4. chdir to cwd, as that uid;
  * 5. the payload (fd 3: spawn.py's format, argv and the env to add) read and
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -154,6 +157,10 @@ int main(int argc, char **argv) {
         char *eq = strchr(argv[i], '=');
         if (!eq) fail("limit", EINVAL);
         *eq = 0;
+        if (strcmp(argv[i], "subreaper") == 0) {
+            if (number(eq + 1, "subreaper") && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) fail("prctl", errno);
+            continue;
+        }
         int which = limit_code(argv[i]);
         long long value = number(eq + 1, "limit value");
         if (which == RLIMIT_AS) address_space = value;

@@ -239,3 +239,52 @@ def test_a_testlib_guessing_game(client: Client) -> None:
     assert silent.verdict == pb.TIME_LIMIT_EXCEEDED
     crash = score(client, "print(5, flush=True)\ninput()\nimport os\nos.abort()\n", tests[1:2], interactor=interactor)
     assert crash.verdict == pb.RUNTIME_ERROR
+
+
+# Each answer's work in an orphan: a grandchild (its parent gone at once) that spends 0.3 s of CPU,
+# then leaves a file the interactor waits for. ~9 answers: ~2.7 s of the jury's CPU.
+ORPHANING_GUESS = r"""
+#include "testlib.h"
+#include <ctime>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void work_in_an_orphan() {
+    pid_t p = fork();
+    if (p == 0) {
+        setsid();
+        if (fork() == 0) {
+            clock_t t = clock();
+            while (clock() - t < CLOCKS_PER_SEC * 3 / 10) {}
+            fclose(fopen("done", "w"));
+        }
+        _exit(0);
+    }
+    waitpid(p, nullptr, 0);
+    struct stat st;
+    while (stat("done", &st) != 0) usleep(10000);
+    unlink("done");
+}
+int main(int argc, char* argv[]) {
+    registerInteraction(argc, argv);
+    int secret = inf.readInt(), budget = inf.readInt();
+    for (int q = 1; q <= budget; q++) {
+        int g = ouf.readInt(1, 1000000, "guess");
+        work_in_an_orphan();
+        if (g == secret) { std::cout << "=" << std::endl; quitf(_ok, "found in %d", q); }
+        std::cout << (g < secret ? "<" : ">") << std::endl;
+    }
+    quitf(_wa, "more than %d queries", budget);
+}
+"""
+
+
+def test_what_a_compiled_interactor_starts_is_the_jurys_cpu(client: Client) -> None:
+    """A compiled judge is a child subreaper too (the spawn helper makes it one before its exec):
+    the CPU of an orphan it leaves behind (reparented to it, never to the zygote) is the jury's,
+    never the program's (it was charged to the program: TIME_LIMIT_EXCEEDED)."""
+    small = BINARY_SEARCH.replace("1000000", "1000")
+    tests = [interactive("417 10\n", name="417")]
+    resp = score(client, small, tests, interactor=cpp_judge(ORPHANING_GUESS), limits=pb.Limits(time_limit_s=0.5))
+    assert resp.verdict == pb.ACCEPTED, [t.message for t in resp.tests]
+    assert resp.tests[0].cpu_time_s < 0.5 and resp.tests[0].wall_time_s > 2.0  # (the jury's 2.7 s: not the program's)

@@ -186,6 +186,7 @@ def test_the_spawn_helper_gets_the_limits_the_forked_child_sets() -> None:
     assert argv[:9] == [spawn.HELPER, "5", "7", "8", "9", "10", "11", "1001", "1001"]
     assert argv[9] == "/w"
     assert argv[10:] == ["cpu=3", f"fsize={16 << 20}", "nofile=256", "core=0", "nproc=64", f"as={1 << 30}"]
+    assert spawn.helper_argv({**req, "subreaper": True}, [7, 8, 9, 10, 11])[-1] == "subreaper=1"  # a judge's
     every = {"cpu_s": 1, "nproc": 8, "stack_bytes": 1 << 23, "msgqueue_bytes": 0}
     assert {name for name, _ in spawn.rlimits(every)} == set(spawn.RLIMITS)  # the forked path sets each
 

@@ -525,7 +525,9 @@ class Judges:
             fds = _program_fds(pipes, b"", payload, JUDGE_OUTPUT_CAP)
             started = time.monotonic()
             try:
-                pid_id = p.zygote.spawn(role, p.settings.judge_uid, fds, cwd=where, limits=self.limits(call))
+                pid_id = p.zygote.spawn(
+                    role, p.settings.judge_uid, fds, cwd=where, limits=self.limits(call), subreaper=True
+                )
             finally:
                 pipes.close_child_ends()
             outcome = pipes.pump(p.zygote, started + call.limits.wall_s, lambda: pid_id in p.zygote.exited, set())
@@ -587,7 +589,12 @@ class InteractiveExecutor:
             started = time.monotonic()
             try:
                 judge_id = p.zygote.spawn(
-                    judge_role, p.settings.judge_uid, judge_fds, cwd=where, limits=p.judges.limits(call)
+                    judge_role,
+                    p.settings.judge_uid,
+                    judge_fds,
+                    cwd=where,
+                    limits=p.judges.limits(call),
+                    subreaper=True,  # (what the interactor starts stays below it, exec'd or forked)
                 )
                 prog_id = p.zygote.spawn(
                     role, p.settings.candidate_uid, prog_fds, cwd=WORK_DIR, limits=p.proc_limits(limits)

@@ -72,10 +72,12 @@ def helper_available() -> bool:
 
 
 def helper_argv(req: dict[str, Any], fds: list[int]) -> list[str]:
-    """``spawn <n> <fd>... <uid> <gid> <cwd> [<limit>=<value>]...`` (spawn.c)."""
+    """``spawn <n> <fd>... <uid> <gid> <cwd> [<limit>=<value>]... [subreaper=1]`` (spawn.c)."""
     limits = req.get("limits", {})
     argv = [HELPER, str(len(fds)), *map(str, fds), str(int(req["uid"])), str(int(req["gid"])), req.get("cwd", "/")]
     argv += [f"{name}={value}" for name, value in rlimits(limits)]
     if limits.get("address_space_bytes"):  # an exec'd program starts from nothing (zygote._limit_address_space)
         argv.append(f"as={int(limits['address_space_bytes'])}")
+    if req.get("subreaper"):  # a judge (zygote.child_main does the same on the fork path)
+        argv.append("subreaper=1")
     return argv

@@ -354,14 +354,14 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
             os.dup2(20 + i, 3 + i, inheritable=role == "exec")
             os.close(20 + i)
         _limit_address_space(req.get("limits", {}), forked=role != "exec")
+        if req.get("subreaper"):
+            # a judge: what it starts stays below it, orphaned or not, so its CPU is the jury's
+            # (a judge is trusted as its process tree), never the program's; kept across execve
+            prctl(PR_SET_CHILD_SUBREAPER, 1)
         if role == "script":
             _run_script(payload)
         if role == "pyjudge":
             from .pyjudge import run_judge
-
-            # what the judge starts stays below it, orphaned or not: its CPU is the jury's (a judge is
-            # trusted as its process tree), never the program's
-            prctl(PR_SET_CHILD_SUBREAPER, 1)
 
             spec = json.loads(payload)
             run_judge(str(spec["script"]), [str(a) for a in spec["args"]])
