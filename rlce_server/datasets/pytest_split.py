@@ -4,10 +4,10 @@ Each test keeps everything the file shares (imports, helpers, fixtures,
 constants) and drops every other test function and test class, so a
 failing or slow function fails only itself; removed lines become blank
 lines, so line numbers in messages stay the file's own. A method of a
-``Test*`` class becomes a module-level function that makes the instance
-(``setup_method`` / ``teardown_method`` as pytest calls them) and runs the
-method. rlce runs a test file's top-level ``test*`` functions pytest's way
-(parametrize marks included).
+``Test*`` class is one test too: the class with that one test method
+left in it. rlce runs a test file's top-level ``test*`` functions and the
+``test*`` methods of its test classes pytest's way (``setup_method`` /
+``teardown_method``, parametrize marks included).
 """
 
 from __future__ import annotations
@@ -35,17 +35,13 @@ def _is_main_block(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
 
 
-def _hook_call(cls: ast.ClassDef, hook: str) -> str:
-    """``_case.setup_method(...)`` as pytest calls it: with the method when it takes one."""
-    fn = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == hook), None)
-    if fn is None:
-        return ""
-    return f"_case.{hook}({'None' if len(fn.args.args) > 1 else ''})"
+def _method_nodes(cls: ast.stmt) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    assert isinstance(cls, ast.ClassDef)
+    return [n for n in cls.body if _is_test_function(n)]  # type: ignore[misc]
 
 
 def _methods(cls: ast.stmt) -> list[str]:
-    assert isinstance(cls, ast.ClassDef)
-    return [n.name for n in cls.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+    return [n.name for n in _method_nodes(cls)]
 
 
 def split(text: str) -> list[tuple[str, str]]:
@@ -70,19 +66,16 @@ def split(text: str) -> list[tuple[str, str]]:
                 continue
             start, end = _span(other)
             kept[start - 1 : end] = [""] * (end - start + 1)
-        code = "\n".join(kept)
         if isinstance(keep, ast.ClassDef):
-            setup, teardown = _hook_call(keep, "setup_method"), _hook_call(keep, "teardown_method")
-            for method in _methods(keep):
-                body = [f"_case = {keep.name}()", *([setup] if setup else [])]
-                if teardown:
-                    body += ["try:", f"    _case.{method}()", "finally:", f"    {teardown}"]
-                else:
-                    body.append(f"_case.{method}()")
-                call = f"\n\ndef test_{keep.name}_{method}():\n" + "".join(f"    {b}\n" for b in body)
-                # the class stays; only the generated function is a module-level test
-                out.append((f"{keep.name}::{method}", code + call))
+            for method in _method_nodes(keep):
+                one = list(kept)
+                for other in _method_nodes(keep):
+                    if other is not method:
+                        start, end = _span(other)
+                        one[start - 1 : end] = [""] * (end - start + 1)
+                # the class with this one test method: rlce runs it pytest's way
+                out.append((f"{keep.name}::{method.name}", "\n".join(one)))
         else:
             assert isinstance(keep, ast.FunctionDef | ast.AsyncFunctionDef)
-            out.append((keep.name, code))
+            out.append((keep.name, "\n".join(kept)))
     return out

@@ -31,6 +31,9 @@ class Attack:
     max_reward: float = 0.0
     time_limit_s: float = 1.0
     memory_limit_mb: int = 256
+    # a text some test's message must hold: the attack was refused for what it is (not, say,
+    # bounded only by a clock, or judged after breaking two sandboxes)
+    message: str = ""
 
 
 def escape(name: str, category: str, body: str, **kw: object) -> Attack:
@@ -654,5 +657,38 @@ ATTACKS += [
         "while open(f'/proc/{pid}/stat').read().split()[2] != 'Z':\n    time.sleep(0.05)\nprint(5)\n",
         [STDIO_ADD],
         time_limit_s=1.0,
+    ),
+]
+
+# ---- red team round 5: program bytes the trusted side parses ---------------------------------
+# A frame written straight onto the value channel (fd 3), as the program server would send it.
+_FRAME = "import json, os, struct\ndef _frame(obj):\n    b = json.dumps(obj).encode()\n    os.write(3, struct.pack('>I', len(b)) + b)\n"
+ATTACKS += [
+    Attack(
+        "a forged hello whose load_error is not a record",
+        "judge trust",
+        _FRAME + "_frame({'load_error': 1})\nos._exit(0)\n",
+        message="malformed hello",
+    ),
+    Attack(
+        "a forged hello whose names are junk",
+        "judge trust",
+        _FRAME
+        + "_frame({'ready': [1, 'add', {'n': 'add', 'k': 'ref', 'r': 'x'}, {'n': 5}, {'n': 'add', 'k': 'value'}]})\n"
+        "os._exit(0)\n",
+    ),
+    Attack(
+        "a reply of 40,000 set members whose int hashes all collide (quadratic to rebuild)",
+        "sandbox breaking",
+        _FRAME + "def add(a, b):\n    _frame({'ok': {'$set': [k * (2**61 - 1) for k in range(1, 40001)]}})\n"
+        "    os._exit(0)\n",
+        message="one hash value",
+    ),
+    Attack(
+        "a reply of a dict whose 40,000 keys' hashes all collide",
+        "sandbox breaking",
+        _FRAME + "def add(a, b):\n    _frame({'ok': {'$dict': [[k * (2**61 - 1), 1] for k in range(1, 40001)]}})\n"
+        "    os._exit(0)\n",
+        message="one hash value",
     ),
 ]

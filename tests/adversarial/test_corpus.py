@@ -84,6 +84,8 @@ def test_attack_holds(one_sandbox: ServerThread, attack: Attack) -> None:
         assert resp.verdict != pb.ACCEPTED, verdicts
         assert resp.reward <= attack.max_reward + 1e-9, (resp.reward, verdicts)
         assert resp.verdict != pb.SANDBOX_ERROR, resp.error
+        if attack.message:
+            assert any(attack.message in t.message for t in resp.tests), [t.message for t in resp.tests]
 
         with grpc.insecure_channel(one_sandbox.target) as ch:
             health = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest())

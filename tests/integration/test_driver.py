@@ -89,3 +89,45 @@ def test_a_test_that_leaves_a_thread_retires_the_driver(one):
         assert judge_pids(client) == []
     assert resp.verdict == pb.ACCEPTED and resp.passed == 2
     assert faults(one) == before
+
+
+WRONG_ADD = "def add(a, b):\n    return a - b\n"
+# pytest collects Test* classes and unittest.TestCase subclasses: their methods are tests too
+PYTEST_CLASS = (
+    "import pytest\nfrom solution import add\n\nclass TestAdd:\n    def setup_method(self, method):\n"
+    "        self.base = 1\n\n    @pytest.mark.parametrize('a, b', [(2, 3), (10, -4)])\n"
+    "    def test_pairs(self, a, b):\n        assert add(a, b) == a + b\n\n    def test_base(self):\n"
+    "        assert add(self.base, 1) == 2\n"
+)
+TESTCASE = (
+    "import unittest\n\nclass Checks(unittest.TestCase):\n    @classmethod\n    def setUpClass(cls):\n"
+    "        cls.cases = [(2, 3, 5), (10, -4, 6)]\n\n    def setUp(self):\n        self.seen = 0\n\n"
+    "    def test_add(self):\n        for a, b, want in self.cases:\n            with self.subTest(a=a):\n"
+    "                self.assertEqual(add(a, b), want)\n"
+)
+
+
+def test_test_classes_run_as_pytest_runs_them(one):
+    """A test whose checks live in a ``Test*`` class or a ``unittest.TestCase`` subclass runs them:
+    the right program passes, a wrong one fails (it used to pass: the class was defined, nothing ran)."""
+    with Client(one.target) as client:
+        for test in (PYTEST_CLASS, TESTCASE):
+            good = client.score("python", ADD, [assertion(test)], no_cache=True)
+            assert good.verdict == pb.ACCEPTED, [t.message for t in good.tests]
+            bad = client.score("python", WRONG_ADD, [assertion(test)], no_cache=True)
+            assert bad.verdict == pb.WRONG_ANSWER, [t.message for t in bad.tests]
+        helper = "class Helper:\n    def test_looks_like_one(self):\n        assert False\n\nassert add(2, 3) == 5\n"
+        assert client.score("python", ADD, [assertion(helper)], no_cache=True).verdict == pb.ACCEPTED
+        skipped = TESTCASE.replace("        for a, b, want", "        self.skipTest('later')\n        for a, b, want")
+        resp = client.score("python", ADD, [assertion(skipped)], no_cache=True)
+        assert resp.verdict == pb.WRONG_ANSWER and "skipped" in resp.tests[0].message
+
+
+def test_async_and_generator_test_functions_are_refused(one):
+    """Called plainly, an async or generator test function runs no line of its body: the test is
+    refused (INVALID_REQUEST naming it) rather than passed with nothing checked."""
+    with Client(one.target) as client:
+        for head in ("async def test_add():", "def test_add():\n    yield"):
+            test = f"{head}\n    assert add(2, 3) == 6\n"
+            resp = client.score("python", ADD, [assertion(test)], no_cache=True)
+            assert resp.verdict == pb.INVALID_REQUEST and "test_add" in resp.error, (resp.verdict, resp.error)

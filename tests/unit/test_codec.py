@@ -123,3 +123,22 @@ def test_subclass_of_stdlib_type_is_not_carried():
         codec.encode(Sneaky())
     with pytest.raises(codec.CodecError):
         codec.decode({"$type": "eval"})
+
+
+def test_keys_chosen_to_collide_are_refused_before_any_container_is_built():
+    """Int hashes are not randomised (k * (2**61 - 1) all hash to 0): 40,000 such keys made
+    rebuilding a set or dict quadratic on the trusted side (seconds of the host's GIL)."""
+    colliding = [k * (2**61 - 1) for k in range(1, 40_001)]
+    for tree in (
+        {"$set": colliding},
+        {"$frozenset": colliding},
+        {"$dict": [[k, 0] for k in colliding]},
+        {"$Counter": [[k, 1] for k in colliding]},
+        {"$defaultdict": ["int", [[k, 1] for k in colliding]]},
+        {"$set": [{"$tuple": [k]} for k in colliding]},  # (colliding members collide their tuples too)
+    ):
+        with pytest.raises(codec.CodecError, match="one hash value"):
+            codec.decode(tree)
+    few = colliding[: codec.MAX_SAME_HASH]  # honest values rarely share a hash at all; a few may
+    assert codec.decode({"$set": few}) == set(few)
+    assert codec.decode({"$set": list(range(100_000))}) == set(range(100_000))

@@ -45,12 +45,31 @@ _BUILTIN_TYPES: dict[str, Any] = {
     for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset, type(None), object)
 }
 _PAIR_TYPES: dict[str, Any] = {"$Counter": collections.Counter, "$OrderedDict": collections.OrderedDict}
+# Distinct keys of one hash value a set or dict may hold. Python's int and float hashes are not
+# randomised (k * (2**61 - 1) all hash to 0), so keys chosen to collide make building the
+# container quadratic: 40,000 of them held the host's GIL for seconds. Honest keys almost never
+# share a hash at all.
+MAX_SAME_HASH = 16
 _STD_TAGS = frozenset({"$complex", "$type", "$defaultdict", "$deque", "$Decimal", "$Fraction", *_PAIR_TYPES})
 _TAGS = frozenset({"$tuple", "$set", "$frozenset", "$dict", "$bytes", "$float", "$ref", *_STD_TAGS})
 
 
 class CodecError(ValueError):
     """A value that is not a plain, bounded built-in value."""
+
+
+def _check_hashes(keys: list[Any], tag: str) -> None:
+    """Refuse keys whose hashes collide on purpose, before any set or dict is built of them
+    (one pass: the hash values are small ints, which spread in the counting dict)."""
+    if len(keys) <= MAX_SAME_HASH:
+        return
+    seen: dict[int, int] = {}
+    for key in keys:
+        h = hash(key)  # (TypeError for an unhashable key: the caller's "malformed")
+        n = seen.get(h, 0) + 1
+        if n > MAX_SAME_HASH:
+            raise CodecError(f"{tag} with more than {MAX_SAME_HASH} keys of one hash value")
+        seen[h] = n
 
 
 class _Budget:
@@ -234,16 +253,15 @@ def decode(
         try:
             if tag == "$tuple":
                 return tuple(items or ())
-            if tag == "$set":
-                return set(items or ())
-            if tag == "$frozenset":
-                return frozenset(items or ())
-            out = {}
+            if tag in ("$set", "$frozenset"):
+                _check_hashes(items or [], tag)
+                return (set if tag == "$set" else frozenset)(items or ())
             for pair in body:
                 if type(pair) is not list or len(pair) != 2:
                     raise CodecError("malformed dict entry")
-                out[dec(pair[0], depth + 1)] = dec(pair[1], depth + 1)
-            return out
+            pairs = [(dec(k, depth + 1), dec(v, depth + 1)) for k, v in body]
+            _check_hashes([k for k, _ in pairs], tag)
+            return dict(pairs)
         except TypeError as exc:  # unhashable member
             raise CodecError(f"malformed {tag}: {exc}") from None
 
@@ -255,6 +273,7 @@ def decode(
             if type(pair) is not list or len(pair) != 2:
                 raise CodecError("malformed pair")
             out.append((dec(pair[0], depth + 1), dec(pair[1], depth + 1)))
+        _check_hashes([k for k, _ in out], "pairs")
         return out
 
     def dec_std(tag: str, body: Any, depth: int) -> Any:

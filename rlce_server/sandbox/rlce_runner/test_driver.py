@@ -190,7 +190,9 @@ def _hello(client: ProgramClient) -> list[Any]:
     except ProgramGone as exc:
         _report(DriverStatus.PROGRAM_GONE, str(exc))
     if "load_error" in hello:
-        err = hello.get("load_error") or {}
+        err = hello.get("load_error")
+        if not isinstance(err, dict):  # the program's bytes: its malformed hello, never a fault of ours
+            _report(DriverStatus.PROGRAM_GONE, "malformed hello from the program")
         _report(
             DriverStatus.LOAD_ERROR,
             f"{str(err.get('type', 'Error'))[:100]}: {str(err.get('msg', ''))[:1500]}",
@@ -254,30 +256,106 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
     _report(DriverStatus.PASSED)
 
 
+# code-object flags (``inspect``'s, without importing it into every driver)
+_CO_NEWLOCALS = 0x2
+_CO_NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coroutine, async generator
+
+
+def _bodies(code: types.CodeType) -> list[types.CodeType]:
+    return [c for c in code.co_consts if isinstance(c, types.CodeType)]
+
+
 def _test_functions(code: types.CodeType) -> list[str]:
     """The pytest-style test functions the test's code defines at its top level, in order."""
-    return [c.co_name for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name.startswith("test")]
+    return [c.co_name for c in _bodies(code) if c.co_flags & _CO_NEWLOCALS and c.co_name.startswith("test")]
+
+
+def _test_classes(code: types.CodeType) -> list[tuple[str, list[types.CodeType]]]:
+    """The classes the test's code defines at its top level (a class body is the one code object
+    without new locals), each with its ``test*`` methods' code, in order: pytest collects
+    ``Test*`` classes and ``unittest.TestCase`` subclasses and runs those methods."""
+    return [
+        (c.co_name, [m for m in _bodies(c) if m.co_flags & _CO_NEWLOCALS and m.co_name.startswith("test")])
+        for c in _bodies(code)
+        if not c.co_flags & _CO_NEWLOCALS and c.co_name.isidentifier()
+    ]
 
 
 class _TestReplaced(AssertionError):
     """A test function of the test's code is not there to run (something rebound its name)."""
 
 
+def _own(fn: Any, where: str) -> types.FunctionType:
+    """The test's own function (its code from test.py), plain: an async or generator function
+    called here would not run its body, and a test that runs nothing must not pass."""
+    if not (isinstance(fn, types.FunctionType) and fn.__code__.co_filename == "test.py"):
+        raise _TestReplaced(f"the test function {where} was replaced before it could run")
+    if fn.__code__.co_flags & _CO_NOT_PLAIN:
+        raise _Fixture(f"{where} is async or a generator: rlce runs plain test functions (no pytest-asyncio)")
+    return fn
+
+
 def _run_test_functions(code: types.CodeType, namespace: dict[str, Any]) -> None:
-    """Run the test's pytest-style functions, pytest's way: each one, in order, with
-    its ``@pytest.mark.parametrize`` cases. Decided by the test's own code: a
-    name the code defines as a test that is no longer that function when it is
-    due (``from solution import *`` after it, say) fails, never passes unrun."""
+    """Run the test's pytest-style tests, pytest's way: its top-level ``test*`` functions, then the
+    ``test*`` methods of its ``Test*`` classes and ``unittest.TestCase`` subclasses, each in order,
+    with their ``@pytest.mark.parametrize`` cases. Decided by the test's own code: a name the code
+    defines as a test that is no longer that function when it is due (``from solution import *``
+    after it, say) fails, never passes unrun."""
     for name in _test_functions(code):
-        fn = namespace.get(name)
-        if not (isinstance(fn, types.FunctionType) and fn.__code__.co_filename == "test.py"):
-            raise _TestReplaced(f"the test function {name} was replaced before it could run")
+        fn = _own(namespace.get(name), name)
         for kwargs in _parametrized(fn):
             fn(**kwargs)
+    for name, methods in _test_classes(code):
+        cls = namespace.get(name)
+        unittest = sys.modules.get("unittest")  # (a TestCase subclass means the test imported it)
+        case = unittest is not None and isinstance(cls, type) and issubclass(cls, unittest.TestCase)
+        if not case and not name.startswith("Test"):
+            continue  # a helper class of the test's, not a test
+        if not isinstance(cls, type):
+            raise _TestReplaced(f"the test class {name} was replaced before it could run")
+        if methods:
+            _run_test_class(cls, [m.co_name for m in methods], case)
 
 
-def _parametrized(fn: types.FunctionType) -> list[dict[str, Any]]:
-    """The keyword sets a function is called with: its parametrize marks' cases, crossed."""
+def _hook(owner: Any, name: str, *args: Any) -> None:
+    """Call a setup or teardown hook if the class has one; ``args`` only if it takes them (pytest's
+    ``setup_method(self)`` and ``setup_method(self, method)`` are both usual)."""
+    hook = getattr(owner, name, None)
+    if hook is None:
+        return
+    code = getattr(getattr(hook, "__func__", hook), "__code__", None)
+    if code is not None and code.co_argcount - 1 < len(args):  # (the bound self or cls)
+        args = args[: max(0, code.co_argcount - 1)]
+    hook(*args)
+
+
+def _run_test_class(cls: type, methods: list[str], case: bool) -> None:
+    """One test class's methods: a TestCase as unittest runs it (setUpClass, then per method
+    setUp, the method, tearDown; tearDownClass), a plain ``Test*`` class as pytest does
+    (setup_class; per method a fresh instance, setup_method, the method with its parametrize
+    cases, teardown_method; teardown_class). A skipped test is not a passed one."""
+    if not case and "__init__" in cls.__dict__:
+        raise _Fixture(f"{cls.__name__} has an __init__: pytest collects no test class with one")
+    _hook(cls, "setUpClass" if case else "setup_class")
+    for method in methods:
+        where = f"{cls.__name__}.{method}"
+        fn = _own(cls.__dict__.get(method), where)
+        for kwargs in [{}] if case else _parametrized(fn, skip=1):
+            obj = cls(method) if case else cls()
+            try:
+                _hook(obj, "setUp") if case else _hook(obj, "setup_method", fn)
+                fn(obj, **kwargs)
+                _hook(obj, "tearDown") if case else _hook(obj, "teardown_method", fn)
+            except BaseException as exc:  # (the program's ProgramGone passes through unchanged)
+                if type(exc).__name__ in ("SkipTest", "Skipped"):
+                    raise AssertionError(f"{where} was skipped: {exc}") from None
+                raise
+    _hook(cls, "tearDownClass" if case else "teardown_class")
+
+
+def _parametrized(fn: types.FunctionType, skip: int = 0) -> list[dict[str, Any]]:
+    """The keyword sets a function is called with: its parametrize marks' cases, crossed
+    (``skip``: leading parameters given otherwise, a method's ``self``)."""
     cases: list[dict[str, Any]] = [{}]
     for mark in getattr(fn, "pytestmark", []):
         if getattr(mark, "name", "") != "parametrize":
@@ -287,7 +365,7 @@ def _parametrized(fn: types.FunctionType) -> list[dict[str, Any]]:
         rows = [v.values if hasattr(v, "values") and hasattr(v, "marks") else v for v in values]
         rows = [row if len(keys) > 1 else (row,) for row in rows]
         cases = [{**case, **dict(zip(keys, row, strict=True))} for case in cases for row in rows]
-    wanted = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+    wanted = fn.__code__.co_varnames[skip : fn.__code__.co_argcount]
     missing = [n for n in wanted if n not in cases[0]] if cases else []
     if missing:
         raise _Fixture(f"{fn.__name__} needs pytest fixtures rlce does not provide: {', '.join(missing)}")
