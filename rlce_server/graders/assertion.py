@@ -20,6 +20,7 @@ _UNCARRIABLE_ARGUMENT = 113
 _NO_TEST = 114
 _PROGRAM_RAISED = 115
 _PROGRAM_GONE = 116
+_VALUE_TOO_LARGE = 117  # a carriable type, a value past the wire's limits: what the program's calls gave
 
 
 def grade(out: TestOutcome, facts: RunFacts, conventions: Conventions) -> GradeResult:
@@ -70,6 +71,9 @@ def _split(out: TestOutcome, facts: RunFacts, test: ProcessFacts, conventions: C
         return BadTest(said or "the test cannot be run against any program")
     elif conventions.assertion_failed(code, sig):
         out.verdict, out.message = Verdict.WRONG_ANSWER, said or "an assertion failed"
+    elif code == _VALUE_TOO_LARGE and not sig:
+        out.verdict = Verdict.RUNTIME_ERROR
+        out.message = "a value of the program's calls cannot be carried back: " + (said or "exit 117")
     elif code in (_CHANNEL_BROKEN, _PROGRAM_RAISED, _PROGRAM_GONE) and not sig:
         program_said = last_line(facts.program.stderr)
         out.verdict, out.message = Verdict.RUNTIME_ERROR, said or program_said or "the program failed during a call"

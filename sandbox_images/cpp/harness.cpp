@@ -117,6 +117,10 @@ void unsupported_value(const char *what, const char *mangled_type) {
     fail(exit_unsupported, "unsupported: function ", (std::string(current_sig) + ": type " + type).c_str());
 }
 
+void value_too_large(const char *what) {
+    fail(exit_value_limit, "a value too large to carry: function ", (std::string(current_sig) + ": " + what).c_str());
+}
+
 void unsupported_return(const char *sig) {
     fail(exit_unsupported, "unsupported: function ", (std::string(sig) + ": type (return type)").c_str());
 }
@@ -132,7 +136,7 @@ void begin_call(writer &w, const char *sig, std::size_t nargs) {
 
 bytes round_trip(const writer &request) {
     static std::string frame;  // the last reply; a decoded value never points into it
-    if (request.size > max_frame) unsupported_value("arguments larger than the 16 MiB frame limit");
+    if (request.size > max_frame) value_too_large("arguments larger than the 16 MiB frame limit");
     expect_quiet(true);
     unsigned char len[4] = {(unsigned char)(request.size >> 24), (unsigned char)(request.size >> 16),
                             (unsigned char)(request.size >> 8), (unsigned char)request.size};

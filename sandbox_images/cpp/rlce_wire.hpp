@@ -36,6 +36,7 @@ constexpr std::uint64_t decode_budget = 256u << 20;  // bytes one frame may make
 
 constexpr int exit_malformed = 112;
 constexpr int exit_unsupported = 113;
+constexpr int exit_value_limit = 117;  // a value too large to carry, found at run time
 
 struct bytes {
     const char* data;
@@ -48,6 +49,10 @@ struct bytes {
 // A value the wire cannot carry was about to be encoded (a boost::any holding
 // an unregistered type): the test exits 113, the program raises.
 [[noreturn]] void unsupported_value(const char* what, const char* mangled_type = nullptr);
+// A value past the wire's size limits was about to be encoded. Its type was carriable (the test
+// build checked), so the value came from the program's calls or is one the program cannot take:
+// the test exits 117 (the program's RUNTIME_ERROR, never the caller's 113), the program raises.
+[[noreturn]] void value_too_large(const char* what);
 
 // wire.cpp: a decoded `const char*` / `std::string_view` points into an
 // arena (NUL-terminated copies). The test never clears it (a returned

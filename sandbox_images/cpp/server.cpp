@@ -91,6 +91,8 @@ void fail(int code, const char *why, const char *detail) {
     _exit(code);
 }
 
+void value_too_large(const char *what) { unsupported_value(what, nullptr); }
+
 void unsupported_value(const char *what, const char *mangled_type) {
     std::string message = std::string("the return value holds ") + what;
     if (mangled_type) {

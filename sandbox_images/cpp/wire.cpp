@@ -39,7 +39,7 @@ void writer::append(const void* p, std::size_t n) {
         std::size_t want = cap ? cap : 256;
         while (want < size + n) want *= 2;
         char* grown = static_cast<char*>(realloc(data, want));
-        if (!grown) fail(exit_unsupported, "out of memory encoding a value");
+        if (!grown) value_too_large("more than the memory left to encode it");
         data = grown;
         cap = want;
     }
@@ -67,12 +67,12 @@ void writer::f64(double d) {
     put_u64(*this, bits);
 }
 void writer::count(char t, std::size_t n) {
-    if (n > max_frame) unsupported_value("a container of more than 16 Mi elements");
+    if (n > max_frame) value_too_large("a container of more than 16 Mi elements");
     tag(t);
     u32(std::uint32_t(n));
 }
 void writer::str(const char* p, std::size_t n) {
-    if (n > max_frame) unsupported_value("a string longer than 16 MiB");
+    if (n > max_frame) value_too_large("a string longer than 16 MiB");
     tag('s');
     u32(std::uint32_t(n));
     append(p, n);

@@ -11,7 +11,7 @@
 //
 // A stub call that cannot finish ends the process at once with the contract's
 // code, never with an exception the test could catch: 112 malformed reply,
-// 113 an argument the wire cannot carry, 115 the program raised, 116 the
+// 113 an argument the wire cannot carry, 117 one too large or deep to carry, 115 the program raised, 116 the
 // program's process is gone. A failed assertion (console.assert or node's
 // assert module) exits 3; any other exception of the test exits 4.
 'use strict';
@@ -127,6 +127,7 @@ function judge(testPath, runtimeDir) {
     try {
       frame = wire.encodeRequest('call', name, 0, args);
     } catch (err) {
+      if (err instanceof wire.TooLarge) die(117, `rlce: a value too large to carry: function ${name}: ${err.type}`);
       if (err instanceof wire.Unsupported) die(113, `rlce: unsupported: function ${name}: type ${err.type}`);
       throw err;
     }

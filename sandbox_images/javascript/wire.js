@@ -45,6 +45,11 @@ class Unsupported extends Error {
   }
 }
 
+// A value past the wire's size or depth limits: its type is carriable, so a test that meets
+// one is passing back what the program's calls gave it (the test exits 117: the program's
+// failure, never the caller's 113).
+class TooLarge extends Unsupported {}
+
 const LONE_SURROGATE = /\p{Cs}/u; // in u-mode a surrogate pair is one code point, never Cs
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const HEX_BIGINT = /^-?0x[1-9a-f][0-9a-f]*$/;
@@ -83,7 +88,7 @@ class Writer {
 
   room(n) {
     const need = this.pos + n;
-    if (need - 4 > this.limit) throw new Unsupported('a value larger than the frame limit');
+    if (need - 4 > this.limit) throw new TooLarge('a value larger than the frame limit');
     if (need > this.buf.length) {
       let size = this.buf.length * 2;
       while (size < need) size *= 2;
@@ -156,7 +161,7 @@ function encodeEntries(w, obj, keys, depth) {
 
 /** Append one value at nesting `depth` (1 = the frame's value). */
 function encodeValue(w, v, depth) {
-  if (depth > MAX_DEPTH) throw new Unsupported('a value nested deeper than 100 (cyclic?)');
+  if (depth > MAX_DEPTH) throw new TooLarge('a value nested deeper than 100 (cyclic?)');
   switch (typeof v) {
     case 'undefined':
       return w.tag(TAG.U);
@@ -561,7 +566,7 @@ function stripBom(text) {
 
 module.exports = {
   stripBom,
-  MAX_FRAME, MAX_DEPTH, Malformed, Unsupported, Writer, Reader, encodeValue, decodeValue,
+  MAX_FRAME, MAX_DEPTH, Malformed, Unsupported, TooLarge, Writer, Reader, encodeValue, decodeValue,
   encodeRequest, decodeRequest, encodeOk, encodeRaised, encodeNames, decodeResult, decodeNames,
   readFrame, writeAll, typeName,
 };
