@@ -172,6 +172,27 @@ def test_call_tests_are_refused_with_the_field_named(client: Client) -> None:
     assert "tests[0].call" in str(err.value.details())
 
 
+def test_a_split_tests_trusted_side_is_taken_off_by_its_own_pages_only(client: Client) -> None:
+    """130 MB held by a JavaScript program under a 128 MB limit is MEMORY_LIMIT_EXCEEDED as an
+    assertion test too, as it is as a stdio one: the trusted test process's file pages (Node's
+    binary, its snapshot), mapped during the test but charged to the page cache long before,
+    are not the candidate's to be let off (they were: ACCEPTED)."""
+    hold = "const b = Buffer.alloc(130 * 1024 * 1024, 1)\nconst t = Date.now()\nwhile (Date.now() - t < 300) {}\n"
+    limits = pb.Limits(memory_limit_mb=128, time_limit_s=5)
+    split = pb.ScoreRequest(
+        language="javascript",
+        program=f"function big(x) {{\n{hold}  return b[0]\n}}\n",
+        tests=[pb.TestCase(assertion=pb.AssertTest(code="console.assert(big(1) === 1)\n"))],
+        limits=limits,
+    )
+    plain = pb.ScoreRequest(
+        language="javascript", program=hold + "console.log(1)\n", tests=[stdio("", "1")], limits=limits
+    )
+    for req in (plain, split):
+        got = one(client, req)
+        assert got.verdict == pb.MEMORY_LIMIT_EXCEEDED, (pb.Verdict.Name(got.verdict), [t.message for t in got.tests])
+
+
 @pytest.mark.parametrize(
     ("language", "program"),
     [
