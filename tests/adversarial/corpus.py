@@ -525,6 +525,7 @@ ALL_OF_MAP = assertion(
     name="all-of-map",
 )
 ISCLOSE_NO_IMPORT = assertion("assert math.isclose(add(0.1, 0.2), 0.3)\n", name="isclose")
+ALLCLOSE_NO_IMPORT = assertion("assert np.allclose(add(0.1, 0.2), 0.3)\n", name="allclose")
 FROM_SOLUTION = assertion("from solution import add as f\nassert f(2, 3) == 5\n", name="from-solution")
 
 ATTACKS += [
@@ -572,6 +573,12 @@ ATTACKS += [
         "class _M:\n    def isclose(self, *a, **k): return True\n    def __getattr__(self, n): return lambda *a, **k: True\n"
         "math = _M()\ndef add(a, b): return 0.0\n",
         [ISCLOSE_NO_IMPORT],
+    ),
+    Attack(  # (red team round 5: modules a test names by their usual alias, numpy as np)
+        "a lying np for a test that never imported numpy",
+        "judge trust",
+        "class np:\n    @staticmethod\n    def allclose(*a, **k): return True\nnumpy = np\ndef add(a, b): return 0.0\n",
+        [ALLCLOSE_NO_IMPORT],
     ),
     Attack(
         "shadow the protected builtins by name",
