@@ -257,7 +257,11 @@ def _run(payload: str, chan_fd: int) -> NoReturn:
         remote = isinstance(exc, RemoteError)
         _report(DriverStatus.RUNTIME_ERROR if remote else DriverStatus.ASSERTION_FAILED, _summary(exc))
     except SystemExit as exc:
-        _report(DriverStatus.TEST_INVALID, f"the test code exited early (SystemExit {exc.code!r})")
+        _report(
+            DriverStatus.TEST_INVALID,
+            f"the test code exited early (SystemExit {exc.code!r}); rlce runs test functions, Test* classes"
+            " and unittest.TestCase classes itself: no unittest.main() or pytest.main() at the top level",
+        )
     except _Fixture as exc:
         _report(DriverStatus.TEST_INVALID, str(exc))
     except BaseException as exc:
