@@ -699,3 +699,30 @@ ATTACKS += [
         message="one hash value",
     ),
 ]
+
+# ---- red team round 6: the trusted side's time and memory around the program's -----------------
+ADD_TWICE = [assertion("assert add(1, 2) == 3\n", name="t1"), assertion("assert add(2, 2) == 4\n", name="t2")]
+ATTACKS += [
+    Attack(
+        "a hello slow to parse sent just before the wall deadline (the driver misses its settle window)",
+        "sandbox breaking",
+        "import os, struct, time\nunit = b'[[[[[[[[[[]]]]]]]]]]'\nbody = b'[' + b','.join([unit] * 780_000) + b']'\n"
+        "time.sleep(2.4)\nos.write(3, struct.pack('>I', len(body)) + body)\nwhile True:\n    time.sleep(1)\n",
+        [ASSERT_ADD],
+        message="wall time limit",  # the program's limit, never "breaks the sandbox" (two sandboxes lost)
+    ),
+    Attack(
+        "test 1's values make the driver grow, test 2 holds 300 MB while the driver lets them go",
+        "limits per job",
+        "import os, time\nfirst = not os.path.exists('/tmp/.mark')\nif first:\n"
+        "    V0 = ['a%06d' % i for i in range(999_000)]\n    V1 = ['b%06d' % i for i in range(500_000)]\n"
+        "    open('/tmp/.mark', 'w').close()\n"
+        "def add(a, b):\n    if not first:\n        for k in range(3):\n            if os.fork() == 0:\n"
+        "                x = b'\\x01' * (100 << 20)\n                time.sleep(3)\n                os._exit(0)\n"
+        "        time.sleep(1.5)\n    return a + b\n",
+        ADD_TWICE,
+        max_reward=0.5,  # (its first test computes add honestly)
+        time_limit_s=5.0,
+        message="memory limit",
+    ),
+]

@@ -188,7 +188,10 @@ class Meter:
                 self.trusted_last[pid] = max(self.trusted_last[pid], now)
             ours += self.trusted_last[pid] - start
             if rss is not None:
-                grown += max(0, rss - self.trusted_rss[pid])
+                # signed: memory a trusted process frees during the test (the driver letting go
+                # of a previous test's values, say) left the container's counter, and is added
+                # back, never credited to the candidate
+                grown += rss - self.trusted_rss[pid]
         self.cpu_ns = max(self.cpu_ns, theirs - ours)
         self.memory = max(0, self.counters.memory_bytes() - self.mem0 - grown)
         self.peak = max(self.peak, self.memory)

@@ -364,7 +364,10 @@ class ValueExecutor:
                 ended - started,
                 limits,
                 oom_before,
-                setup_failed=not pipes.streams["ready"].data or record is None,
+                # A driver with no record is ours -- unless the program hit a limit first: then its
+                # limit is the verdict, whatever kept the driver (parsing what the program sent it,
+                # say) past the settle window, and the driver is replaced all the same.
+                setup_failed=not pipes.streams["ready"].data or (record is None and outcome is Outcome.EXITED),
                 driver=record,
             )
         finally:
