@@ -121,6 +121,14 @@ def test_test_classes_run_as_pytest_runs_them(one):
         skipped = TESTCASE.replace("        for a, b, want", "        self.skipTest('later')\n        for a, b, want")
         resp = client.score("python", ADD, [assertion(skipped)], no_cache=True)
         assert resp.verdict == pb.WRONG_ANSWER and "skipped" in resp.tests[0].message
+        # a test class whose name the program's own took (`from solution import *` after it), and a
+        # test with an empty parameter set: neither runs a check, so neither passes (red team round 6)
+        shadowing = "def Checks():\n    return 0\n" + ADD
+        replaced = TESTCASE + "from solution import *\n"
+        empty = "import pytest\n\n@pytest.mark.parametrize('a', [])\ndef test_add(a):\n    assert add(a, 1) == a + 1\n"
+        for program, test in ((shadowing, replaced), (ADD, empty)):
+            resp = client.score("python", program, [assertion(test)], no_cache=True)
+            assert resp.verdict == pb.WRONG_ANSWER, (pb.Verdict.Name(resp.verdict), [t.message for t in resp.tests])
 
 
 def test_async_and_generator_test_functions_are_refused(one):

@@ -322,15 +322,18 @@ def _run_test_functions(code: types.CodeType, namespace: dict[str, Any]) -> None
         for kwargs in _parametrized(fn):
             fn(**kwargs)
     for name, methods in _test_classes(code):
+        if not methods:
+            continue
         cls = namespace.get(name)
+        if not (isinstance(cls, type) and cls.__module__ == "__main__" and cls.__name__ == name):
+            # (a class of the test's with test methods, whoever's value now holds its name: whether it
+            # was a TestCase cannot be told any more, so it fails rather than pass unrun)
+            raise _TestReplaced(f"the test class {name} was replaced before it could run")
         unittest = sys.modules.get("unittest")  # (a TestCase subclass means the test imported it)
-        case = unittest is not None and isinstance(cls, type) and issubclass(cls, unittest.TestCase)
+        case = unittest is not None and issubclass(cls, unittest.TestCase)
         if not case and not name.startswith("Test"):
             continue  # a helper class of the test's, not a test
-        if not isinstance(cls, type):
-            raise _TestReplaced(f"the test class {name} was replaced before it could run")
-        if methods:
-            _run_test_class(cls, [m.co_name for m in methods], case)
+        _run_test_class(cls, [m.co_name for m in methods], case)
 
 
 def _hook(owner: Any, name: str, *args: Any) -> None:
@@ -381,8 +384,10 @@ def _parametrized(fn: types.FunctionType, skip: int = 0) -> list[dict[str, Any]]
         rows = [v.values if hasattr(v, "values") and hasattr(v, "marks") else v for v in values]
         rows = [row if len(keys) > 1 else (row,) for row in rows]
         cases = [{**case, **dict(zip(keys, row, strict=True))} for case in cases for row in rows]
+    if not cases:  # an empty parameter set: pytest skips the test, and a skipped test is not a passed one
+        raise AssertionError(f"{fn.__name__} has an empty parameter set: it runs no case")
     wanted = fn.__code__.co_varnames[skip : fn.__code__.co_argcount]
-    missing = [n for n in wanted if n not in cases[0]] if cases else []
+    missing = [n for n in wanted if n not in cases[0]]
     if missing:
         raise _Fixture(f"{fn.__name__} needs pytest fixtures rlce does not provide: {', '.join(missing)}")
     return cases
