@@ -35,6 +35,16 @@ def _is_main_block(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
 
 
+def _blanked(lines: list[str], nodes: list[ast.stmt]) -> list[str]:
+    """A copy of ``lines`` with each node's lines (its decorators included) left blank, so the
+    line numbers of what stays are the file's own."""
+    out = list(lines)
+    for node in nodes:
+        start, end = _span(node)
+        out[start - 1 : end] = [""] * (end - start + 1)
+    return out
+
+
 def _method_nodes(cls: ast.stmt) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     assert isinstance(cls, ast.ClassDef)
     return [n for n in cls.body if _is_test_function(n)]  # type: ignore[misc]
@@ -53,27 +63,15 @@ def split(text: str) -> list[tuple[str, str]]:
     units = [n for n in tree.body if _is_test_function(n) or (_is_test_class(n) and _methods(n))]
     if not units:
         raise RowError("the test file defines no test function (pytest would collect nothing)")
-    lines = text.split("\n")
-    for node in tree.body:
-        if _is_main_block(node):
-            start, end = _span(node)
-            lines[start - 1 : end] = [""] * (end - start + 1)
+    lines = _blanked(text.split("\n"), [n for n in tree.body if _is_main_block(n)])
     out: list[tuple[str, str]] = []
     for keep in units:
-        kept = list(lines)
-        for other in units:
-            if other is keep:
-                continue
-            start, end = _span(other)
-            kept[start - 1 : end] = [""] * (end - start + 1)
+        kept = _blanked(lines, [other for other in units if other is not keep])
         if isinstance(keep, ast.ClassDef):
-            for method in _method_nodes(keep):
-                one = list(kept)
-                for other in _method_nodes(keep):
-                    if other is not method:
-                        start, end = _span(other)
-                        one[start - 1 : end] = [""] * (end - start + 1)
+            methods = _method_nodes(keep)
+            for method in methods:
                 # the class with this one test method: rlce runs it pytest's way
+                one = _blanked(kept, [other for other in methods if other is not method])
                 out.append((f"{keep.name}::{method.name}", "\n".join(one)))
         else:
             assert isinstance(keep, ast.FunctionDef | ast.AsyncFunctionDef)

@@ -708,8 +708,8 @@ ATTACKS += [
         "sandbox breaking",
         "import os, struct, time\nunit = b'[[[[[[[[[[]]]]]]]]]]'\nbody = b'[' + b','.join([unit] * 780_000) + b']'\n"
         "time.sleep(2.4)\nos.write(3, struct.pack('>I', len(body)) + body)\nwhile True:\n    time.sleep(1)\n",
-        [ASSERT_ADD],
-        message="wall time limit",  # the program's limit, never "breaks the sandbox" (two sandboxes lost)
+        [ASSERT_ADD],  # its limit, or its malformed hello if the driver parses it in time: never
+        # "the program breaks the sandbox" (test_corpus checks that of every attack)
     ),
     Attack(
         "test 1's values make the driver grow, test 2 holds 300 MB while the driver lets them go",

@@ -72,6 +72,7 @@ def requests(language: str, entries: list[dict[str, Any]], tag: str = "") -> lis
     return out
 
 
+BROKE = "the program breaks the sandbox"  # scheduling/scorer.py's last defence
 ATTACKS = [(lang, e["name"]) for lang in LANGUAGES for e in corpus(lang)]
 
 
@@ -120,4 +121,6 @@ def test_attack_holds(outcomes: dict[str, dict[str, pb.ScoreResponse]], language
         return
     # nor may it pass its failure off as the sandbox's or the caller's
     assert x.verdict not in (pb.ACCEPTED, pb.SANDBOX_ERROR, pb.INVALID_REQUEST), f"{entry['why']} -> {describe(x)}"
+    # ... nor reach it only after breaking two sandboxes (the last defence, never the design)
+    assert not any(BROKE in t.message for t in x.tests), describe(x)
     assert x.reward == 0.0 and x.passed == 0, describe(x)

@@ -84,6 +84,8 @@ def test_attack_holds(one_sandbox: ServerThread, attack: Attack) -> None:
         assert resp.verdict != pb.ACCEPTED, verdicts
         assert resp.reward <= attack.max_reward + 1e-9, (resp.reward, verdicts)
         assert resp.verdict != pb.SANDBOX_ERROR, resp.error
+        # judged for what it did, never only after breaking two sandboxes (the scorer's last defence)
+        assert not any("the program breaks the sandbox" in t.message for t in resp.tests), verdicts
         if attack.message:
             assert any(attack.message in t.message for t in resp.tests), [t.message for t in resp.tests]
 

@@ -59,13 +59,19 @@ class CodecError(ValueError):
 
 
 def _check_hashes(keys: list[Any], tag: str) -> None:
-    """Refuse keys whose hashes collide on purpose, before any set or dict is built of them
-    (one pass: the hash values are small ints, which spread in the counting dict)."""
+    """Refuse keys whose hashes collide on purpose, before any set or dict is built of them.
+
+    Every call of the value channel decodes through here, so the common case is one C-level
+    pass: a set of the keys' hash values (small ints, which spread). Only when that shows at
+    least ``MAX_SAME_HASH`` repeats (one hash value held by more than ``MAX_SAME_HASH`` keys
+    needs that many) are the keys counted per hash value."""
     if len(keys) <= MAX_SAME_HASH:
+        return
+    if len(keys) - len(set(map(hash, keys))) < MAX_SAME_HASH:  # (TypeError if unhashable: "malformed")
         return
     seen: dict[int, int] = {}
     for key in keys:
-        h = hash(key)  # (TypeError for an unhashable key: the caller's "malformed")
+        h = hash(key)
         n = seen.get(h, 0) + 1
         if n > MAX_SAME_HASH:
             raise CodecError(f"{tag} with more than {MAX_SAME_HASH} keys of one hash value")
@@ -256,12 +262,16 @@ def decode(
             if tag in ("$set", "$frozenset"):
                 _check_hashes(items or [], tag)
                 return (set if tag == "$set" else frozenset)(items or ())
+            out = {}
+            keys = []
             for pair in body:
                 if type(pair) is not list or len(pair) != 2:
                     raise CodecError("malformed dict entry")
-            pairs = [(dec(k, depth + 1), dec(v, depth + 1)) for k, v in body]
-            _check_hashes([k for k, _ in pairs], tag)
-            return dict(pairs)
+                keys.append(dec(pair[0], depth + 1))
+            _check_hashes(keys, tag)  # (before the dict is built: that is what collisions make slow)
+            for key, pair in zip(keys, body):
+                out[key] = dec(pair[1], depth + 1)
+            return out
         except TypeError as exc:  # unhashable member
             raise CodecError(f"malformed {tag}: {exc}") from None
 

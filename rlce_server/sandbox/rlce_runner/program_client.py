@@ -134,8 +134,13 @@ class ProgramClient:
             raise ProgramGone(self.gone) from None
 
     def hello(self) -> dict[str, Any]:
+        """The program's first message, its shape checked here, where its bytes are read: a
+        ``ready`` list of names, or a ``load_error`` record. Anything else is the program's
+        malformed hello (ProgramGone), never an error in the trusted code that reads it."""
         msg = self._recv()
-        if not isinstance(msg, dict):
+        if not (
+            isinstance(msg, dict) and (isinstance(msg.get("ready"), list) or isinstance(msg.get("load_error"), dict))
+        ):
             self.gone = "malformed hello from the program"
             raise ProgramGone(self.gone)
         return msg

@@ -201,18 +201,14 @@ def _hello(client: ProgramClient) -> list[Any]:
         hello = client.hello()
     except ProgramGone as exc:
         _report(DriverStatus.PROGRAM_GONE, str(exc))
-    if "load_error" in hello:
-        err = hello.get("load_error")
-        if not isinstance(err, dict):  # the program's bytes: its malformed hello, never a fault of ours
-            _report(DriverStatus.PROGRAM_GONE, "malformed hello from the program")
+    err = hello.get("load_error")
+    if isinstance(err, dict):
         _report(
             DriverStatus.LOAD_ERROR,
             f"{str(err.get('type', 'Error'))[:100]}: {str(err.get('msg', ''))[:1500]}",
             syntax=bool(hello.get("syntax")),
         )
-    names = hello.get("ready")
-    if not isinstance(names, list):
-        _report(DriverStatus.PROGRAM_GONE, "malformed hello from the program")
+    names: list[Any] = hello["ready"]  # (a list: ProgramClient.hello checked the shape)
     return names
 
 
@@ -281,9 +277,14 @@ def _bodies(code: types.CodeType) -> list[types.CodeType]:
     return [c for c in code.co_consts if isinstance(c, types.CodeType)]
 
 
+def _is_test(body: types.CodeType) -> bool:
+    """A function (a class body has no new locals) named as pytest collects it."""
+    return bool(body.co_flags & _CO_NEWLOCALS) and body.co_name.startswith("test")
+
+
 def _test_functions(code: types.CodeType) -> list[str]:
     """The pytest-style test functions the test's code defines at its top level, in order."""
-    return [c.co_name for c in _bodies(code) if c.co_flags & _CO_NEWLOCALS and c.co_name.startswith("test")]
+    return [c.co_name for c in _bodies(code) if _is_test(c)]
 
 
 def _test_classes(code: types.CodeType) -> list[tuple[str, list[types.CodeType]]]:
@@ -291,7 +292,7 @@ def _test_classes(code: types.CodeType) -> list[tuple[str, list[types.CodeType]]
     without new locals), each with its ``test*`` methods' code, in order: pytest collects
     ``Test*`` classes and ``unittest.TestCase`` subclasses and runs those methods."""
     return [
-        (c.co_name, [m for m in _bodies(c) if m.co_flags & _CO_NEWLOCALS and m.co_name.startswith("test")])
+        (c.co_name, [m for m in _bodies(c) if _is_test(m)])
         for c in _bodies(code)
         if not c.co_flags & _CO_NEWLOCALS and c.co_name.isidentifier()
     ]
@@ -348,6 +349,9 @@ def _hook(owner: Any, name: str, *args: Any) -> None:
     hook(*args)
 
 
+_PYTEST_HOOKS = ("setup_class", "setup_method", "teardown_method", "teardown_class")
+
+
 def _run_test_class(cls: type, methods: list[str], case: bool) -> None:
     """One test class's methods: a TestCase as unittest runs it (setUpClass, then per method
     setUp, the method, tearDown; tearDownClass), a plain ``Test*`` class as pytest does
@@ -355,21 +359,22 @@ def _run_test_class(cls: type, methods: list[str], case: bool) -> None:
     cases, teardown_method; teardown_class). A skipped test is not a passed one."""
     if not case and "__init__" in cls.__dict__:
         raise _Fixture(f"{cls.__name__} has an __init__: pytest collects no test class with one")
-    _hook(cls, "setUpClass" if case else "setup_class")
+    hooks = ("setUpClass", "setUp", "tearDown", "tearDownClass") if case else _PYTEST_HOOKS
+    _hook(cls, hooks[0])
     for method in methods:
         where = f"{cls.__name__}.{method}"
         fn = _own(cls.__dict__.get(method), where)
         for kwargs in [{}] if case else _parametrized(fn, skip=1):
             obj = cls(method) if case else cls()
             try:
-                _hook(obj, "setUp") if case else _hook(obj, "setup_method", fn)
+                _hook(obj, hooks[1], fn)  # (setUp takes no method: _hook passes what a hook takes)
                 fn(obj, **kwargs)
-                _hook(obj, "tearDown") if case else _hook(obj, "teardown_method", fn)
+                _hook(obj, hooks[2], fn)
             except BaseException as exc:  # (the program's ProgramGone passes through unchanged)
                 if type(exc).__name__ in ("SkipTest", "Skipped"):
                     raise AssertionError(f"{where} was skipped: {exc}") from None
                 raise
-    _hook(cls, "tearDownClass" if case else "teardown_class")
+    _hook(cls, hooks[3])
 
 
 def _parametrized(fn: types.FunctionType, skip: int = 0) -> list[dict[str, Any]]:
