@@ -324,6 +324,18 @@ def test_a_session_cannot_see_signal_or_change_another(c: Client, live: ServerTh
         assert victim.exec("sorted(os.listdir(os.environ['TMPDIR']))").result == "[]"
 
 
+def test_a_cell_that_kills_its_state_first_thing_is_still_run_as_its_cell(c: Client) -> None:
+    """A cell gets its code only once the runner has named its process (the state alive, the
+    cell its child). Before, a cell that killed its state and ended before the runner read the
+    state's word was refused (seen once in CI: "the session's process did not start the
+    cell"). That was a race, so this cannot force it; each round is one more chance for it."""
+    for _ in range(8):
+        with c.session("python") as s:
+            r = s.exec("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('ran')", time_limit_s=5)
+            assert r.verdict == pb.ACCEPTED, r
+            assert r.stdout == b"ran\n"
+
+
 # -- what one tree does to the sandbox (red team, docs/SECURITY.md "Sessions") --------------------
 SLOW_DEATH = """
 import os, mmap

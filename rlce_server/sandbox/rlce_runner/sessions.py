@@ -157,6 +157,7 @@ class Cell:
     base_ticks: int
     base_rss: int
     child: int = 0  # the cell's process, once its state named it (0: not yet)
+    code_writer: int = -1  # the pipe of the cell's code: held back until the cell is named
     cpu_ticks: int = 0
     peak_bytes: int = 0
     next_sample: float = 0.0
@@ -508,7 +509,11 @@ class SessionServer:
                 pipes.to_child(req.stdin),
                 pipes.from_child("stdout", cap),
                 pipes.from_child("stderr", cap),
-                pipes.to_child(req.code.encode("utf-8", "surrogateescape")),
+            ]
+            known = set(pipes.writers)
+            fds.append(pipes.to_child(req.code.encode("utf-8", "surrogateescape")))
+            (code_writer,) = set(pipes.writers) - known
+            fds += [
                 pipes.from_child("result", RECORD_CAP),
                 pipes.adopt(theirs.detach()),
             ]
@@ -520,6 +525,7 @@ class SessionServer:
         # the cell's time runs from now: until the state names the cell's process, the deadline is
         # also the state's to fork in (whatever the state does meanwhile is the cell's CPU too)
         cell = Cell(rid, s, req, pipes, mine, now, now + max(req.limits.wall_s, FORK_WAIT_S), oom_kills(), *base)
+        cell.code_writer = code_writer
         if not sent:
             pipes.close()
             mine.close()
@@ -527,8 +533,12 @@ class SessionServer:
         s.op = cell
         self.ops[rid] = cell
         self.sel.register(s.ctl, selectors.EVENT_READ, ("ctl", cell))
+        # Its code goes only once the runner has named its process: until then the cell has
+        # nothing of its own to run, so it cannot kill its state (its parent, same uid) or end
+        # before the kernel's word on it is read -- the state being alive is the proof.
         for fd in pipes.writers:
-            self.sel.register(fd, selectors.EVENT_WRITE, ("in", (cell, fd)))
+            if fd != code_writer:
+                self.sel.register(fd, selectors.EVENT_WRITE, ("in", (cell, fd)))
         for name, stream in pipes.streams.items():
             self.sel.register(stream.fd, selectors.EVENT_READ, ("out", (cell, name)))
         return None
@@ -691,6 +701,8 @@ class SessionServer:
             return
         op.child = pid
         self._stop(s)  # (from here on until the cell ends, the state must not run: checked then)
+        if op.code_writer in op.pipes.writers:
+            self.sel.register(op.code_writer, selectors.EVENT_WRITE, ("in", (op, op.code_writer)))
         # the wall clock ran from the command, not from when the state chose to name its cell
         op.deadline = op.started + op.request.limits.wall_s
         if not op.pipes.streams["result"].open:  # it was done before its name came in
