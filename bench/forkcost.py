@@ -34,14 +34,19 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rlce_server.sandbox.rlce_runner.zygote import ALWAYS  # noqa: E402
+
 PYTHON = "/usr/bin/python3"
-# what the zygote imports besides the runtime's preload list (rlce_runner/zygote.py: _ALWAYS,
-# and the standard modules its own children's code needs warm)
-ZYGOTE_OWN = ["atexit", "gc", "linecache", "runpy", "traceback", "types", "weakref", "json", "socket", "ctypes"]
+RUNNER = "rlce_server.sandbox.rlce_runner"
+# the runner's own code the zygote imports for its children (zygote.main), with what it imports
+ZYGOTE_CODE = [f"{RUNNER}.{m}" for m in ("zygote", "program_server", "session_process", "test_driver")]
 
 FORKS = """
 import gc, os, sys, time
-for m in sys.argv[2:]:
+sys.path.insert(0, sys.argv[2])
+for m in sys.argv[3:]:
     __import__(m)
 gc.collect(); gc.freeze()
 anon = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("RssAnon"))
@@ -59,6 +64,7 @@ print(anon, cpu / n * 1e3)
 
 SIZE = """
 import sys
+sys.path.insert(0, sys.argv[2])
 def anon():
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("RssAnon"))
 before = anon()
@@ -69,11 +75,13 @@ print(anon() - before)
 
 def preloads() -> list[str]:
     spec = tomllib.loads((ROOT / "sandbox_images" / "python" / "runtime.toml").read_text())
-    return list(dict.fromkeys(ZYGOTE_OWN + list(spec["preload"])))
+    return list(dict.fromkeys(ALWAYS + list(spec["preload"]) + ZYGOTE_CODE))
 
 
 def forks(n: int, modules: list[str]) -> tuple[int, float]:
-    out = subprocess.run([PYTHON, "-I", "-c", FORKS, str(n), *modules], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [PYTHON, "-I", "-c", FORKS, str(n), str(ROOT), *modules], capture_output=True, text=True, check=True
+    )
     anon, ms = out.stdout.split()
     return int(anon), float(ms)
 
@@ -101,13 +109,13 @@ def main() -> None:
     console.print(f"{per_mb:.3f} ms per process per MB of the parent's anonymous memory")
     sizes = []
     for m in modules:
-        out = subprocess.run([PYTHON, "-I", "-c", SIZE, m], capture_output=True, text=True, check=False)
+        out = subprocess.run([PYTHON, "-I", "-c", SIZE, m, str(ROOT)], capture_output=True, text=True, check=False)
         sizes.append((int(out.stdout.strip() or 0), m))
     table = Table(title="each module alone: its addition to a fresh interpreter's anonymous RSS")
     for col in ("module", "kB", "ms per fork+exit (at the rate above)"):
         table.add_column(col)
     for kb, m in sorted(sizes, reverse=True):
-        table.add_row(m, str(kb), f"{kb / 1024 * per_mb:.3f}")
+        table.add_row(m.removeprefix(f"{RUNNER}."), str(kb), f"{kb / 1024 * per_mb:.3f}")
     console.print(table)
 
 

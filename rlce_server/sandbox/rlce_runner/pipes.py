@@ -81,11 +81,15 @@ class Pipes:
 
     def to_child(self, data: bytes) -> int:
         """A pipe whose read end a child gets; ``data`` is written to it, then it is closed."""
+        return self.to_child_ends(data)[0]
+
+    def to_child_ends(self, data: bytes) -> tuple[int, int]:
+        """``to_child``, and the runner's end too (for a caller that feeds it later than the rest)."""
         r, w = _pipe()
         self.child_ends.append(r)
         os.set_blocking(w, False)
         self.writers[w] = data
-        return r
+        return r, w
 
     def from_child(self, name: str, cap: int) -> int:
         """A pipe whose write end a child gets; read back as stream ``name``."""

@@ -505,15 +505,12 @@ class SessionServer:
         mine.setblocking(False)
         cap = s.limits.output_bytes
         try:
+            code_reader, code_writer = pipes.to_child_ends(req.code.encode("utf-8", "surrogateescape"))
             fds = [
                 pipes.to_child(req.stdin),
                 pipes.from_child("stdout", cap),
                 pipes.from_child("stderr", cap),
-            ]
-            known = set(pipes.writers)
-            fds.append(pipes.to_child(req.code.encode("utf-8", "surrogateescape")))
-            (code_writer,) = set(pipes.writers) - known
-            fds += [
+                code_reader,
                 pipes.from_child("result", RECORD_CAP),
                 pipes.adopt(theirs.detach()),
             ]
@@ -524,8 +521,8 @@ class SessionServer:
             pipes.close_child_ends()
         # the cell's time runs from now: until the state names the cell's process, the deadline is
         # also the state's to fork in (whatever the state does meanwhile is the cell's CPU too)
-        cell = Cell(rid, s, req, pipes, mine, now, now + max(req.limits.wall_s, FORK_WAIT_S), oom_kills(), *base)
-        cell.code_writer = code_writer
+        deadline = now + max(req.limits.wall_s, FORK_WAIT_S)
+        cell = Cell(rid, s, req, pipes, mine, now, deadline, oom_kills(), *base, code_writer=code_writer)
         if not sent:
             pipes.close()
             mine.close()
@@ -538,7 +535,7 @@ class SessionServer:
         # before the kernel's word on it is read -- the state being alive is the proof.
         for fd in pipes.writers:
             if fd != code_writer:
-                self.sel.register(fd, selectors.EVENT_WRITE, ("in", (cell, fd)))
+                self._feed(cell, fd)
         for name, stream in pipes.streams.items():
             self.sel.register(stream.fd, selectors.EVENT_READ, ("out", (cell, name)))
         return None
@@ -701,8 +698,8 @@ class SessionServer:
             return
         op.child = pid
         self._stop(s)  # (from here on until the cell ends, the state must not run: checked then)
-        if op.code_writer in op.pipes.writers:
-            self.sel.register(op.code_writer, selectors.EVENT_WRITE, ("in", (op, op.code_writer)))
+        if op.code_writer in op.pipes.writers:  # (held back until now: see _exec)
+            self._feed(op, op.code_writer)
         # the wall clock ran from the command, not from when the state chose to name its cell
         op.deadline = op.started + op.request.limits.wall_s
         if not op.pipes.streams["result"].open:  # it was done before its name came in
@@ -759,6 +756,10 @@ class SessionServer:
             return
         if name in ("stdout", "stderr") and stream.total > stream.cap and cell.outcome is None:
             self._finish(cell, Outcome.OUTPUT_LIMIT)
+
+    def _feed(self, cell: Cell, fd: int) -> None:
+        """Write ``fd``'s bytes into the cell's pipe as it takes them."""
+        self.sel.register(fd, selectors.EVENT_WRITE, ("in", (cell, fd)))
 
     def _writable(self, cell: Cell, fd: int) -> None:
         if cell.pipes.write_some(fd):

@@ -399,7 +399,7 @@ def _preload(modules: list[str]) -> None:
 # Imported by every child on its way out or when it fails: warm them here.
 # Never ``threading``: once imported, every fork runs its after-fork hook
 # (~0.7 ms and a hundred copy-on-write faults per test, docs/PERFORMANCE.md).
-_ALWAYS = ["atexit", "gc", "linecache", "runpy", "traceback", "types", "weakref"]
+ALWAYS = ["atexit", "gc", "linecache", "runpy", "traceback", "types", "weakref"]
 
 
 def main(
@@ -414,7 +414,7 @@ def main(
     if env is not None:  # every child's environment, set here once rather than in each child
         os.environ.clear()
         os.environ.update(env)
-    _preload(_ALWAYS + preload)
+    _preload(ALWAYS + preload)
     import gc
 
     from . import program_server, session_process, test_driver  # noqa: F401  (warm for the children)
