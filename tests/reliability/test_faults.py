@@ -39,20 +39,28 @@ def wait_for(predicate, timeout: float, what: str) -> None:
 
 KILLS = 5
 MIN_REQUESTS = 400
+IN_FLIGHT = 8  # two sandboxes' worth of queued jobs
 
 
 def test_sandboxes_killed_from_outside_under_load(images, engine):
     """Requests keep coming until the killer has killed KILLS sandboxes (counted,
-    not assumed from a rate), so the assertions hold on any machine."""
+    not assumed from a rate), so the assertions hold on any machine.
+
+    At most IN_FLIGHT requests are outstanding: gRPC drains a request iterator
+    as fast as it can, so without the bound the stream ran to its cap (20,000
+    requests, minutes) before the first kill, and the kills met idle sandboxes
+    rather than jobs in flight."""
     srv = ServeProcess(workers=2)
     try:
         want: dict[str, int] = {}
         stop = threading.Event()
         kills: list[str] = []
+        room = threading.Semaphore(IN_FLIGHT)
 
         def requests():
             i = 0
             while i < MIN_REQUESTS or (len(kills) < KILLS and i < 50 * MIN_REQUESTS):
+                assert room.acquire(timeout=600), "no answer for 600 s"
                 expected = (i % 7) + (i % 5)
                 ok = i % 3 != 0
                 want[str(i)] = pb.ACCEPTED if ok else pb.WRONG_ANSWER
@@ -80,7 +88,10 @@ def test_sandboxes_killed_from_outside_under_load(images, engine):
         th = threading.Thread(target=killer)
         th.start()
         with Client(srv.target) as client:
-            got = [(r.request_id, r.verdict) for r in client.score_stream(requests(), timeout_s=1800)]
+            got = []
+            for r in client.score_stream(requests(), timeout_s=1800):
+                got.append((r.request_id, r.verdict))
+                room.release()
         stop.set()
         th.join()
         assert len(got) == len(want) and {rid for rid, _ in got} == set(want), "exactly one response each"
