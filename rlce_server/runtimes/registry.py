@@ -47,10 +47,11 @@ class BuildSpec(BaseModel):
     ``FILE_SOURCES`` (the request's program, the test's code, the test's
     SHA-256, the other build's report) or ``{runtime = "name"}`` for a file of
     the runtime's folder. ``steps`` run in order (argv lists; ``{dir}`` is the
-    build directory); ``outputs`` are kept; ``report`` is a small file sent
-    back to the host; ``run`` is the process's argv (``{build}`` is where the
-    outputs are). ``record``: an in-process harness hands back the runner's
-    nonce after the test ran to its end -- the only evidence of a pass.
+    build directory, ``{run_uid}`` the uid its outputs will run as);
+    ``outputs`` are kept; ``report`` is a small file sent back to the host;
+    ``run`` is the process's argv (``{build}`` is where the outputs are).
+    ``record``: an in-process harness hands back the runner's nonce after the
+    test ran to its end -- the only evidence of a pass.
     """
 
     model_config = ConfigDict(frozen=True)

@@ -1,6 +1,6 @@
 // Test side of rlce's C++ split tests: what the generated stubs call.
 //
-// testgen.py defines, after the test's own source, one stub per program
+// testgen.py defines, in a translation unit of its own, one stub per program
 // function the test calls: the stub sends the call over the value channel
 // and decodes the program's reply as the type the test declared. Calls and
 // the reply's envelope are in harness.cpp (prebuilt); only the type-directed
@@ -38,19 +38,6 @@ R call(const char* sig, const P&... args) {
         unsupported_return(sig);  // testgen.py refuses these before the test runs
     }
 }
-
-// decltype(sig<P...>::ret(&f)): the return type of the overload of f that
-// takes exactly P... (the test's own declaration).
-template <class... P>
-struct sig {
-    template <class R>
-    static R ret(R (*)(P...));
-};
-
-// Its instances name each stub's return type in the binary's symbol table,
-// where testgen.py reads them (a function's mangled name lacks it).
-template <int N, class R>
-void ret_probe() {}
 
 }  // namespace rlce
 

@@ -1,24 +1,27 @@
 """Test-side build of a C++ split assertion test (docs/SPLIT_TESTS.md).
 
-Runs as the judge uid in the test's build directory (test.cpp, digest.txt)
-and never sees the program. The test's translation unit declares every
+Runs in the test's build directory (test.cpp, digest.txt) and never sees the
+program: as the test side's build server (``--serve``, under a uid of its
+own) or as a step process. The test's translation unit declares every
 program function it calls, so:
 
-1. compile test.cpp (after a precompiled header holding standard headers
-   the test includes anyway, and rlce's wire) and read its undefined
-   symbols; those no system library exports are the program's functions
-   (114 when the test has no main);
+1. compile test.cpp once (after a precompiled header holding standard
+   headers the test includes anyway, and rlce's wire) with the rlce_sig GCC
+   plugin, which writes each undefined function's full type (a function's
+   mangled name lacks its return type and noexcept); the test object's
+   undefined symbols that no system library exports are the program's
+   functions (114 when the test has no main);
 2. demangle them (c++filt) and parse each signature with a closed grammar
    of the types the wire carries (113 otherwise: `rlce: unsupported:
    function <name>: type <type>`);
-3. compile again, the test's source followed by one stub per function: the
-   stub has the test's own parameter types and takes its return type from
-   the test's declaration (decltype), sends the call on the value channel
-   and decodes the reply; link with the harness (harness.o) and the wire
-   (wire.o, wire_any.o) into `t`;
-4. read the return types back from the binary (rlce::ret_probe<N, R>; a
-   function's mangled name lacks its return type), refuse unsupported ones
-   (113), and write needs.txt, from which the program build generates its
+3. one stub per function, in translation units of their own: the stub has
+   the parameter and return types of the test's declaration, spelled
+   canonically, sends the call on the value channel and decodes the reply.
+   A stub depends only on its type, so a build server compiles each type's
+   stub once and gives each function a renamed copy (``Stubs``); the test's
+   digest, its run uid and the calls' signatures are data beside them;
+4. link with the harness (harness.o) and the wire (wire.o, wire_any.o) into
+   `t`, and write needs.txt, from which the program build generates its
    dispatcher: canonical spellings only, never text taken from the test.
 
 The test's optimisation level (-O0) never changes a verdict: the program
@@ -28,6 +31,7 @@ keeps its own flags in its own process. The test is the requester's code
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -58,6 +62,10 @@ LINK = [
     "-lcrypto",
 ]
 LIBRARY_SYMBOLS = f"{RT}/library_symbols.txt"
+# the GCC plugin (rlce_sig.cc) that reports each undefined function's full type
+PLUGIN = f"{RT}/rlce_sig.so"
+# what a generic stub is compiled after (the wire and the containers it carries)
+STUB_PCH = f"{RT}/rlce_pch_vector_string.h"
 
 
 class Unsupported(Exception):
@@ -425,6 +433,31 @@ def function(demangled: str, headers: set[str]) -> tuple[str, list[tuple[str, st
     return m.group(1), params
 
 
+def function_type(text: str, headers: set[str]) -> tuple[str, bool]:
+    """c++filt -t's spelling of a function type, ``R (P...)`` with an optional
+    ``noexcept`` -> (R spelled canonically, noexcept). The parameters are read
+    from the symbol's own name (``function``); this is where the return type is."""
+    depth, cut = 0, -1
+    for pos, ch in enumerate(text):
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        elif ch == "(" and depth == 0:
+            cut = pos
+            break
+    if cut < 0:
+        raise Unsupported("(not a function type)")
+    rest = text[cut:].strip()
+    noexcept = rest.endswith(" noexcept")
+    if noexcept:
+        rest = rest[: -len(" noexcept")].rstrip()
+    if not rest.endswith(")"):
+        raise Unsupported(f"(a function qualified {rest[rest.rfind(')') + 1 :].strip()})")
+    head = text[:cut].strip()
+    return return_type(Parser(tokenize(head), head).whole_type(), headers), noexcept
+
+
 # -- the build ------------------------------------------------------------------------------
 
 
@@ -453,9 +486,73 @@ def prefix_for(source: str) -> list[str]:
     return ["-include", f"{RT}/rlce_test.hpp"]
 
 
-def main() -> None:
-    if sys.argv[1:] == ["--precompile"]:
-        return precompile()
+class Stubs:
+    """Stub objects by signature: a build server's memory across builds.
+
+    A stub depends on nothing but its function's type: it is compiled once as
+    ``rlce_stub`` calling with the string ``rlce_stub_sig``, and each function
+    of that type gets a copy with both symbols renamed (objcopy). Compiling a
+    stub costs as much as compiling the test (the precompiled header and the
+    wire's templates); a copy costs a few milliseconds. The source compiled is
+    generated here from the closed grammar's canonical spellings, never from
+    the test, and is the cache's key: a test can neither choose what a stub
+    contains nor reach this process's memory (a build server runs under a uid
+    of its own that runs no test, and is not dumpable).
+    """
+
+    MAX_ENTRIES = 512
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.compiled = self.reused = 0
+
+    def object(self, source: str) -> tuple[bytes, str]:
+        """A generic stub's object file and its function's symbol, compiled on a miss."""
+        got = self.objects.pop(source, None)
+        if got is None:
+            with open("rlce_stub.cpp", "w") as fh:
+                fh.write(source)
+            run(CXX + ["-include", STUB_PCH, "-c", "rlce_stub.cpp", "-o", "rlce_stub.o"])
+            with open("rlce_stub.o", "rb") as fh:
+                code = fh.read()
+            symbol = next((s for s, kind in symbols("rlce_stub.o") if kind == "T" and s.startswith("_Z9rlce_stub")), "")
+            if not symbol:
+                die(1, "no stub function in a compiled stub")
+            got = (code, symbol)
+            self.compiled += 1
+            if len(self.objects) >= self.MAX_ENTRIES:
+                self.objects.pop(next(iter(self.objects)))
+        else:
+            self.reused += 1
+        self.objects[source] = got  # the most recently used last
+        return got
+
+
+def stub_source(returns: str, params: list[tuple[str, str]], noexcept: bool, headers: list[str]) -> str:
+    decl = ", ".join(f"{p} rlce_a{i}" for i, (p, _) in enumerate(params))
+    return "\n".join(
+        [f"#include {h}" for h in headers]
+        + [
+            f'#include "{RT}/rlce_wire.hpp"',
+            'extern "C" const char rlce_stub_sig[];',
+            f"{returns} rlce_stub({decl}){' noexcept' if noexcept else ''} {{",
+            f"    return ::rlce::call<{returns}{''.join(', ' + v for _, v in params)}>(rlce_stub_sig"
+            + "".join(f", rlce_a{i}" for i in range(len(params)))
+            + ");",
+            "}",
+            "",
+        ]
+    )
+
+
+def asciz(text: str) -> str:
+    if not re.fullmatch(r"[\w<>:,*& ().\[\]-]*", text):
+        die(1, f"a string rlce cannot place in the test's data: {text!r}")
+    return f'.asciz "{text}"'
+
+
+def build(run_uid: int, stubs: Stubs) -> None:
+    """The test build in the current directory (test.cpp, digest.txt -> t, needs.txt)."""
     with open("digest.txt", encoding="ascii", errors="replace") as fh:
         digest = fh.read().strip()
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
@@ -463,79 +560,136 @@ def main() -> None:
 
     with open("test.cpp", encoding="utf-8", errors="replace") as fh:
         cxx = CXX + prefix_for(fh.read())
-    run(cxx + ["-c", "test.cpp", "-o", "discover.o"])
-    syms = symbols("discover.o")
+    run(cxx + [f"-fplugin={PLUGIN}", "-fplugin-arg-rlce_sig-out=types.txt", "-c", "test.cpp", "-o", "test.o"])
+    syms = symbols("test.o")
     if not any(name == "main" and kind in "TW" for name, kind in syms):
         die(114, "the test defines no test (no main function)")
     with open(LIBRARY_SYMBOLS) as fh:
         library = set(fh.read().split())
     needed = sorted({name for name, kind in syms if kind == "U" and name not in library})
+    with open("types.txt", encoding="ascii") as fh:
+        types = dict(line.split() for line in fh if line.strip())
 
-    names = []
+    names: list[str] = []
+    spelled_types: list[str] = []
     if needed:
         names = spawn(["c++filt"], "\n".join(needed) + "\n")[1].splitlines()
-    if len(names) != len(needed):
+        spelled_types = spawn(["c++filt", "-t"], "\n".join(types.get(n, "?") for n in needed) + "\n")[1].splitlines()
+    if len(names) != len(needed) or len(spelled_types) != len(needed):
         die(1, "c++filt did not answer one line per symbol")
 
     headers: set[str] = set()
     functions = []
-    for mangled, text in zip(needed, names):
-        if not mangled.startswith("_Z"):
+    for mangled, text, ftype in zip(needed, names, spelled_types):
+        who = text.split("(")[0] if "(" in text else text
+        if not mangled.startswith("_Z") or mangled not in types:
             die(113, f"unsupported: function {text}: type (a C symbol or variable the test declares)")
         try:
-            name, params = function(text, headers)
+            fheaders: set[str] = set()
+            name, params = function(text, fheaders)
+            returns, noexcept = function_type(ftype, fheaders)
         except Unsupported as e:
-            who = text.split("(")[0] if "(" in text else text
             die(113, f"unsupported: function {who}: type {e}")
-        functions.append((name, params))
+        headers |= fheaders
+        functions.append((mangled, name, params, returns, noexcept, sorted(fheaders)))
 
-    # after the test: its macros undefined, then the wire's support for the containers the test included
-    tail = [
-        '#include "test.cpp"',
-        f'#include "{RT}/rlce_undef.h"',
-        f'#include "{RT}/rlce_wire.hpp"',
-        f'extern "C" const char rlce_test_digest[] = "{digest}";',
-        f'extern "C" const unsigned rlce_judge_uid = {os.getuid()};',
+    # The test's data: its digest, the uid it runs as, each call's signature (the harness's).
+    data = [
+        ".section .rodata",
+        ".globl rlce_test_digest",
+        f"rlce_test_digest: {asciz(digest)}",
+        ".globl rlce_judge_uid",
+        ".balign 4",
+        f"rlce_judge_uid: .long {run_uid}",
     ]
-    for n, (name, params) in enumerate(functions):
-        spelled = [p for p, _ in params]
-        sig = f"{name}({','.join(spelled)})"
-        decl = ", ".join(f"{p} rlce_a{i}" for i, p in enumerate(spelled))
-        sel = ", ".join(spelled)
-        declvals = ", ".join(f"::std::declval<{p}>()" for p in spelled)
-        tail += [
-            f"using rlce_R{n} = decltype(::rlce::sig<{sel}>::ret(&::{name}));",
-            f"template void ::rlce::ret_probe<{n}, rlce_R{n}>();",
-            f"rlce_R{n} {name}({decl}) noexcept(noexcept(::{name}({declvals}))) {{",
-            f'    return ::rlce::call<rlce_R{n}{"".join(", " + v for _, v in params)}>("{sig}"'
-            + "".join(f", rlce_a{i}" for i in range(len(params)))
-            + ");",
-            "}",
-        ]
-    with open("stubs.cpp", "w") as fh:
-        fh.write("\n".join(tail) + "\n")
-    run(cxx + ["stubs.cpp", "-o", "t"] + LINK)
-
-    returns: dict[int, str] = {}
-    for line in run(["nm", "-C", "t"]).splitlines():
-        m = re.search(r" void rlce::ret_probe<(\d+), (.*)>\(\)$", line)
-        if m:
-            returns[int(m.group(1))] = m.group(2)
+    objects = []
     needs = ["// rlce: the program functions this test calls (testgen.py, the test build)", "#if RLCE_PART == 0"]
     entries = []
-    for n, (name, params) in enumerate(functions):
-        if n not in returns:
-            die(1, f"no return type found for {name}")
-        try:
-            r = return_type(Parser(tokenize(returns[n]), returns[n]).whole_type(), headers)
-        except Unsupported as e:
-            die(113, f"unsupported: function {name}: type {e}")
+    for n, (mangled, name, params, returns, noexcept, fheaders) in enumerate(functions):
         spelled = [p for p, _ in params]
         sig = f"{name}({','.join(spelled)})"
-        entries.append(f'RLCE_NEED({n}, {name}, "{sig}", {r}({", ".join(spelled)}))')
+        data += [f".globl rlce_sig_{n}", f"rlce_sig_{n}: {asciz(sig)}"]
+        generic = f"rlce_stub_{n}.o"
+        code, stub_symbol = stubs.object(stub_source(returns, params, noexcept, fheaders))
+        with open(generic, "wb") as fh:
+            fh.write(code)
+        run(["objcopy", f"--redefine-sym={stub_symbol}={mangled}", f"--redefine-sym=rlce_stub_sig=rlce_sig_{n}",
+             generic])  # fmt: skip
+        objects.append(generic)
+        entries.append(f'RLCE_NEED({n}, {name}, "{sig}", {returns}({", ".join(spelled)}))')
+    with open("rlce_data.s", "w") as fh:
+        fh.write("\n".join(data) + "\n")
+    run(["g++", "rlce_data.s", *objects, "test.o", "-o", "t"] + LINK)
     needs += [f"#include {h}" for h in sorted(headers)] + ["#else"] + entries + ["#endif"]
     with open("needs.txt", "w") as fh:
         fh.write("\n".join(needs) + "\n")
+
+
+def serve() -> None:
+    """The test side's build server (docs/RUNTIMES.md "Build servers"): one build per request.
+
+    A request on stdin is ``[count][int32 length, UTF-8]...``: the build
+    directory, then the step's argv; the answer on stdout is ``[exit code]
+    [ending][length][output]``, as RlceBuild.java's. The build's temporary
+    files go to its own directory (the runner refuses a server that leaves
+    anything elsewhere).
+    """
+    import ctypes
+    import struct
+
+    if ctypes.CDLL(None).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE: no same-uid ptrace, no /proc/pid/mem
+        sys.exit(1)
+    stubs = Stubs()
+
+    def read_exact(n: int) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            chunk = os.read(0, n - len(buf))
+            if not chunk:
+                sys.exit(0)  # the runner closed our stdin: end
+            buf += chunk
+        return buf
+
+    while True:
+        (count,) = struct.unpack(">i", read_exact(4))
+        parts = []
+        for _ in range(count):
+            (length,) = struct.unpack(">i", read_exact(4))
+            parts.append(read_exact(length).decode("utf-8", "surrogateescape"))
+        build_dir, argv = parts[0], parts[1:]
+        said = io.StringIO()
+        code, ending = 0, 0
+        saved_stderr = sys.stderr
+        os.chdir(build_dir)
+        os.environ["TMPDIR"] = build_dir
+        sys.stderr = said
+        try:
+            build(run_uid(argv), stubs)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException as exc:  # our own failure: answered, and this server is not trusted on
+            code, ending = 1, 1
+            said.write(f"rlce: the test build server failed: {exc!r}\n")
+        finally:
+            sys.stderr = saved_stderr
+            os.chdir("/")
+        out = said.getvalue().encode("utf-8", "replace")[-65536:]
+        os.write(1, struct.pack(">iii", code, ending, len(out)) + out)
+
+
+def run_uid(argv: list[str]) -> int:
+    """``--run-uid N``: the uid the test will run as (the harness refuses any other)."""
+    if "--run-uid" in argv:
+        return int(argv[argv.index("--run-uid") + 1])
+    return os.getuid()
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--precompile"]:
+        return precompile()
+    if sys.argv[1:] == ["--serve"]:
+        return serve()
+    build(run_uid(sys.argv), Stubs())
 
 
 if __name__ == "__main__":

@@ -193,6 +193,29 @@ def test_a_split_tests_trusted_side_is_taken_off_by_its_own_pages_only(client: C
         assert got.verdict == pb.MEMORY_LIMIT_EXCEEDED, (pb.Verdict.Name(got.verdict), [t.message for t in got.tests])
 
 
+def test_cpp_functions_of_one_type_each_reach_their_own(client: Client) -> None:
+    """The C++ test build compiles one stub per function type and links a renamed copy per
+    function (testgen.py's Stubs): f and g below share a type, so they share a stub, and
+    each call must still reach its own function, in any order and with noexcept or not."""
+    program = "#include <vector>\nint f(int x) { return x + 1; }\nint g(int x) { return x * 2; }\n"
+    swapped = "#include <vector>\nint f(int x) { return x * 2; }\nint g(int x) { return x + 1; }\n"
+    tests = [
+        "#include <cassert>\nint f(int); int g(int);\nint main() { assert(f(1) == 2); assert(g(3) == 6); }\n",
+        "#include <cassert>\nint g(int); int f(int);\nint main() { assert(g(5) == 10); assert(f(5) == 6); }\n",
+        "#include <cassert>\nint f(int) noexcept; int g(int);\nint main() { assert(f(7) == 8 && g(7) == 14); }\n",
+    ]
+
+    def score(prog: str, test: str) -> pb.ScoreResponse:
+        case = pb.TestCase(assertion=pb.AssertTest(code=test))
+        return one(client, pb.ScoreRequest(language="cpp", program=prog, tests=[case]))
+
+    for test in tests:
+        right = score(program, test)
+        assert right.verdict == pb.ACCEPTED, (pb.Verdict.Name(right.verdict), right.compile.output, right.error)
+        wrong = score(swapped, test)
+        assert wrong.verdict == pb.WRONG_ANSWER, pb.Verdict.Name(wrong.verdict)
+
+
 @pytest.mark.parametrize(
     ("language", "program"),
     [

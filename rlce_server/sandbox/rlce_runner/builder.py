@@ -68,7 +68,7 @@ class Builder:
             env = {k: artifacts.expand([v], dir=build_dir)[0] for k, v in req.env.items()}
             deadline = time.monotonic() + req.limits.time_s
             for argv in req.steps:
-                expanded = artifacts.expand(argv, dir=build_dir)
+                expanded = artifacts.expand(argv, dir=build_dir, run_uid=str(self.uid_of(req.role)))
                 if server is not None:
                     step = self._served(server, expanded, build_dir, deadline, req.limits.cpu_s, cap)
                 else:

@@ -1,0 +1,63 @@
+"""The C++ test build's pure parts (sandbox_images/cpp/testgen.py): a function's
+type as c++filt -t spells it, and the generic stubs the build server keeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import image_script
+
+testgen = image_script("cpp", "testgen")
+
+
+@pytest.mark.parametrize(
+    ("spelled", "returns", "noexcept"),
+    [
+        ("bool (std::vector<float, std::allocator<float> >, float)", "bool", False),
+        (
+            "std::vector<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, "
+            "std::allocator<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > > > "
+            "(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >)",
+            "std::vector<std::string>",
+            False,
+        ),
+        ("void (int) noexcept", "void", True),
+        ("long long ()", "long long", False),
+        ("std::pair<int, int> (std::vector<int, std::allocator<int> > const&)", "std::pair<int, int>", False),
+        ("std::map<int, std::function<int (int)>, std::less<int> > (int)", None, False),  # not on the wire
+        ("int& (int)", None, False),  # a reference
+        ("int", None, False),  # not a function type
+    ],
+)
+def test_the_return_type_comes_from_the_function_type(spelled: str, returns: str | None, noexcept: bool) -> None:
+    headers: set[str] = set()
+    if returns is None:
+        with pytest.raises(testgen.Unsupported):
+            testgen.function_type(spelled, headers)
+        return
+    assert testgen.function_type(spelled, headers) == (returns, noexcept)
+
+
+def test_a_stub_depends_on_its_type_alone() -> None:
+    """The build server's key: two functions of one type share one compiled stub (each
+    linked as a renamed copy), and a stub's source names neither function nor test."""
+    headers: set[str] = set()
+    _, params_f = testgen.function("f(std::vector<int, std::allocator<int> >, int)", headers)
+    _, params_g = testgen.function("g(std::vector<int, std::allocator<int> >, int)", headers)
+    a = testgen.stub_source("int", params_f, False, sorted(headers))
+    b = testgen.stub_source("int", params_g, False, sorted(headers))
+    assert a == b
+    assert "rlce_stub(" in a and "rlce_stub_sig" in a
+    assert testgen.stub_source("long", params_f, False, sorted(headers)) != a
+    assert testgen.stub_source("int", params_f, True, sorted(headers)) != a
+
+
+@pytest.mark.parametrize("text", ['f(int)"\n.globl x', "f\\(int)", "f(int)\n"])
+def test_data_strings_are_refused_unless_plain(text: str) -> None:
+    with pytest.raises(SystemExit):
+        testgen.asciz(text)
+
+
+def test_signatures_and_digests_are_placed_as_they_are() -> None:
+    sig = "f(std::vector<std::string>,const char*)"
+    assert testgen.asciz(sig) == f'.asciz "{sig}"'
