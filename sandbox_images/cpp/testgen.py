@@ -66,6 +66,9 @@ LIBRARY_SYMBOLS = f"{RT}/library_symbols.txt"
 PLUGIN = f"{RT}/rlce_sig.so"
 # what a generic stub is compiled after (the wire and the containers it carries)
 STUB_PCH = f"{RT}/rlce_pch_vector_string.h"
+OUTPUT_KEEP = 1 << 16  # of what a tool prints (the runner keeps less)
+# a build server above this between builds says "ending" (runtime.toml's build_servers_mb is 64)
+SERVER_RSS_MAX = 48 << 20
 
 
 class Unsupported(Exception):
@@ -79,7 +82,8 @@ def die(code: int, message: str) -> None:
 
 def spawn(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     """``subprocess.run`` with its output captured, without importing ``subprocess``
-    (its import is a tenth of this build's own start-up): exit code, stdout, stderr."""
+    (its import is a tenth of this build's own start-up): exit code, stdout (the
+    tools' answers: nm's, c++filt's), the last OUTPUT_KEEP bytes of stderr."""
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -108,7 +112,10 @@ def spawn(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
                 continue
             data = os.read(fd, 65536)
             if data:
-                chunks[fd].append(data)
+                kept = chunks[fd]
+                kept.append(data)
+                if fd == err_r and len(kept) > 2:  # a test can make g++ print gigabytes of errors
+                    kept[:] = [b"".join(kept)[-OUTPUT_KEEP:]]
             else:
                 poller.unregister(fd)
                 open_fds.discard(fd)
@@ -121,7 +128,7 @@ def spawn(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
 def run(argv: list[str]) -> str:
     code, out, err = spawn(argv)
     if code != 0:
-        sys.stderr.write(out + err)
+        sys.stderr.write((out + err)[-OUTPUT_KEEP:])
         sys.exit(1)
     return out
 
@@ -448,12 +455,20 @@ def function_type(text: str, headers: set[str]) -> tuple[str, bool]:
             break
     if cut < 0:
         raise Unsupported("(not a function type)")
-    rest = text[cut:].strip()
-    noexcept = rest.endswith(" noexcept")
-    if noexcept:
-        rest = rest[: -len(" noexcept")].rstrip()
-    if not rest.endswith(")"):
-        raise Unsupported(f"(a function qualified {rest[rest.rfind(')') + 1 :].strip()})")
+    depth, end = 0, -1
+    for pos in range(cut, len(text)):
+        if text[pos] == "(":
+            depth += 1
+        elif text[pos] == ")":
+            depth -= 1
+            if depth == 0:
+                end = pos
+                break
+    rest = text[end + 1 :].strip() if end >= 0 else "?"
+    if rest not in ("", "noexcept"):
+        # `long (*(int))(long)`: a function returning a function pointer, or a qualified one
+        raise Unsupported(f"{text} (not a value the wire carries)")
+    noexcept = rest == "noexcept"
     head = text[:cut].strip()
     return return_type(Parser(tokenize(head), head).whole_type(), headers), noexcept
 
@@ -487,68 +502,82 @@ def prefix_for(source: str) -> list[str]:
 
 
 class Stubs:
-    """Stub objects by signature: a build server's memory across builds.
+    """Stub objects by function type: a build server's memory across builds.
 
-    A stub depends on nothing but its function's type: it is compiled once as
-    ``rlce_stub`` calling with the string ``rlce_stub_sig``, and each function
-    of that type gets a copy with both symbols renamed (objcopy). Compiling a
-    stub costs as much as compiling the test (the precompiled header and the
-    wire's templates); a copy costs a few milliseconds. The source compiled is
-    generated here from the closed grammar's canonical spellings, never from
-    the test, and is the cache's key: a test can neither choose what a stub
+    A stub depends on nothing but its function's type: it is compiled on its
+    own as ``rlce_stub`` calling with the string ``rlce_stub_sig``, and each
+    function of that type gets a copy with both renamed (objcopy). Compiling
+    a stub costs about what compiling the test does (the precompiled header
+    and the wire's templates); a copy costs a few milliseconds. A build that
+    lacks more than SEPARATE_MAX types compiles their stubs together instead,
+    under the functions' own names, and keeps none of them (a compile per
+    type would cost more than the build once did). The source compiled is
+    generated from the closed grammar's canonical spellings, never from the
+    test, and a stub's text is its key: a test can neither choose what a stub
     contains nor reach this process's memory (a build server runs under a uid
-    of its own that runs no test, and is not dumpable).
+    of its own that runs no test, and is not dumpable). At most MAX_BYTES of
+    objects are kept, the least recently used dropped first.
     """
 
-    MAX_ENTRIES = 512
+    MAX_BYTES = 16 << 20
+    SEPARATE_MAX = 3
 
     def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, str]] = {}
-        self.compiled = self.reused = 0
+        self.objects: dict[str, tuple[bytes, str]] = {}  # stub text -> (object, its stub's symbol)
+        self.size = 0
 
-    def object(self, source: str) -> tuple[bytes, str]:
-        """A generic stub's object file and its function's symbol, compiled on a miss."""
-        got = self.objects.pop(source, None)
-        if got is None:
-            with open("rlce_stub.cpp", "w") as fh:
-                fh.write(source)
-            run(CXX + ["-include", STUB_PCH, "-c", "rlce_stub.cpp", "-o", "rlce_stub.o"])
-            with open("rlce_stub.o", "rb") as fh:
-                code = fh.read()
-            symbol = next((s for s, kind in symbols("rlce_stub.o") if kind == "T" and s.startswith("_Z9rlce_stub")), "")
-            if not symbol:
-                die(1, "no stub function in a compiled stub")
-            got = (code, symbol)
-            self.compiled += 1
-            if len(self.objects) >= self.MAX_ENTRIES:
-                self.objects.pop(next(iter(self.objects)))
-        else:
-            self.reused += 1
-        self.objects[source] = got  # the most recently used last
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        got = self.objects.pop(key, None)
+        if got is not None:
+            self.objects[key] = got  # the most recently used last
         return got
 
-
-def stub_source(returns: str, params: list[tuple[str, str]], noexcept: bool, headers: list[str]) -> str:
-    decl = ", ".join(f"{p} rlce_a{i}" for i, (p, _) in enumerate(params))
-    return "\n".join(
-        [f"#include {h}" for h in headers]
-        + [
+    def compile(self, key: str, headers: list[str]) -> None:
+        """Compile and keep the stub ``key`` (a ``stub_source``) after ``headers``."""
+        source = [f"#include {h}" for h in headers] + [
             f'#include "{RT}/rlce_wire.hpp"',
             'extern "C" const char rlce_stub_sig[];',
-            f"{returns} rlce_stub({decl}){' noexcept' if noexcept else ''} {{",
-            f"    return ::rlce::call<{returns}{''.join(', ' + v for _, v in params)}>(rlce_stub_sig"
-            + "".join(f", rlce_a{i}" for i in range(len(params)))
-            + ");",
-            "}",
-            "",
+            key,
         ]
+        with open("rlce_stub.cpp", "w") as fh:
+            fh.write("\n".join(source) + "\n")
+        run(CXX + ["-include", STUB_PCH, "-c", "rlce_stub.cpp", "-o", "rlce_stub.o"])
+        with open("rlce_stub.o", "rb") as fh:
+            code = fh.read()
+        symbol = next((n for n, kind in symbols("rlce_stub.o") if kind == "T" and n.startswith("_Z9rlce_stub")), "")
+        if not symbol:
+            die(1, "no stub function in a compiled stub")
+        self.objects[key] = (code, symbol)
+        self.size += len(code)
+        while self.size > self.MAX_BYTES and len(self.objects) > 1:
+            self.size -= len(self.objects.pop(next(iter(self.objects)))[0])
+
+    @staticmethod
+    def copy(kept: tuple[bytes, str], n: int, mangled: str) -> str:
+        """Function ``n``'s copy of a kept stub: ``mangled``, calling with ``rlce_sig_<n>``."""
+        code, symbol = kept
+        path = f"rlce_stub_{n}.o"
+        with open(path, "wb") as fh:
+            fh.write(code)
+        run(["objcopy", f"--redefine-sym={symbol}={mangled}", f"--redefine-sym=rlce_stub_sig=rlce_sig_{n}", path])
+        return path
+
+
+def stub_source(returns: str, params: list[tuple[str, str]], noexcept: bool) -> str:
+    """A generic stub, ``rlce_stub``, of one function type: its text is its key."""
+    decl = ", ".join(f"{p} rlce_a{i}" for i, (p, _) in enumerate(params))
+    return (
+        f"{returns} rlce_stub({decl}){' noexcept' if noexcept else ''} {{ "
+        f"return ::rlce::call<{returns}{''.join(', ' + v for _, v in params)}>(rlce_stub_sig"
+        + "".join(f", rlce_a{i}" for i in range(len(params)))
+        + "); }"
     )
 
 
 def asciz(text: str) -> str:
-    if not re.fullmatch(r"[\w<>:,*& ().\[\]-]*", text):
-        die(1, f"a string rlce cannot place in the test's data: {text!r}")
-    return f'.asciz "{text}"'
+    """A string as data the assembler places byte for byte (anything but plain ASCII escaped)."""
+    plain = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_<>:,*& ()[].-")
+    return '.asciz "' + "".join(chr(b) if b in plain else f"\\{b:03o}" for b in text.encode("utf-8")) + '"'
 
 
 def build(run_uid: int, stubs: Stubs) -> None:
@@ -567,8 +596,8 @@ def build(run_uid: int, stubs: Stubs) -> None:
     with open(LIBRARY_SYMBOLS) as fh:
         library = set(fh.read().split())
     needed = sorted({name for name, kind in syms if kind == "U" and name not in library})
-    with open("types.txt", encoding="ascii") as fh:
-        types = dict(line.split() for line in fh if line.strip())
+    with open("types.txt", encoding="utf-8", errors="surrogateescape") as fh:  # a name may be any identifier
+        types = dict(line.split(" ", 1) for line in fh.read().splitlines() if line)
 
     names: list[str] = []
     spelled_types: list[str] = []
@@ -591,7 +620,11 @@ def build(run_uid: int, stubs: Stubs) -> None:
         except Unsupported as e:
             die(113, f"unsupported: function {who}: type {e}")
         headers |= fheaders
-        functions.append((mangled, name, params, returns, noexcept, sorted(fheaders)))
+        functions.append((mangled, name, params, stub_source(returns, params, noexcept), returns))
+    missing = list(dict.fromkeys(key for _, _, _, key, _ in functions if stubs.get(key) is None))
+    if len(missing) <= stubs.SEPARATE_MAX:
+        for key in missing:
+            stubs.compile(key, sorted(headers))
 
     # The test's data: its digest, the uid it runs as, each call's signature (the harness's).
     data = [
@@ -603,20 +636,27 @@ def build(run_uid: int, stubs: Stubs) -> None:
         f"rlce_judge_uid: .long {run_uid}",
     ]
     objects = []
+    direct = [f"#include {h}" for h in sorted(headers)] + [f'#include "{RT}/rlce_wire.hpp"']
     needs = ["// rlce: the program functions this test calls (testgen.py, the test build)", "#if RLCE_PART == 0"]
     entries = []
-    for n, (mangled, name, params, returns, noexcept, fheaders) in enumerate(functions):
+    for n, (mangled, name, params, key, returns) in enumerate(functions):
         spelled = [p for p, _ in params]
         sig = f"{name}({','.join(spelled)})"
         data += [f".globl rlce_sig_{n}", f"rlce_sig_{n}: {asciz(sig)}"]
-        generic = f"rlce_stub_{n}.o"
-        code, stub_symbol = stubs.object(stub_source(returns, params, noexcept, fheaders))
-        with open(generic, "wb") as fh:
-            fh.write(code)
-        run(["objcopy", f"--redefine-sym={stub_symbol}={mangled}", f"--redefine-sym=rlce_stub_sig=rlce_sig_{n}",
-             generic])  # fmt: skip
-        objects.append(generic)
+        kept = stubs.get(key)
+        if kept is not None:
+            objects.append(stubs.copy(kept, n, mangled))
+        else:  # compiled below under its own name, with the build's other missing ones
+            direct += [
+                f'extern "C" const char rlce_sig_{n}[];',
+                key.replace(" rlce_stub(", f" {name}(", 1).replace("(rlce_stub_sig", f"(rlce_sig_{n}"),
+            ]
         entries.append(f'RLCE_NEED({n}, {name}, "{sig}", {returns}({", ".join(spelled)}))')
+    if len(direct) > len(headers) + 1:
+        with open("rlce_stubs.cpp", "w") as fh:
+            fh.write("\n".join(direct) + "\n")
+        run(CXX + ["-include", STUB_PCH, "-c", "rlce_stubs.cpp", "-o", "rlce_stubs.o"])
+        objects.append("rlce_stubs.o")
     with open("rlce_data.s", "w") as fh:
         fh.write("\n".join(data) + "\n")
     run(["g++", "rlce_data.s", *objects, "test.o", "-o", "t"] + LINK)
@@ -673,8 +713,14 @@ def serve() -> None:
         finally:
             sys.stderr = saved_stderr
             os.chdir("/")
-        out = said.getvalue().encode("utf-8", "replace")[-65536:]
+        out = said.getvalue().encode("utf-8", "replace")[-OUTPUT_KEEP:]
+        del said
+        with open("/proc/self/statm") as fh:
+            resident = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        if resident > SERVER_RSS_MAX:  # within its share of build_servers_mb while stopped, or ended
+            ending = 1
         os.write(1, struct.pack(">iii", code, ending, len(out)) + out)
+        del out
 
 
 def run_uid(argv: list[str]) -> int:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from . import spawn
 from .accounting import process_cpu_ns
+from .cleanup import sandbox_processes
 from .pipes import Pipes
 from .protocol import Build, BuildFailure, BuildRole
 from .settings import BUILD_FILE_SIZE_BYTES, KILL_WAIT_S, SandboxSettings
@@ -148,6 +149,19 @@ class BuildServer:
             if self.pid_id in self.zygote.pids or self.pid_id in self.zygote.exited:
                 self.zygote.wait(self.pid_id, KILL_WAIT_S)
             self.pid_id, self.pid = "", 0
+            self._reap_uid()
+
+    def _reap_uid(self) -> None:
+        """Wait until no process of the server's uid is left: a server ended mid-build (past its
+        deadline, say) may have had compilers running, whose orphans the zygote reaps a moment
+        later; the next served step must not count them as the server's leftovers."""
+        deadline = time.monotonic() + KILL_WAIT_S
+        while live := sandbox_processes((self.uid,)):
+            if time.monotonic() >= deadline:
+                raise SandboxBroken(f"processes of a build server survive SIGKILL: {live}")
+            if any(state != "Z" for _, _, state in live):
+                self.zygote.kill_uid(self.uid)
+            self.zygote.pump(0.002)
 
     def build(self, build_dir: str, argv: list[str], deadline: float, cpu_s: float) -> StepFacts | None:
         """Serve one step in ``build_dir``; None if no server could be started."""
