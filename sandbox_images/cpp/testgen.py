@@ -54,6 +54,7 @@ PCH = [
 INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]+)[>\"]", re.M)
 LINK = [
     "-fuse-ld=mold",
+    "-Wl,--no-fork",  # mold's forked linker child outlives g++ for a moment: a served build must leave no process
     f"{RT}/harness.o",
     f"{RT}/wire.o",
     f"{RT}/wire_any.o",
@@ -391,7 +392,7 @@ def param_type(t: tuple, headers: set[str]) -> tuple[str, str]:
         if t[1][0] != "const":
             raise Unsupported(spell(t) + " (a non-const reference: the callee could change the caller's value)")
         v = value_type(t[1][1], headers)
-        return f"const {v}&", v
+        return (f"{v} const&" if v.startswith("const ") else f"const {v}&"), v  # const char* const&
     if t[0] == "rref":
         v = value_type(t[1], headers)
         return f"{v}&&", v
@@ -597,7 +598,7 @@ def build(run_uid: int, stubs: Stubs) -> None:
         library = set(fh.read().split())
     needed = sorted({name for name, kind in syms if kind == "U" and name not in library})
     with open("types.txt", encoding="utf-8", errors="surrogateescape") as fh:  # a name may be any identifier
-        types = dict(line.split(" ", 1) for line in fh.read().splitlines() if line)
+        types = {name: kind for name, _, kind in (line.partition(" ") for line in fh.read().splitlines()) if kind}
 
     names: list[str] = []
     spelled_types: list[str] = []
@@ -646,10 +647,12 @@ def build(run_uid: int, stubs: Stubs) -> None:
         kept = stubs.get(key)
         if kept is not None:
             objects.append(stubs.copy(kept, n, mangled))
-        else:  # compiled below under its own name, with the build's other missing ones
+        else:  # compiled below with the build's other missing ones, bound to the test's very symbol
+            stub = key.replace(" rlce_stub(", f" rlce_stub_{n}(", 1).replace("(rlce_stub_sig", f"(rlce_sig_{n}")
             direct += [
                 f'extern "C" const char rlce_sig_{n}[];',
-                key.replace(" rlce_stub(", f" {name}(", 1).replace("(rlce_stub_sig", f"(rlce_sig_{n}"),
+                stub.split(" { ", 1)[0] + f' __asm__("{mangled}");',
+                stub,
             ]
         entries.append(f'RLCE_NEED({n}, {name}, "{sig}", {returns}({", ".join(spelled)}))')
     if len(direct) > len(headers) + 1:
@@ -700,10 +703,10 @@ def serve() -> None:
         said = io.StringIO()
         code, ending = 0, 0
         saved_stderr = sys.stderr
-        os.chdir(build_dir)
-        os.environ["TMPDIR"] = build_dir
         sys.stderr = said
         try:
+            os.chdir(build_dir)
+            os.environ["TMPDIR"] = build_dir
             build(run_uid(argv), stubs)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -719,8 +722,10 @@ def serve() -> None:
             resident = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         if resident > SERVER_RSS_MAX:  # within its share of build_servers_mb while stopped, or ended
             ending = 1
-        os.write(1, struct.pack(">iii", code, ending, len(out)) + out)
-        del out
+        answer = memoryview(struct.pack(">iii", code, ending, len(out)) + out)
+        while answer:
+            answer = answer[os.write(1, answer) :]
+        del out, answer
 
 
 def run_uid(argv: list[str]) -> int:

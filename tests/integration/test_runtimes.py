@@ -216,6 +216,29 @@ def test_cpp_functions_of_one_type_each_reach_their_own(client: Client) -> None:
         assert wrong.verdict == pb.WRONG_ANSWER, pb.Verdict.Name(wrong.verdict)
 
 
+def test_cpp_stubs_compiled_together_bind_the_tests_own_symbols(client: Client) -> None:
+    """A build that lacks more than three stub types compiles them in one unit; each is bound to the
+    test's very symbol (an asm label on a private name), so a function named like one the stubs'
+    headers declare (`div`, in <stdlib.h>) still links (review: it did not, until cached)."""
+    sizes = [101, 102, 103, 104]  # types no other test uses, so none is kept yet
+    decls = "".join(f"std::array<int, {n}> f{n}(std::array<int, {n}> a);\n" for n in sizes)
+    test = (
+        "#include <cassert>\n#include <array>\nint div(int a, int b);\n"
+        + decls
+        + "int main() {\n"
+        + "".join(f"  assert(f{n}({{}})[0] == 0);\n" for n in sizes)
+        + "  assert(div(7, 2) == 3);\n}\n"
+    )
+    program = "#include <array>\nint div(int a, int b) { return a / b; }\n" + "".join(
+        f"std::array<int, {n}> f{n}(std::array<int, {n}> a) {{ return a; }}\n" for n in sizes
+    )
+    case = pb.TestCase(assertion=pb.AssertTest(code=test))
+    x = one(client, pb.ScoreRequest(language="cpp", program=program, tests=[case]))
+    assert x.verdict == pb.ACCEPTED, (pb.Verdict.Name(x.verdict), x.compile.output[-500:], x.error)
+    wrong = one(client, pb.ScoreRequest(language="cpp", program=program.replace("a / b", "a * b"), tests=[case]))
+    assert wrong.verdict == pb.WRONG_ANSWER, pb.Verdict.Name(wrong.verdict)
+
+
 def test_a_cpp_test_build_past_its_deadline_ends_the_build_server_cleanly(client: Client) -> None:
     """A served test build that runs out of time ends the test side's build server mid-compile;
     its compilers' orphans must be gone before the next served build checks for leftovers

@@ -66,3 +66,14 @@ def test_a_stub_depends_on_its_type_alone() -> None:
 )
 def test_strings_are_placed_byte_for_byte(text: str, placed: str) -> None:
     assert testgen.asciz(text) == placed
+
+
+def test_a_const_reference_to_a_const_char_pointer_is_spelled_so_it_compiles() -> None:
+    """Review: ``const char* const&`` was spelled ``const const char*&``, which no compiler takes."""
+    assert testgen.function("f(char const* const&, int)", set())[1] == [
+        ("const char* const&", "const char*"),
+        ("int", "int"),
+    ]
+    assert testgen.function("f(std::vector<int, std::allocator<int> > const&)", set())[1] == [
+        ("const std::vector<int>&", "std::vector<int>")
+    ]

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 
 from . import spawn
-from .accounting import process_cpu_ns
+from .accounting import process_cpu_ns, waited_children_cpu_ns
 from .cleanup import sandbox_processes
 from .pipes import Pipes
 from .protocol import Build, BuildFailure, BuildRole
@@ -173,7 +173,7 @@ class BuildServer:
                 return None
             self.builds += 1
             started = time.monotonic()
-            cpu0 = process_cpu_ns(self.pid) or 0
+            cpu0 = (process_cpu_ns(self.pid) or 0) + waited_children_cpu_ns(self.pid)
             try:
                 answer = self._exchange(msg, deadline)
             except OutOfProtocol as exc:  # our server misbehaving is our fault, never the program's verdict
@@ -185,7 +185,7 @@ class BuildServer:
         else:
             return None
         wall = time.monotonic() - started
-        cpu = max(0, (process_cpu_ns(self.pid) or cpu0) - cpu0) / 1e9
+        cpu = max(0, (process_cpu_ns(self.pid) or cpu0) + waited_children_cpu_ns(self.pid) - cpu0) / 1e9
         if isinstance(answer, BuildFailure) or cpu > cpu_s:
             self.stop()
             said, self.said = self.said, b""
