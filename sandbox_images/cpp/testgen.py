@@ -441,37 +441,18 @@ def function(demangled: str, headers: set[str]) -> tuple[str, list[tuple[str, st
     return m.group(1), params
 
 
-def function_type(text: str, headers: set[str]) -> tuple[str, bool]:
+def function_type(text: str, params: str, headers: set[str]) -> tuple[str, bool]:
     """c++filt -t's spelling of a function type, ``R (P...)`` with an optional
-    ``noexcept`` -> (R spelled canonically, noexcept). The parameters are read
-    from the symbol's own name (``function``); this is where the return type is."""
-    depth, cut = 0, -1
-    for pos, ch in enumerate(text):
-        if ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth -= 1
-        elif ch == "(" and depth == 0:
-            cut = pos
-            break
-    if cut < 0:
-        raise Unsupported("(not a function type)")
-    depth, end = 0, -1
-    for pos in range(cut, len(text)):
-        if text[pos] == "(":
-            depth += 1
-        elif text[pos] == ")":
-            depth -= 1
-            if depth == 0:
-                end = pos
-                break
-    rest = text[end + 1 :].strip() if end >= 0 else "?"
-    if rest not in ("", "noexcept"):
-        # `long (*(int))(long)`: a function returning a function pointer, or a qualified one
-        raise Unsupported(f"{text} (not a value the wire carries)")
-    noexcept = rest == "noexcept"
-    head = text[:cut].strip()
-    return return_type(Parser(tokenize(head), head).whole_type(), headers), noexcept
+    ``noexcept`` -> (R spelled canonically, noexcept). ``params`` is the
+    parameter list as the symbol's own demangled name spells it, ``(P...)``:
+    the type must end with it, so the type and the symbol the test links to
+    are one function (a function returning a function pointer,
+    ``long (*(int))(long)``, ends with its pointee's parameters instead)."""
+    for tail, noexcept in ((f" {params}", False), (f" {params} noexcept", True)):
+        if text.endswith(tail):
+            head = text[: -len(tail)].strip()
+            return return_type(Parser(tokenize(head), head).whole_type(), headers), noexcept
+    raise Unsupported(f"{text} (not a value the wire carries)")
 
 
 # -- the build ------------------------------------------------------------------------------
@@ -511,8 +492,8 @@ class Stubs:
     a stub costs about what compiling the test does (the precompiled header
     and the wire's templates); a copy costs a few milliseconds. A build that
     lacks more than SEPARATE_MAX types compiles their stubs together instead,
-    under the functions' own names, and keeps none of them (a compile per
-    type would cost more than the build once did). The source compiled is
+    each bound to its function's symbol by an asm label, and keeps none of
+    them (a compile per type would cost more than the build once did). The source compiled is
     generated from the closed grammar's canonical spellings, never from the
     test, and a stub's text is its key: a test can neither choose what a stub
     contains nor reach this process's memory (a build server runs under a uid
@@ -535,17 +516,10 @@ class Stubs:
 
     def compile(self, key: str, headers: list[str]) -> None:
         """Compile and keep the stub ``key`` (a ``stub_source``) after ``headers``."""
-        source = [f"#include {h}" for h in headers] + [
-            f'#include "{RT}/rlce_wire.hpp"',
-            'extern "C" const char rlce_stub_sig[];',
-            key,
-        ]
-        with open("rlce_stub.cpp", "w") as fh:
-            fh.write("\n".join(source) + "\n")
-        run(CXX + ["-include", STUB_PCH, "-c", "rlce_stub.cpp", "-o", "rlce_stub.o"])
-        with open("rlce_stub.o", "rb") as fh:
+        obj = compile_stubs("rlce_stub", headers, ['extern "C" const char rlce_stub_sig[];', key])
+        with open(obj, "rb") as fh:
             code = fh.read()
-        symbol = next((n for n, kind in symbols("rlce_stub.o") if kind == "T" and n.startswith("_Z9rlce_stub")), "")
+        symbol = next((n for n, kind in symbols(obj) if kind == "T" and n.startswith("_Z9rlce_stub")), "")
         if not symbol:
             die(1, "no stub function in a compiled stub")
         self.objects[key] = (code, symbol)
@@ -564,6 +538,14 @@ class Stubs:
         return path
 
 
+def compile_stubs(stem: str, headers: list[str], lines: list[str]) -> str:
+    """Compile stub ``lines`` after the headers of their types and the wire; the object's path."""
+    with open(f"{stem}.cpp", "w") as fh:
+        fh.write("\n".join([f"#include {h}" for h in headers] + [f'#include "{RT}/rlce_wire.hpp"'] + lines) + "\n")
+    run(CXX + ["-include", STUB_PCH, "-c", f"{stem}.cpp", "-o", f"{stem}.o"])
+    return f"{stem}.o"
+
+
 def stub_source(returns: str, params: list[tuple[str, str]], noexcept: bool) -> str:
     """A generic stub, ``rlce_stub``, of one function type: its text is its key."""
     decl = ", ".join(f"{p} rlce_a{i}" for i, (p, _) in enumerate(params))
@@ -575,10 +557,12 @@ def stub_source(returns: str, params: list[tuple[str, str]], noexcept: bool) -> 
     )
 
 
+ASCIZ_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_<>:,*& ()[].-")
+
+
 def asciz(text: str) -> str:
     """A string as data the assembler places byte for byte (anything but plain ASCII escaped)."""
-    plain = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_<>:,*& ()[].-")
-    return '.asciz "' + "".join(chr(b) if b in plain else f"\\{b:03o}" for b in text.encode("utf-8")) + '"'
+    return '.asciz "' + "".join(chr(b) if b in ASCIZ_PLAIN else f"\\{b:03o}" for b in text.encode("utf-8")) + '"'
 
 
 def build(run_uid: int, stubs: Stubs) -> None:
@@ -617,7 +601,7 @@ def build(run_uid: int, stubs: Stubs) -> None:
         try:
             fheaders: set[str] = set()
             name, params = function(text, fheaders)
-            returns, noexcept = function_type(ftype, fheaders)
+            returns, noexcept = function_type(ftype, text[text.index("(") :], fheaders)
         except Unsupported as e:
             die(113, f"unsupported: function {who}: type {e}")
         headers |= fheaders
@@ -637,7 +621,7 @@ def build(run_uid: int, stubs: Stubs) -> None:
         f"rlce_judge_uid: .long {run_uid}",
     ]
     objects = []
-    direct = [f"#include {h}" for h in sorted(headers)] + [f'#include "{RT}/rlce_wire.hpp"']
+    unkept: list[str] = []  # the stubs of this build alone, compiled together below
     needs = ["// rlce: the program functions this test calls (testgen.py, the test build)", "#if RLCE_PART == 0"]
     entries = []
     for n, (mangled, name, params, key, returns) in enumerate(functions):
@@ -649,17 +633,14 @@ def build(run_uid: int, stubs: Stubs) -> None:
             objects.append(stubs.copy(kept, n, mangled))
         else:  # compiled below with the build's other missing ones, bound to the test's very symbol
             stub = key.replace(" rlce_stub(", f" rlce_stub_{n}(", 1).replace("(rlce_stub_sig", f"(rlce_sig_{n}")
-            direct += [
+            unkept += [
                 f'extern "C" const char rlce_sig_{n}[];',
                 stub.split(" { ", 1)[0] + f' __asm__("{mangled}");',
                 stub,
             ]
         entries.append(f'RLCE_NEED({n}, {name}, "{sig}", {returns}({", ".join(spelled)}))')
-    if len(direct) > len(headers) + 1:
-        with open("rlce_stubs.cpp", "w") as fh:
-            fh.write("\n".join(direct) + "\n")
-        run(CXX + ["-include", STUB_PCH, "-c", "rlce_stubs.cpp", "-o", "rlce_stubs.o"])
-        objects.append("rlce_stubs.o")
+    if unkept:
+        objects.append(compile_stubs("rlce_stubs", sorted(headers), unkept))
     with open("rlce_data.s", "w") as fh:
         fh.write("\n".join(data) + "\n")
     run(["g++", "rlce_data.s", *objects, "test.o", "-o", "t"] + LINK)

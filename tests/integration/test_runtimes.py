@@ -243,13 +243,14 @@ def test_a_cpp_test_build_past_its_deadline_ends_the_build_server_cleanly(client
     """A served test build that runs out of time ends the test side's build server mid-compile;
     its compilers' orphans must be gone before the next served build checks for leftovers
     (they were not: red team, SANDBOX_ERROR from a slow test, three sandboxes lost)."""
-    # each evaluation stops at GCC's own limit (2^33 operations), so ten of them, with arguments
-    # of their own (GCC keeps a call's value), outlast the 30 s deadline on any machine
+    # each evaluation stops at GCC's own limit (2^33 operations, ~17 s here), so forty of them,
+    # with arguments of their own (GCC keeps a call's value), outlast the 30 s deadline even on a
+    # machine twenty times faster
     spin = "for (long i = 0; i < 200000; i++) for (long j = 0; j < 200000; j++) s += i ^ j;"
     slow = (
         "#include <cassert>\nint add(int, int);\n"
         f"constexpr long spin(long s) {{ {spin} return s; }}\n"
-        + "".join(f"static_assert(spin({k}) != 1);\n" for k in range(10))
+        + "".join(f"static_assert(spin({k}) != 1);\n" for k in range(40))
         + "int main() { assert(add(1, 2) == 3); }\n"
     )
     program = "int add(int a, int b) { return a + b; }\n"

@@ -10,37 +10,41 @@ from tests.conftest import image_script
 testgen = image_script("cpp", "testgen")
 
 
+STRING = "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >"
+
+
 @pytest.mark.parametrize(
-    ("spelled", "returns", "noexcept"),
+    ("spelled", "params", "returns", "noexcept"),
     [
-        ("bool (std::vector<float, std::allocator<float> >, float)", "bool", False),
-        (
-            "std::vector<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, "
-            "std::allocator<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > > > "
-            "(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >)",
-            "std::vector<std::string>",
-            False,
-        ),
-        ("void (int) noexcept", "void", True),
-        ("long long ()", "long long", False),
-        ("std::pair<int, int> (std::vector<int, std::allocator<int> > const&)", "std::pair<int, int>", False),
-        ("std::map<int, std::function<int (int)>, std::less<int> > (int)", None, False),  # not on the wire
-        ("int& (int)", None, False),  # a reference
-        ("long (*(int))(long)", None, False),  # a function pointer (red team: read as `long`)
-        ("int (&(int))(long)", None, False),
-        ("long (*(int))(long) noexcept", None, False),
-        ("int (A::*(int))(long)", None, False),
-        ("int (int) const", None, False),
-        ("int", None, False),  # not a function type
+        ("bool (std::vector<float, std::allocator<float> >, float)",
+         "(std::vector<float, std::allocator<float> >, float)", "bool", False),
+        (f"std::vector<{STRING}, std::allocator<{STRING} > > ({STRING})", f"({STRING})", "std::vector<std::string>",
+         False),
+        ("void (int) noexcept", "(int)", "void", True),
+        ("long long ()", "()", "long long", False),
+        ("std::pair<int, int> (std::vector<int, std::allocator<int> > const&)",
+         "(std::vector<int, std::allocator<int> > const&)", "std::pair<int, int>", False),
+        ("std::map<int, std::function<int (int)>, std::less<int> > (int)", "(int)", None, False),  # not on the wire
+        ("int& (int)", "(int)", None, False),  # a reference
+        ("long (*(int))(long)", "(int)", None, False),  # a function pointer (red team: read as `long`)
+        ("long (*(long))(long)", "(long)", None, False),  # ... whose own parameters are the function's
+        ("int (&(int))(long)", "(int)", None, False),
+        ("long (*(int))(long) noexcept", "(int)", None, False),
+        ("int (A::*(int))(long)", "(int)", None, False),
+        ("int (int) const", "(int)", None, False),
+        ("int (long)", "(int)", None, False),  # not the symbol's parameters
+        ("int", "(int)", None, False),  # not a function type
     ],
-)
-def test_the_return_type_comes_from_the_function_type(spelled: str, returns: str | None, noexcept: bool) -> None:
+)  # fmt: skip
+def test_the_return_type_comes_from_the_function_type(
+    spelled: str, params: str, returns: str | None, noexcept: bool
+) -> None:
     headers: set[str] = set()
     if returns is None:
         with pytest.raises(testgen.Unsupported):
-            testgen.function_type(spelled, headers)
+            testgen.function_type(spelled, params, headers)
         return
-    assert testgen.function_type(spelled, headers) == (returns, noexcept)
+    assert testgen.function_type(spelled, params, headers) == (returns, noexcept)
 
 
 def test_a_stub_depends_on_its_type_alone() -> None:

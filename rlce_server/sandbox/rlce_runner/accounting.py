@@ -69,17 +69,6 @@ def thread_cpu_ns(pid: int) -> int | None:
         return None
 
 
-def waited_children_cpu_ns(pid: int) -> int:
-    """CPU time of the children a process has waited for (cutime + cstime), in ns: what a build
-    server's compilers used, which its own threads' time leaves out; 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        return (int(fields[13]) + int(fields[14])) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def process_cpu_ns(pid: int) -> int | None:
     """CPU time of every thread of a process (a JVM's, say), in ns; None once it is gone."""
     try:

@@ -35,8 +35,8 @@ import time
 from dataclasses import dataclass
 
 from . import spawn
-from .accounting import process_cpu_ns, waited_children_cpu_ns
-from .cleanup import sandbox_processes
+from .accounting import tree_use
+from .cleanup import kill_until_gone, sandbox_processes
 from .pipes import Pipes
 from .protocol import Build, BuildFailure, BuildRole
 from .settings import BUILD_FILE_SIZE_BYTES, KILL_WAIT_S, SandboxSettings
@@ -155,13 +155,12 @@ class BuildServer:
         """Wait until no process of the server's uid is left: a server ended mid-build (past its
         deadline, say) may have had compilers running, whose orphans the zygote reaps a moment
         later; the next served step must not count them as the server's leftovers."""
-        deadline = time.monotonic() + KILL_WAIT_S
-        while live := sandbox_processes((self.uid,)):
-            if time.monotonic() >= deadline:
-                raise SandboxBroken(f"processes of a build server survive SIGKILL: {live}")
-            if any(state != "Z" for _, _, state in live):
-                self.zygote.kill_uid(self.uid)
-            self.zygote.pump(0.002)
+        kill_until_gone(self.zygote, lambda: sandbox_processes((self.uid,)), self.zygote.kill_uid)
+
+    def _cpu_ns(self) -> int | None:
+        """The server's CPU and its compilers' (its children, running or reaped)."""
+        use = tree_use(self.pid)
+        return use[0] if use is not None else None
 
     def build(self, build_dir: str, argv: list[str], deadline: float, cpu_s: float) -> StepFacts | None:
         """Serve one step in ``build_dir``; None if no server could be started."""
@@ -173,7 +172,7 @@ class BuildServer:
                 return None
             self.builds += 1
             started = time.monotonic()
-            cpu0 = (process_cpu_ns(self.pid) or 0) + waited_children_cpu_ns(self.pid)
+            cpu0 = self._cpu_ns() or 0
             try:
                 answer = self._exchange(msg, deadline)
             except OutOfProtocol as exc:  # our server misbehaving is our fault, never the program's verdict
@@ -185,7 +184,7 @@ class BuildServer:
         else:
             return None
         wall = time.monotonic() - started
-        cpu = max(0, (process_cpu_ns(self.pid) or cpu0) + waited_children_cpu_ns(self.pid) - cpu0) / 1e9
+        cpu = max(0, (self._cpu_ns() or cpu0) - cpu0) / 1e9
         if isinstance(answer, BuildFailure) or cpu > cpu_s:
             self.stop()
             said, self.said = self.said, b""

@@ -51,6 +51,28 @@ def oom_kills() -> int:
     return 0
 
 
+def kill_until_gone(
+    zygote: ZygoteClient, live: Callable[[], list[tuple[int, int, str]]], kill: Callable[[int], None]
+) -> int:
+    """Kill the uids of ``live()``'s processes until it is empty; how many were alive at first.
+
+    A time bound, not a count of rounds: a large process (a JVM of gigabytes) stays a zombie
+    until its threads have freed their memory, which may take a good part of a second; zombies
+    are reaped by the zygote, never signalled again.
+    """
+    found = 0
+    deadline = time.monotonic() + KILL_WAIT_S
+    while time.monotonic() < deadline:
+        procs = live()
+        if not procs:
+            return found
+        found = found or sum(1 for _, _, state in procs if state != "Z")
+        for uid in {uid for uid, _, state in procs if state != "Z"}:
+            kill(uid)
+        zygote.pump(0.002)
+    raise SandboxBroken(f"processes survive SIGKILL: {live()}")
+
+
 def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:
     """(uid, pid, state) of every process of the given uids."""
     found: list[tuple[int, int, str]] = []
@@ -166,24 +188,16 @@ class Cleaner:
         such process, so an empty scan (zombies are reaped by the zygote and
         retried) means nothing is left.
         """
-        found = 0
         if self._only_trusted():
             return 0
-        # A time bound, not a count of rounds: a large process (a JVM of gigabytes) stays a
-        # zombie until its threads have freed their memory, which may take a good part of a second.
-        deadline = time.monotonic() + KILL_WAIT_S
-        while time.monotonic() < deadline:
-            live = self._live()
-            if not live:
-                return found
-            found = found or sum(1 for _, _, state in live if state != "Z")
-            for uid in {uid for uid, _, state in live if state != "Z"}:
-                if uid == self.settings.test_uid:
-                    self.drop_keeper()
-                else:
-                    self.zygote.kill_uid(uid)
-            self.zygote.pump(0.002)
-        raise SandboxBroken(f"processes survive SIGKILL: {self._live()}")
+
+        def kill(uid: int) -> None:
+            if uid == self.settings.test_uid:
+                self.drop_keeper()
+            else:
+                self.zygote.kill_uid(uid)
+
+        return kill_until_gone(self.zygote, self._live, kill)
 
     def _processes_left(self) -> list[str]:
         # the same evidence as stop_uids: a task count of only the trusted ones, else the /proc scan
