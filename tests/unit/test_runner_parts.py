@@ -302,3 +302,34 @@ def test_a_served_build_kind_with_an_environment_is_refused():
     BuildSpec(files={"a": "program"}, steps=[["x"]], outputs=["a"], run=["a"], server=["srv"])
     with pytest.raises(ValidationError, match="served by a server takes no env"):
         BuildSpec(files={"a": "program"}, steps=[["x"]], outputs=["a"], run=["a"], server=["srv"], env={"K": "v"})
+
+
+def test_a_test_process_still_at_work_when_the_time_is_up_is_killed_without_a_keeper(monkeypatch):
+    """A compiled split test (no Python driver, no keeper) still formatting a 16M-element
+    difference when the wall limit ended the program was left running: stop_uids only dropped the
+    keeper for the test uid, so the sandbox was "broken" and the program's TLE read as our fault."""
+    import types
+
+    from rlce_server.sandbox.rlce_runner import cleanup
+    from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
+
+    alive = {1600: [(1600, 10, "R")], 1601: [(1601, 11, "R")]}  # the program, the test process
+    killed: list[int] = []
+    dropped: list[int] = []
+    monkeypatch.setattr(cleanup, "sandbox_processes", lambda uids: [p for u in uids for p in alive.get(u, [])])
+    clock = iter(range(10**6))  # each reading a second later: the bound passes after a few scans
+    monkeypatch.setattr(cleanup, "time", types.SimpleNamespace(monotonic=lambda: float(next(clock))))
+
+    class Zygote:
+        def pump(self, timeout):
+            pass
+
+        def kill_uid(self, uid):
+            killed.append(uid)
+            alive.pop(uid, None)
+
+    c = cleanup.Cleaner.__new__(cleanup.Cleaner)
+    c.zygote, c.settings, c.idle_tasks = Zygote(), SandboxSettings(1600, 1601, 1602, 64, 1, False), None
+    c.keeper_pid, c.drop_keeper = (lambda: None), (lambda: dropped.append(1))
+    assert c.stop_uids() == 2
+    assert sorted(killed) == [1600, 1601] and dropped == [1]

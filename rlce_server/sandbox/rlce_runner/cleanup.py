@@ -192,10 +192,12 @@ class Cleaner:
             return 0
 
         def kill(uid: int) -> None:
+            # A process of the test uid beside the keeper takes the keeper with it; and the
+            # keeper is not the only trusted process of that uid: a compiled test process (or
+            # a driver's child) still at work when the test's time is up is ended here too.
             if uid == self.settings.test_uid:
                 self.drop_keeper()
-            else:
-                self.zygote.kill_uid(uid)
+            self.zygote.kill_uid(uid)
 
         return kill_until_gone(self.zygote, self._live, kill)
 
