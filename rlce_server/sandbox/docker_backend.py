@@ -71,8 +71,9 @@ DECODE_INLINE_BYTES = 256 * 1024
 class DockerSandbox:
     """One warm container and the open connection to its runner."""
 
-    def __init__(self, runtime: str, container: Any, control_dir: Path) -> None:
+    def __init__(self, runtime: str, container: Any, control_dir: Path, reply_cap: int = MAX_FRAME_BYTES) -> None:
         self.id = container.name
+        self.reply_cap = reply_cap  # protocol.reply_cap of the limits this server admits
         self.runtime = runtime
         self.container = container
         self.control_dir = control_dir
@@ -129,7 +130,7 @@ class DockerSandbox:
             async with asyncio.timeout(timeout_s):
                 await self._writer.drain()
                 (size,) = FRAME_HEADER.unpack(await self._reader.readexactly(FRAME_HEADER.size))
-                if size > MAX_FRAME_BYTES:
+                if size > self.reply_cap:
                     raise SandboxFault(f"runner reply of {size} bytes is too large")
                 raw = await self._reader.readexactly(size)
                 self.last_reply_bytes = size
@@ -264,11 +265,12 @@ class DockerBackend:
             with self._cpu_lock:
                 self._cpu_of.pop(name, None)
             raise EngineUnavailable(f"cannot start a {runtime} sandbox: {exc}") from None
+        cap = protocol.reply_cap(self.settings.limits.max_output_limit_bytes, self.settings.fetch_max_bytes)
         if sessions:
             from .session_sandbox import SessionSandbox as Sessions
 
-            return Sessions(runtime, container, control_dir)
-        return DockerSandbox(runtime, container, control_dir)
+            return Sessions(runtime, container, control_dir, cap)
+        return DockerSandbox(runtime, container, control_dir, cap)
 
     async def create(self, runtime: str, sessions: bool = False) -> DockerSandbox:
         sandbox = await asyncio.to_thread(self._create_sync, runtime, sessions)

@@ -26,8 +26,8 @@ R = TypeVar("R")
 class SessionSandbox(DockerSandbox):
     """A container whose runner serves sessions; ``slots`` trees fit in it."""
 
-    def __init__(self, runtime: str, container: Any, control_dir: Any) -> None:
-        super().__init__(runtime, container, control_dir)
+    def __init__(self, runtime: str, container: Any, control_dir: Any, reply_cap: int = MAX_FRAME_BYTES) -> None:
+        super().__init__(runtime, container, control_dir, reply_cap)
         self.slots = 0
         self.trees = 0  # slots in use (the host's count; the runner has the last word: "full")
         self.broken = ""
@@ -81,7 +81,7 @@ class SessionSandbox(DockerSandbox):
         try:
             while True:
                 (size,) = FRAME_HEADER.unpack(await self._reader.readexactly(FRAME_HEADER.size))
-                if size > MAX_FRAME_BYTES:
+                if size > self.reply_cap:
                     raise SandboxFault(f"runner reply of {size} bytes is too large")
                 raw = await self._reader.readexactly(size)
                 reply = await asyncio.to_thread(json.loads, raw) if size > (256 << 10) else json.loads(raw)

@@ -1,6 +1,7 @@
 """Parts of the in-sandbox runner that need no container: the zygote client, the typed protocol."""
 
 import json
+import os
 import socket
 
 import pytest
@@ -333,3 +334,50 @@ def test_a_test_process_still_at_work_when_the_time_is_up_is_killed_without_a_ke
     c.keeper_pid, c.drop_keeper = (lambda: None), (lambda: dropped.append(1))
     assert c.stop_uids() == 2
     assert sorted(killed) == [1600, 1601] and dropped == [1]
+
+
+@pytest.mark.parametrize("char", ["\u00e9", "\x01", "\ud800", "\U0001d11e", '"', "a"])
+def test_the_largest_reply_a_program_can_cause_fits_what_the_host_reads(char):
+    """Red team: a call's value of 8 Mi two-byte characters (escaped to six bytes each) beside
+    two full streams, or a split test's four streams at a 16 MiB cap, made a runner reply past
+    the host's 64 MiB: two sandboxes lost and the program's failure read as ours. Every part a
+    program can fill, each at its largest, must fit ``reply_cap`` of the largest limits."""
+    from rlce_server.config import Settings
+    from rlce_server.sandbox.rlce_runner import frames, protocol
+    from rlce_server.sandbox.rlce_runner.settings import MESSAGE_KEEP_BYTES
+    from rlce_server.sandbox.rlce_runner.test_driver import RECORD_MAX_BYTES
+
+    settings = Settings()
+    out, fetch = settings.limits.max_output_limit_bytes, settings.fetch_max_bytes
+    # the driver measures its record in UTF-8 (JSON-escaped where JSON escapes): fill it to its cap
+    unit = len(json.dumps(char, ensure_ascii=False).encode("utf-8", "surrogatepass")) - 2
+    value = char * ((RECORD_MAX_BYTES - 64) // unit)
+    record = protocol.DriverRecord(protocol.DriverStatus.RETURNED, value=value)
+    as_driver_measures = json.dumps(protocol.dump(record), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    assert len(as_driver_measures) <= RECORD_MAX_BYTES
+    big = b"\xff" * (out + 1)
+    kept = b"\xff" * MESSAGE_KEEP_BYTES
+    facts = protocol.RunFacts(
+        outcome=protocol.Outcome.EXITED,
+        wall_s=1.0,
+        program=protocol.ProcessFacts(stdout=big, stderr=big, stdout_bytes=out + 1, stderr_bytes=out + 1),
+        driver=record,
+        test=protocol.ProcessFacts(stdout=kept, stderr=kept),
+        files={"out.bin": b"\xff" * fetch},
+    )
+    reply = frames.encode_json({"ok": True, "result": protocol.dump(facts)})
+    assert len(reply) <= protocol.reply_cap(out, fetch)
+
+
+def test_a_trusted_tests_output_keeps_its_tail_and_counts_all(tmp_path):
+    from rlce_server.sandbox.rlce_runner.pipes import Stream
+
+    r, w = os.pipe()
+    s = Stream(r, cap=10, tail=8)
+    for chunk in (b"0123456789", b"abcdef", b"XYZ"):
+        os.write(w, chunk)
+        assert s.read_some()
+    os.close(w)
+    assert not s.read_some()
+    os.close(r)
+    assert s.bytes == b"bcdefXYZ" and s.total == 19

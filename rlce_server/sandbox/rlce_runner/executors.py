@@ -54,6 +54,7 @@ from .settings import (
     DRIVER_SETTLE_S,
     JUDGE_DIR,
     KILL_WAIT_S,
+    MESSAGE_KEEP_BYTES,
     PROGRAM_EXIT_GRACE_S,
     RESULT_CAP_BYTES,
     TEST_FILE_SIZE_BYTES,
@@ -412,8 +413,8 @@ class SplitExecutor:
             )
             test_fds = [
                 pipes.to_child(b""),
-                pipes.from_child("test_stdout", limits.output_bytes),
-                pipes.from_child("test_stderr", limits.output_bytes),
+                pipes.from_child("test_stdout", limits.output_bytes, tail=MESSAGE_KEEP_BYTES),
+                pipes.from_child("test_stderr", limits.output_bytes, tail=MESSAGE_KEEP_BYTES),
                 pipes.to_child(p.exec_payload(request.test, p.settings.test_uid)),
                 pipes.from_child("test_ready", 16),
             ]

@@ -93,11 +93,18 @@ def read_json(fd: int, limit: int = DEFAULT_LIMIT) -> Any:
         raise ChannelClosed(f"malformed frame: {exc}") from None
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"))  # made once (json.dumps with arguments makes one per call)
+# Made once (json.dumps with arguments makes one per call). Text as UTF-8, not \u escapes: a
+# returned value the driver measured in UTF-8 then takes as many bytes in the reply, not up
+# to three times as many (json.loads of bytes reads lone surrogates back: surrogatepass).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_json(obj: Any) -> bytes:
+    return _ENCODER.encode(obj).encode("utf-8", "surrogatepass")
 
 
 def write_json(fd: int, obj: Any) -> None:
-    write_frame(fd, _ENCODER.encode(obj).encode())
+    write_frame(fd, encode_json(obj))
 
 
 def read_all(fd: int) -> bytes:

@@ -3,7 +3,9 @@
 The runner feeds each process its inputs and drains its outputs with byte
 caps, all non-blocking in one ``select`` loop that also listens to the
 zygote (whose ``exited`` messages end a test). Output beyond a cap is counted
-but not kept, so a program cannot make the runner hold more than the cap.
+but not kept, so a program cannot make the runner hold more than the cap. A
+trusted test's output, read only for its message, keeps just its tail (see
+``settings.MESSAGE_KEEP_BYTES``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from .zygote_client import ZygoteClient
 
 
 class Stream:
-    """One output pipe the runner reads: at most ``cap`` + 1 bytes kept, all counted."""
+    """One output pipe the runner reads, all of it counted: its first ``cap`` + 1 bytes kept,
+    or with ``tail``, its last ``tail`` bytes."""
 
-    def __init__(self, fd: int, cap: int) -> None:
+    def __init__(self, fd: int, cap: int, tail: int | None = None) -> None:
         self.fd = fd
         self.cap = cap
+        self.tail = tail
         self.data = bytearray()
         self.total = 0
         self.open = True
@@ -40,6 +44,10 @@ class Stream:
             self.open = False
             return False
         self.total += len(chunk)
+        if self.tail is not None:
+            self.data += chunk[-self.tail :]
+            del self.data[: -self.tail]
+            return True
         room = self.cap + 1 - len(self.data)
         if room > 0:
             self.data += chunk[:room]
@@ -91,12 +99,12 @@ class Pipes:
         self.writers[w] = data
         return r, w
 
-    def from_child(self, name: str, cap: int) -> int:
-        """A pipe whose write end a child gets; read back as stream ``name``."""
+    def from_child(self, name: str, cap: int, tail: int | None = None) -> int:
+        """A pipe whose write end a child gets; read back as stream ``name`` (see ``Stream``)."""
         r, w = _pipe()
         self.child_ends.append(w)
         os.set_blocking(r, False)
-        self.streams[name] = Stream(r, cap)
+        self.streams[name] = Stream(r, cap, tail)
         return w
 
     def adopt(self, fd: int) -> int:

@@ -57,7 +57,27 @@ from typing import Any, Literal, TypeVar
 # -- the channel between host and runner ------------------------------------
 PROTOCOL_VERSION = "2"
 FRAME_HEADER = struct.Struct(">I")  # a 4-byte big-endian length, then that many bytes
-MAX_FRAME_BYTES = 64 * 1024 * 1024
+MAX_FRAME_BYTES = 64 * 1024 * 1024  # a request; and a reply's, unless reply_cap allows more
+RECORD_CAP_BYTES = 17 * 1024 * 1024  # a test driver's record (a call's returned value fits 16 MiB)
+_REPLY_ROOM_BYTES = 4 * 1024 * 1024  # messages, judges' and tests' kept output, the JSON around them
+
+
+def reply_cap(output_bytes: int, fetch_bytes: int) -> int:
+    """The largest reply a runner sends under these caps (per stream; fetched files together).
+
+    Bounded by what a reply can carry, so that no program makes it larger than the host
+    reads: one process's two streams and the fetched files (base64), one driver record
+    (UTF-8, as the driver measured it), and room for the rest, each of which has a small
+    fixed cap of its own. A reply past the cap is the runner's fault, never the program's.
+    """
+
+    def b64(n: int) -> int:
+        return 4 * ((n + 2) // 3)
+
+    needed = 2 * b64(output_bytes + 1) + b64(fetch_bytes) + RECORD_CAP_BYTES + _REPLY_ROOM_BYTES
+    return max(MAX_FRAME_BYTES, needed)
+
+
 CONTROL_DIR = "/rlce/ctl"  # bind-mounted from a private host directory
 SOCKET_NAME = "runner.sock"
 SOCKET_PATH = f"{CONTROL_DIR}/{SOCKET_NAME}"
