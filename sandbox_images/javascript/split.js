@@ -61,6 +61,8 @@ function check(file) {
  * [count][dir][step argv...] (each an int32 length and UTF-8 bytes); answers on stdout,
  * [exit code][ending][length][what the step printed]. The file is the argument after "check".
  */
+const SERVED_OUTPUT = 64 * 1024;
+
 function builds() {
   let buf = Buffer.alloc(0);
   const chunk = Buffer.alloc(1 << 16);
@@ -92,7 +94,11 @@ function builds() {
       said = syntaxError(path.resolve(parts[0], parts[at + 1]));
       code = said ? 1 : 0;
     }
-    const text = Buffer.from(said, 'utf8');
+    // what a check says quotes the program (V8 prints the offending line, which may be the whole
+    // program): its last SERVED_OUTPUT bytes, as the Java server keeps, so that an answer never
+    // passes the runner's bound (build_server.ANSWER_MAX_BYTES) whatever the program is
+    const full = Buffer.from(said, 'utf8');
+    const text = full.length > SERVED_OUTPUT ? full.subarray(full.length - SERVED_OUTPUT) : full;
     const head = Buffer.alloc(12);
     head.writeInt32BE(code, 0);
     head.writeInt32BE(0, 4); // ending: never (a check keeps nothing of one build for the next)

@@ -202,3 +202,20 @@ def test_javascript_checks_are_served_by_one_stopped_node_of_its_own_uid(
     assert "SyntaxError" in bad.compile.output and "/w/" not in bad.compile.output
     assert client.score_request(task(1, "js")).verdict == pb.ACCEPTED
     assert servers(box) == first
+
+
+def test_a_javascript_check_that_quotes_a_program_of_the_largest_size_is_a_compile_error(
+    client: Client, java: ServerThread, engine: Any
+) -> None:
+    """V8's syntax error quotes the offending line; a program of one line at the size limit made
+    the check's answer longer than a server may give, read as our fault (red team, 2026-12-03).
+    The server keeps the answer's last 64 KiB, as the Java server does."""
+    assert client.score_request(task(2, "js")).verdict == pb.ACCEPTED
+    box = sandbox(engine, java, "javascript")
+    first = servers(box)
+    head, tail = "function add(a, b) { return a + b }; var x = 1;", " @@@;"
+    program = head + " " * (Settings().max_program_bytes - len(head) - len(tail)) + tail
+    bad = client.score_request(with_program(task(2, "js"), program))
+    assert bad.verdict == pb.COMPILE_ERROR, (bad.error, bad.compile.output[-300:])
+    assert "SyntaxError" in bad.compile.output
+    assert servers(box) == first

@@ -381,3 +381,40 @@ def test_a_trusted_tests_output_keeps_its_tail_and_counts_all(tmp_path):
     assert not s.read_some()
     os.close(r)
     assert s.bytes == b"bcdefXYZ" and s.total == 19
+
+
+def test_tasks_the_proc_scan_cannot_show_are_killed_by_uid_on_the_kernels_count(monkeypatch):
+    """Defence in depth behind the scan: the pids cgroup counts every task, so one the /proc
+    scan missed (red team: a name that was not UTF-8 made the read raise) is still killed."""
+    import types
+
+    from rlce_server.sandbox.rlce_runner import cleanup
+    from rlce_server.sandbox.rlce_runner.settings import SandboxSettings
+
+    tasks = {"n": 3}  # runner, zygote, and one task no scan shows
+    killed: list[int] = []
+    monkeypatch.setattr(cleanup, "sandbox_processes", lambda uids: [])
+    monkeypatch.setattr(cleanup, "tasks_in_container", lambda: tasks["n"])
+    clock = iter(range(10**6))
+    monkeypatch.setattr(cleanup, "time", types.SimpleNamespace(monotonic=lambda: float(next(clock)) / 100))
+
+    class Zygote:
+        def pump(self, timeout):
+            pass
+
+        def kill_uid(self, uid):
+            killed.append(uid)
+            tasks["n"] = 2
+
+    c = cleanup.Cleaner.__new__(cleanup.Cleaner)
+    c.zygote, c.settings, c.idle_tasks = Zygote(), SandboxSettings(1600, 1601, 1602, 64, 1, False), 2
+    c.keeper_pid, c.drop_keeper, c.more_tasks = (lambda: None), (lambda: None), (lambda: 0)
+    assert c.stop_uids() == 1
+    assert sorted(killed) == [1600, 1601, 1602]
+    assert c._processes_left() == []
+    tasks["n"] = 4
+    assert c._processes_left() == ["2 tasks that no /proc scan shows"]
+    killed.clear()
+    monkeypatch.setattr(Zygote, "kill_uid", lambda self, uid: killed.append(uid))  # they survive
+    with pytest.raises(SandboxBroken, match="2 tasks that no /proc scan shows survive SIGKILL"):
+        c.stop_uids()

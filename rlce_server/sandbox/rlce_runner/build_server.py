@@ -43,7 +43,9 @@ from .settings import BUILD_FILE_SIZE_BYTES, KILL_WAIT_S, SandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 MAX_BUILDS = 2000
-ANSWER_MAX_BYTES = 1 << 20  # a server keeps a build's output to 64 KiB (RlceBuild.SERVED_OUTPUT)
+# Every server keeps a build's output to its last 64 KiB (RlceBuild.SERVED_OUTPUT, split.js's
+# SERVED_OUTPUT, testgen.py's OUTPUT_KEEP), whatever the program makes its compiler say.
+ANSWER_MAX_BYTES = 1 << 20
 STDERR_KEEP = 4096
 
 

@@ -73,26 +73,52 @@ def kill_until_gone(
     raise SandboxBroken(f"processes survive SIGKILL: {live()}")
 
 
+def _uid_and_state(pid: str) -> tuple[int, str] | None:
+    """A process's real uid and state from its status file; None if it is gone.
+
+    Read as bytes: the first line is the process's name, which it sets itself
+    (prctl PR_SET_NAME) and need not be UTF-8 (red team: a name of b"\xff\xfe" made
+    the text read raise, the process was skipped, and it outlived its job)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    uid, state = -1, "?"
+    for line in raw.split(b"\n"):
+        if line.startswith(b"State:"):
+            state = line.split()[1].decode("ascii", "replace")
+        elif line.startswith(b"Uid:"):
+            uid = int(line.split()[1])
+            break
+    return uid, state
+
+
 def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:
-    """(uid, pid, state) of every process of the given uids."""
+    """(uid, pid, state) of every process of the given uids. A process whose status has no
+    readable uid (the kernel writes it, so never expected) is listed under every one of them:
+    never skipped."""
     found: list[tuple[int, int, str]] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                state, uid = "", -1
-                for line in fh:
-                    if line.startswith("State:"):
-                        state = line.split()[1]
-                    elif line.startswith("Uid:"):
-                        uid = int(line.split()[1])
-                        break
-        except (OSError, ValueError):
+        read = _uid_and_state(entry)
+        if read is None:
             continue
+        uid, state = read
         if uid in uids:
             found.append((uid, int(entry), state))
+        elif uid < 0:
+            found += [(u, int(entry), state) for u in uids]
     return found
+
+
+def _threads(pid: int) -> int:
+    """How many tasks a process holds (0 if it is gone)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
 
 
 def _scratch_listings(judge_uid: int) -> dict[str, list[str] | str]:
@@ -174,6 +200,28 @@ class Cleaner:
             return False
         return tasks_in_container() == self.idle_tasks + (self.keeper_pid() is not None) + self.more_tasks()
 
+    def _unseen_tasks(self) -> int:
+        """Tasks in the pids cgroup that neither the trusted processes nor a process the /proc scan
+        shows account for (0 when the count is unknown). Called once the scan shows nothing: the
+        count is the kernel's, so a process the scan cannot read is still counted here."""
+        total = tasks_in_container()
+        if self.idle_tasks is None or total is None:
+            return 0
+        keeper = self.keeper_pid()
+        trusted = self.idle_tasks + (_threads(keeper) if keeper is not None else 0) + self.more_tasks()
+        return total - trusted
+
+    def _kill_unseen(self) -> None:
+        """Kill every sandbox uid outright until the count shows only the trusted processes."""
+        deadline = time.monotonic() + KILL_WAIT_S
+        while (unseen := self._unseen_tasks()) > 0:
+            if time.monotonic() > deadline:
+                raise SandboxBroken(f"{unseen} tasks that no /proc scan shows survive SIGKILL")
+            self.drop_keeper()
+            for uid in self.settings.uids:
+                self.zygote.kill_uid(uid)
+            self.zygote.pump(0.002)
+
     def scratch_state(self) -> tuple[frozenset[str], int]:
         """What the scratch mounts and SysV IPC hold now (every top-level entry, the objects)."""
         found: set[str] = set()
@@ -199,12 +247,19 @@ class Cleaner:
                 self.drop_keeper()
             self.zygote.kill_uid(uid)
 
-        return kill_until_gone(self.zygote, self._live, kill)
+        found = kill_until_gone(self.zygote, self._live, kill)
+        if self._unseen_tasks() > 0:  # defence in depth: the scan missed what the kernel counts
+            self._kill_unseen()
+            found = found or 1
+        return found
 
     def _processes_left(self) -> list[str]:
         # the same evidence as stop_uids: a task count of only the trusted ones, else the /proc scan
-        live = [] if self._only_trusted() else self._live()
-        return [f"process {pid} of uid {uid}" for uid, pid, _ in live]
+        if self._only_trusted():
+            return []
+        left = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
+        unseen = self._unseen_tasks() - len(left)
+        return left + ([f"{unseen} tasks that no /proc scan shows"] if unseen > 0 else [])
 
     def leftovers(self) -> list[str]:
         files = scratch_entries(self.settings.judge_uid)
