@@ -59,6 +59,27 @@ print(len(mine))
 """
 
 
+# The main thread ends (a raw SYS_exit, as pthread_exit in main does) while a thread runs on:
+# the leader's State reads "Z" though the process lives (red team: never signalled, two
+# sandboxes broken instead of the program's TIME_LIMIT_EXCEEDED).
+MAIN_THREAD_EXITS = r"""
+import ctypes, threading, time
+a, b = map(int, input().split())
+print(a + b, flush=True)
+threading.Thread(target=lambda: time.sleep(10**6)).start()
+ctypes.CDLL(None).syscall(60, 0)
+"""
+
+# A POSIX message queue lives in the container's IPC namespace, not in any process or mount.
+MQUEUE = r"""
+import ctypes, os
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+q = libc.mq_open(b"/rlce-left-behind", os.O_CREAT | os.O_RDWR, 0o666, None)
+input()
+print("refused" if q == -1 and ctypes.get_errno() == 1 else f"opened {q} errno {ctypes.get_errno()}")
+"""
+
+
 @pytest.fixture(scope="module")
 def one_sandbox(images: dict[str, str], engine: Any) -> Iterator[Client]:
     for srv in serving(engine, runtimes=["python"], workers=1):
@@ -78,3 +99,17 @@ def test_a_renamed_process_left_behind_is_killed_with_its_job(one_sandbox: Clien
     assert not any("breaks the sandbox" in m for m in messages), messages
     probe = _score(one_sandbox, PROBE, "0\n")
     assert probe.verdict == pb.ACCEPTED, [t.message for t in probe.tests] + [t.stdout for t in probe.tests]
+
+
+def test_a_process_whose_main_thread_ended_is_killed_not_taken_for_a_zombie(one_sandbox: Client) -> None:
+    x = _score(one_sandbox, MAIN_THREAD_EXITS, "5\n")
+    messages = [t.message for t in x.tests]
+    assert x.verdict not in (pb.SANDBOX_ERROR, pb.INVALID_REQUEST, pb.ACCEPTED), (x.error, messages)
+    assert not any("breaks the sandbox" in m for m in messages), messages
+    probe = _score(one_sandbox, PROBE, "0\n")
+    assert probe.verdict == pb.ACCEPTED, [t.message for t in probe.tests] + [t.stdout for t in probe.tests]
+
+
+def test_posix_message_queues_are_refused(one_sandbox: Client) -> None:
+    x = _score(one_sandbox, MQUEUE, "refused\n")
+    assert x.verdict == pb.ACCEPTED, [t.stdout for t in x.tests]

@@ -78,20 +78,28 @@ def _uid_and_state(pid: str) -> tuple[int, str] | None:
 
     Read as bytes: the first line is the process's name, which it sets itself
     (prctl PR_SET_NAME) and need not be UTF-8 (red team: a name of b"\xff\xfe" made
-    the text read raise, the process was skipped, and it outlived its job)."""
+    the text read raise, the process was skipped, and it outlived its job).
+
+    "Z" only for a zombie: State describes the thread-group leader alone, and a
+    leader whose own thread ended (pthread_exit in main, a raw SYS_exit) reads "Z"
+    while its other threads run on. Such a process ("z" here) is alive and is
+    killed like any other (red team: it was never signalled, and the sandbox broke).
+    """
     try:
         with open(f"/proc/{pid}/status", "rb") as fh:
             raw = fh.read()
     except OSError:
         return None
-    uid, state = -1, "?"
+    uid, state, threads = -1, "?", 1
     for line in raw.split(b"\n"):
         if line.startswith(b"State:"):
             state = line.split()[1].decode("ascii", "replace")
         elif line.startswith(b"Uid:"):
             uid = int(line.split()[1])
+        elif line.startswith(b"Threads:"):
+            threads = int(line.split()[1])
             break
-    return uid, state
+    return uid, "z" if state == "Z" and threads > 1 else state
 
 
 def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:

@@ -46,6 +46,10 @@ DENIED = (
     "setdomainname", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "fsopen",
     "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "pidfd_getfd",
     "process_madvise", "tee",
+    # POSIX message queues live in the container's IPC namespace, not in any process or scratch
+    # mount: a queue would outlast its job (red team: a channel to the next job, and the uid's
+    # queue quota used up for it). SysV objects are wiped after each job; these are refused.
+    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 )  # fmt: skip
 
 # In a session sandbox only: memory a session could hold that no figure of its own shows. Its
