@@ -31,13 +31,14 @@ for test in data["tests"]:
         except BaseException:
             os._exit(1)
         os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    out.append(os.waitstatus_to_exitcode(status) == 0)
+    _, status, usage = os.wait4(pid, 0)
+    out.append([os.waitstatus_to_exitcode(status) == 0, usage.ru_utime + usage.ru_stime])
 print(json.dumps(out))
 """
 
 
-def assert_outcomes(program: str, tests: list[str], timeout: float = 60) -> list[bool]:
+def assert_outcomes(program: str, tests: list[str], timeout: float = 60) -> list[tuple[bool, float]]:
+    """Per assert: whether it passed, and the CPU seconds its fork used (user + system)."""
     proc = subprocess.run(
         [PYTHON, "-c", _PER_ASSERT],
         input=json.dumps({"program": program, "tests": tests}),
@@ -46,8 +47,7 @@ def assert_outcomes(program: str, tests: list[str], timeout: float = 60) -> list
         timeout=timeout,
         cwd="/tmp",
     )
-    result: list[bool] = json.loads(proc.stdout)
-    return result
+    return [(bool(ok), float(cpu)) for ok, cpu in json.loads(proc.stdout)]
 
 
 def stdio_run(program: str, stdin: str, timeout: float) -> tuple[str, str, float]:

@@ -6,8 +6,9 @@ CI runs every 5th problem (60 problems, ~600 tests); RLCE_FULL=1 runs all 300.
 Near the time limit no comparison can be trusted across machines: a test
 whose bare run used more than a third of the limit in CPU time (or timed
 out) may pass on one machine and not on another, or with the host busy.
-Those tests are left out of the comparison (listed in the output) and must
-only come back as a pass or a time limit, never anything else.
+Those tests are left out of the comparison (listed in the output); one
+that passed bare must come back as a pass or a time limit, never anything
+else.
 """
 
 import os
@@ -75,5 +76,8 @@ def test_codecontests_outcomes_match_bare_runs(client):
         f"near the limit, not compared: {sorted(near_limit)}"
     )
     assert len(near_limit) < len(cases) / 20, "most tests must be decided far from the limit"
-    assert all(got[k] in ("pass", "timeout") for k in near_limit if expected[k] != "fail")
+    # a bare run that timed out decides nothing (its wall clock ran beside the others): only one
+    # that passed must come back as a pass or a time limit (623_d test 4: bare timed out at 6.5 s
+    # of CPU on a busy machine, and its output is in fact wrong)
+    assert all(got[k] in ("pass", "timeout") for k in near_limit if expected[k] == "pass")
     assert not mismatches, f"{len(mismatches)} tests differ (bare, rlce): {dict(list(mismatches.items())[:10])}"
