@@ -28,7 +28,7 @@ from ..errors import EngineUnavailable, SandboxFault
 from ..runtimes import RuntimeSpec
 from .hardening import container_kwargs, session_container_kwargs
 from .rlce_runner import protocol
-from .rlce_runner.protocol import FRAME_HEADER, MAX_FRAME_BYTES
+from .rlce_runner.protocol import FRAME_HEADER
 
 if TYPE_CHECKING:
     from .session_sandbox import SessionSandbox
@@ -71,7 +71,7 @@ DECODE_INLINE_BYTES = 256 * 1024
 class DockerSandbox:
     """One warm container and the open connection to its runner."""
 
-    def __init__(self, runtime: str, container: Any, control_dir: Path, reply_cap: int = MAX_FRAME_BYTES) -> None:
+    def __init__(self, runtime: str, container: Any, control_dir: Path, reply_cap: int) -> None:
         self.id = container.name
         self.reply_cap = reply_cap  # protocol.reply_cap of the limits this server admits
         self.runtime = runtime

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ..errors import SandboxFault
 from .docker_backend import DockerSandbox
 from .rlce_runner import protocol
-from .rlce_runner.protocol import FRAME_HEADER, MAX_FRAME_BYTES
+from .rlce_runner.protocol import FRAME_HEADER
 
 R = TypeVar("R")
 
@@ -26,7 +26,7 @@ R = TypeVar("R")
 class SessionSandbox(DockerSandbox):
     """A container whose runner serves sessions; ``slots`` trees fit in it."""
 
-    def __init__(self, runtime: str, container: Any, control_dir: Any, reply_cap: int = MAX_FRAME_BYTES) -> None:
+    def __init__(self, runtime: str, container: Any, control_dir: Any, reply_cap: int) -> None:
         super().__init__(runtime, container, control_dir, reply_cap)
         self.slots = 0
         self.trees = 0  # slots in use (the host's count; the runner has the last word: "full")

@@ -205,6 +205,17 @@ def test_a_cell_past_its_limit_is_stopped_and_the_session_is_as_before(c: Client
         assert s.exec("x").result == "1"
 
 
+def test_a_cell_whose_main_thread_ended_runs_on_until_its_limit(c: Client) -> None:
+    """Its leader reads "Z" while another thread runs: not a cell that ended (the scoring
+    sandboxes' clean-up took such a process for a zombie; proctree.ProcStat.gone now says)."""
+    with c.session("python") as s:
+        s.exec("x = 1")
+        code = "x = 2\nimport ctypes, threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\n"
+        r = s.exec(code + "ctypes.CDLL(None).syscall(60, 0)", time_limit_s=0.3)
+        assert r.verdict == pb.TIME_LIMIT_EXCEEDED, r
+        assert s.exec("x").result == "1"
+
+
 def test_a_cells_processes_end_with_it(c: Client, live: ServerThread, engine: Any) -> None:
     with c.session("python") as s:
         r = s.exec("import subprocess\np = subprocess.Popen(['sleep', '1000'])\nimport os\nos.getuid()")

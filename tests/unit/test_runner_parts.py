@@ -373,7 +373,7 @@ def test_a_trusted_tests_output_keeps_its_tail_and_counts_all(tmp_path):
     from rlce_server.sandbox.rlce_runner.pipes import Stream
 
     r, w = os.pipe()
-    s = Stream(r, cap=10, tail=8)
+    s = Stream(r, cap=8, tail=True)
     for chunk in (b"0123456789", b"abcdef", b"XYZ"):
         os.write(w, chunk)
         assert s.read_some()

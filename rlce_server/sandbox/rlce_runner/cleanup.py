@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 
+from . import proctree
 from .artifacts import files_as
 from .protocol import Removed, ResetReply
 from .settings import JUDGE_DIR, KILL_WAIT_S, SCRATCH_DIRS, SandboxSettings
@@ -73,60 +74,23 @@ def kill_until_gone(
     raise SandboxBroken(f"processes survive SIGKILL: {live()}")
 
 
-def _uid_and_state(pid: str) -> tuple[int, str] | None:
-    """A process's real uid and state from its status file; None if it is gone.
-
-    Read as bytes: the first line is the process's name, which it sets itself
-    (prctl PR_SET_NAME) and need not be UTF-8 (red team: a name of b"\xff\xfe" made
-    the text read raise, the process was skipped, and it outlived its job).
-
-    "Z" only for a zombie: State describes the thread-group leader alone, and a
-    leader whose own thread ended (pthread_exit in main, a raw SYS_exit) reads "Z"
-    while its other threads run on. Such a process ("z" here) is alive and is
-    killed like any other (red team: it was never signalled, and the sandbox broke).
-    """
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return None
-    uid, state, threads = -1, "?", 1
-    for line in raw.split(b"\n"):
-        if line.startswith(b"State:"):
-            state = line.split()[1].decode("ascii", "replace")
-        elif line.startswith(b"Uid:"):
-            uid = int(line.split()[1])
-        elif line.startswith(b"Threads:"):
-            threads = int(line.split()[1])
-            break
-    return uid, "z" if state == "Z" and threads > 1 else state
-
-
 def sandbox_processes(uids: tuple[int, ...]) -> list[tuple[int, int, str]]:
-    """(uid, pid, state) of every process of the given uids. A process whose status has no
-    readable uid (the kernel writes it, so never expected) is listed under every one of them:
-    never skipped."""
+    """(uid, pid, state) of every process of the given uids; "Z" only for one that is gone
+    (``proctree.ProcStat.gone``). Both reads take bytes: a process names itself (PR_SET_NAME),
+    and a name that was not UTF-8 made the old text read raise and the process skipped (red
+    team: it outlived its job). The pids cgroup's count backs the scan (``Cleaner``)."""
     found: list[tuple[int, int, str]] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        read = _uid_and_state(entry)
-        if read is None:
+        pid = int(entry)
+        uid = proctree.real_uid(pid)
+        if uid not in uids:
             continue
-        uid, state = read
-        if uid in uids:
-            found.append((uid, int(entry), state))
-        elif uid < 0:
-            found += [(u, int(entry), state) for u in uids]
+        st = proctree.stat(pid)
+        if st is not None:
+            found.append((uid, pid, "Z" if st.gone else "z" if st.state == "Z" else st.state))
     return found
-
-
-def _threads(pid: int) -> int:
-    """How many tasks a process holds (0 if it is gone)."""
-    try:
-        return len(os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return 0
 
 
 def _scratch_listings(judge_uid: int) -> dict[str, list[str] | str]:
@@ -201,34 +165,33 @@ class Cleaner:
         keeper = self.keeper_pid()
         return [p for p in sandbox_processes(self.settings.uids) if p[1] != keeper]
 
+    def _trusted_tasks(self, keeper_tasks: int) -> int:
+        assert self.idle_tasks is not None
+        return self.idle_tasks + keeper_tasks + self.more_tasks()
+
     def _only_trusted(self) -> bool:
         """The pids cgroup holds the runner, the zygote, the keeper (if any) and the build servers, nothing
-        else: no process of a sandbox uid exists, not even a zombie (see ``idle_tasks``)."""
+        else: no process of a sandbox uid exists, not even a zombie (see ``idle_tasks``). The keeper
+        counts as one task here (it is single-threaded but for a test that retires it)."""
         if self.idle_tasks is None:
             return False
-        return tasks_in_container() == self.idle_tasks + (self.keeper_pid() is not None) + self.more_tasks()
+        return tasks_in_container() == self._trusted_tasks(self.keeper_pid() is not None)
 
     def _unseen_tasks(self) -> int:
-        """Tasks in the pids cgroup that neither the trusted processes nor a process the /proc scan
-        shows account for (0 when the count is unknown). Called once the scan shows nothing: the
-        count is the kernel's, so a process the scan cannot read is still counted here."""
+        """Tasks in the pids cgroup that neither the trusted processes (the keeper with its every
+        thread) nor a process the /proc scan shows account for (0 when the count is unknown).
+        Read once the scan shows nothing: the count is the kernel's, so a process the scan
+        cannot read is still counted here."""
         total = tasks_in_container()
         if self.idle_tasks is None or total is None:
             return 0
         keeper = self.keeper_pid()
-        trusted = self.idle_tasks + (_threads(keeper) if keeper is not None else 0) + self.more_tasks()
-        return total - trusted
+        st = proctree.stat(keeper) if keeper is not None else None
+        return total - self._trusted_tasks(st.threads if st is not None else 0)
 
-    def _kill_unseen(self) -> None:
-        """Kill every sandbox uid outright until the count shows only the trusted processes."""
-        deadline = time.monotonic() + KILL_WAIT_S
-        while (unseen := self._unseen_tasks()) > 0:
-            if time.monotonic() > deadline:
-                raise SandboxBroken(f"{unseen} tasks that no /proc scan shows survive SIGKILL")
-            self.drop_keeper()
-            for uid in self.settings.uids:
-                self.zygote.kill_uid(uid)
-            self.zygote.pump(0.002)
+    def _unseen(self) -> list[tuple[int, int, str]]:
+        """Every sandbox uid, for ``kill_until_gone``, while the count shows tasks nobody accounts for."""
+        return [(uid, 0, "unseen") for uid in self.settings.uids] if self._unseen_tasks() > 0 else []
 
     def scratch_state(self) -> tuple[frozenset[str], int]:
         """What the scratch mounts and SysV IPC hold now (every top-level entry, the objects)."""
@@ -256,18 +219,19 @@ class Cleaner:
             self.zygote.kill_uid(uid)
 
         found = kill_until_gone(self.zygote, self._live, kill)
-        if self._unseen_tasks() > 0:  # defence in depth: the scan missed what the kernel counts
-            self._kill_unseen()
-            found = found or 1
-        return found
+        try:  # defence in depth: what the kernel counts and the scan missed
+            hidden = kill_until_gone(self.zygote, self._unseen, kill)
+        except SandboxBroken:
+            raise SandboxBroken(f"{self._unseen_tasks()} tasks that no /proc scan shows survive SIGKILL") from None
+        return found or min(hidden, 1)
 
     def _processes_left(self) -> list[str]:
         # the same evidence as stop_uids: a task count of only the trusted ones, else the /proc scan
         if self._only_trusted():
             return []
         left = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
-        unseen = self._unseen_tasks() - len(left)
-        return left + ([f"{unseen} tasks that no /proc scan shows"] if unseen > 0 else [])
+        unseen = 0 if left else self._unseen_tasks()
+        return left or ([f"{unseen} tasks that no /proc scan shows"] if unseen > 0 else [])
 
     def leftovers(self) -> list[str]:
         files = scratch_entries(self.settings.judge_uid)

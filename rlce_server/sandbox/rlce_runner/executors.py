@@ -31,6 +31,7 @@ from .cleanup import Cleaner, oom_kills
 from .driver_process import DriverProcess
 from .pipes import Pipes
 from .protocol import (
+    RECORD_CAP_BYTES,
     RECORD_NONCE_BYTES,
     TEST_DIGEST_CHARS,
     DriverRecord,
@@ -56,7 +57,6 @@ from .settings import (
     KILL_WAIT_S,
     MESSAGE_KEEP_BYTES,
     PROGRAM_EXIT_GRACE_S,
-    RESULT_CAP_BYTES,
     TEST_FILE_SIZE_BYTES,
     WORK_DIR,
     SandboxSettings,
@@ -324,7 +324,7 @@ class ValueExecutor:
                 test_fds = [
                     pipes.to_child(json.dumps(boot).encode()),
                     chan_test,
-                    pipes.from_child("result", RESULT_CAP_BYTES),
+                    pipes.from_child("result", RECORD_CAP_BYTES),
                 ]
                 try:
                     socket.send_fds(driver_sock, [b"T"], test_fds)
@@ -413,8 +413,8 @@ class SplitExecutor:
             )
             test_fds = [
                 pipes.to_child(b""),
-                pipes.from_child("test_stdout", limits.output_bytes, tail=MESSAGE_KEEP_BYTES),
-                pipes.from_child("test_stderr", limits.output_bytes, tail=MESSAGE_KEEP_BYTES),
+                pipes.from_child("test_stdout", MESSAGE_KEEP_BYTES, tail=True),
+                pipes.from_child("test_stderr", MESSAGE_KEEP_BYTES, tail=True),
                 pipes.to_child(p.exec_payload(request.test, p.settings.test_uid)),
                 pipes.from_child("test_ready", 16),
             ]

@@ -21,9 +21,9 @@ from .zygote_client import ZygoteClient
 
 class Stream:
     """One output pipe the runner reads, all of it counted: its first ``cap`` + 1 bytes kept,
-    or with ``tail``, its last ``tail`` bytes."""
+    or with ``tail``, its last ``cap`` bytes."""
 
-    def __init__(self, fd: int, cap: int, tail: int | None = None) -> None:
+    def __init__(self, fd: int, cap: int, tail: bool = False) -> None:
         self.fd = fd
         self.cap = cap
         self.tail = tail
@@ -44,9 +44,9 @@ class Stream:
             self.open = False
             return False
         self.total += len(chunk)
-        if self.tail is not None:
-            self.data += chunk[-self.tail :]
-            del self.data[: -self.tail]
+        if self.tail:
+            self.data += chunk[-self.cap :]
+            del self.data[: -self.cap]
             return True
         room = self.cap + 1 - len(self.data)
         if room > 0:
@@ -99,7 +99,7 @@ class Pipes:
         self.writers[w] = data
         return r, w
 
-    def from_child(self, name: str, cap: int, tail: int | None = None) -> int:
+    def from_child(self, name: str, cap: int, tail: bool = False) -> int:
         """A pipe whose write end a child gets; read back as stream ``name`` (see ``Stream``)."""
         r, w = _pipe()
         self.child_ends.append(w)

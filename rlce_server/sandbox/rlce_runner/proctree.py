@@ -30,16 +30,20 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 class ProcStat:
     """The fields of ``/proc/<pid>/stat`` the runner reads."""
 
-    state: str  # R, S, D, T (stopped), Z (zombie), ...
+    state: str  # R, S, D, T (stopped), Z (zombie), ...: the thread-group leader's alone
     ppid: int
     cpu_ticks: int  # utime + stime + cutime + cstime: its own and its reaped descendants'
     reaped_ticks: int  # cutime + cstime: its reaped descendants' alone
     rss_pages: int
     exit_code: int  # a zombie's wait status (0 while alive)
+    threads: int = 1
 
     @property
     def gone(self) -> bool:
-        return self.state in ("Z", "X")
+        """Dead, waiting to be reaped. Not a leader that reads "Z" because its own thread ended
+        (pthread_exit in main, a raw SYS_exit) while its other threads run on (red team:
+        taken for a zombie, such a process was never signalled)."""
+        return self.state in ("Z", "X") and self.threads <= 1
 
 
 def stat(pid: int, tid: int | None = None) -> ProcStat | None:
@@ -59,6 +63,7 @@ def stat(pid: int, tid: int | None = None) -> ProcStat | None:
             reaped_ticks=int(fields[13]) + int(fields[14]),
             rss_pages=max(0, int(fields[21])),
             exit_code=int(fields[49]) if len(fields) > 49 else 0,
+            threads=int(fields[17]),
         )
     except (IndexError, ValueError):
         return None

@@ -301,7 +301,7 @@ class SessionServer:
         self._send({"id": rid, "ok": True, "result": protocol.dump(message)})
 
     def _send(self, obj: dict[str, Any]) -> None:
-        payload = json.dumps(obj, separators=(",", ":")).encode()
+        payload = frames.encode_json(obj)  # the host's reader: protocol.reply_cap
         self.outbox += protocol.FRAME_HEADER.pack(len(payload)) + payload
         self._flush()
 

@@ -29,7 +29,6 @@ DRIVER_SETTLE_S = 1.0  # the test driver hands in its record within this of the 
 DRIVER_MAX_TESTS = 500  # then a fresh test driver: bounds whatever tests leave in it
 DRIVER_MEMORY_BYTES = 2 << 30
 PROGRAM_EXIT_GRACE_S = 0.2  # a program server exits by itself once its channel closes
-RESULT_CAP_BYTES = protocol.RECORD_CAP_BYTES  # a driver record (a call's returned value fits 16 MiB)
 # What is kept of a trusted test process's stdout and stderr, read only for its message: the
 # tail. A reply then carries at most the program's two streams at the request's output cap
 # (protocol.reply_cap); the test's output, which a program's value can swell (testify

@@ -445,7 +445,7 @@ def _call(client: ProgramClient, names: list[Any], entry: str, args_json: str) -
     _report(DriverStatus.PROGRAM_GONE, "malformed reply")
 
 
-RECORD_MAX_BYTES = codec.MAX_BYTES + (256 << 10)  # the runner reads up to RESULT_CAP_BYTES
+RECORD_MAX_BYTES = codec.MAX_BYTES + (256 << 10)  # the runner reads up to protocol.RECORD_CAP_BYTES
 _MIB = codec.MAX_BYTES >> 20
 
 
