@@ -5,7 +5,7 @@
 //   node split.js judge <test.js>      the test side (judge.js), judge uid
 // The image also builds it into V8 startup snapshots (Dockerfile), run as
 //   node --snapshot-blob split.blob check|judge <file>
-//   node --snapshot-blob serve-<mb>.blob --max-old-space-size=<mb> serve <file>   (serve.sh)
+//   node --snapshot-blob serve-<mb>.blob --max-old-space-size=<mb> serve <file>   (node --rlce-serve: prefork.c)
 // which saves most of node's start-up (Debian's node has no built-in snapshot).
 // A snapshot's entry may require only node's built-in modules, so the
 // runtime's own files are loaded here by a minimal CommonJS loader.

@@ -22,6 +22,9 @@
  * 6. extras moved out of the way, "R" written on fd 4 (set-up is over: from
  *    here every outcome is the program's), extras moved to 3.., the address
  *    space limit set, execve.
+ * prefork.c (the JavaScript image's node) includes this file and runs the same
+ * steps in a child it forks, starting node in that process instead of 6.'s
+ * execve when argv[0] is node itself.
  * A failure before "ready" prints "rlce sandbox set-up failed: ..." and
  * exits 126, as the Python child does. The seccomp filter is the zygote's,
  * inherited; nothing here is reachable by the program before it runs.
@@ -125,7 +128,11 @@ static char *resolve(const char *name) {
     return NULL;
 }
 
-int main(int argc, char **argv) {
+/* What may start the process instead of execve (prefork.c: node, already loaded):
+ * returns only when it does not take this path. */
+typedef void (*in_process_fn)(const char *path, char **argv, char **envp);
+
+static int spawn_main(int argc, char **argv, in_process_fn in_process) {
     if (argc < 2) fail("usage: spawn <n> <fd>... <uid> <gid> <cwd> [<limit>=<value>]...", 0);
     long long n = number(argv[1], "fd count");
     if (n < 5 || n > MAX_FDS || argc < 2 + n + 3) fail("arguments", EINVAL);
@@ -247,7 +254,12 @@ int main(int argc, char **argv) {
         struct rlimit r = {(rlim_t)address_space, (rlim_t)address_space};
         if (setrlimit(RLIMIT_AS, &r) != 0) _exit(126);
     }
+    if (in_process) in_process(path, pargv, envp);
     execve(path, pargv, envp);
     fail("execve", errno);
     return 126;
 }
+
+#ifndef SPAWN_NO_MAIN
+int main(int argc, char **argv) { return spawn_main(argc, argv, NULL); }
+#endif

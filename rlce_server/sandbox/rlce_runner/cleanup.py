@@ -155,11 +155,13 @@ class Cleaner:
         self.settings = settings
         self.keeper_pid = keeper_pid
         self.drop_keeper = drop_keeper
-        # The runner and the zygote, two single-threaded processes: with only
-        # these two tasks in the cgroup no sandbox process (not even a zombie)
-        # can exist, and the /proc scan is skipped. Any other count at start
-        # (an init process, say) disables the shortcut.
-        self.idle_tasks = 2 if tasks_in_container() == 2 else None
+        # The runner and the zygote, two single-threaded processes, and the
+        # zygote's fork server if the image has one: with only these tasks in
+        # the cgroup no sandbox process (not even a zombie) can exist, and the
+        # /proc scan is skipped. Any other count at start (an init process,
+        # say) disables the shortcut.
+        idle = 2 + zygote.helper_tasks
+        self.idle_tasks = idle if tasks_in_container() == idle else None
 
     def _live(self) -> list[tuple[int, int, str]]:
         keeper = self.keeper_pid()

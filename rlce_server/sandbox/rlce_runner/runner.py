@@ -167,7 +167,14 @@ def main(preload: list[str], version_command: list[str] | None = None) -> None:
         parent.close()
         from .zygote import main as zygote_main
 
-        zygote_main(child, preload, seccomp=settings.seccomp, env=CHILD_ENV, sessions=sessions is not None)
+        zygote_main(
+            child,
+            preload,
+            seccomp=settings.seccomp,
+            env=CHILD_ENV,
+            sessions=sessions is not None,
+            candidate_uid=settings.candidate_uid,
+        )
     child.close()
     # Only now: ``subprocess`` imports ``threading``, whose after-fork hook a
     # zygote forked after it would run in every child it makes (~55 more

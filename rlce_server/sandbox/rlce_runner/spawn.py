@@ -18,6 +18,10 @@ import resource
 from typing import Any
 
 HELPER = "/usr/lib/rlce/spawn"
+# An image's resident fork server, when it has one (the JavaScript image's node,
+# sandbox_images/javascript/prefork.c): the helper's set-up in a child it forks, so
+# that a program that is that binary starts without the dynamic linking of an exec.
+PREFORK = "/usr/lib/rlce/prefork"
 # The names ``rlimits`` gives (spawn.c's table spells the same), as the forked path sets them.
 RLIMITS = {
     "cpu": resource.RLIMIT_CPU,
@@ -69,6 +73,16 @@ def rlimits(limits: dict[str, Any]) -> list[tuple[str, int]]:
 
 def helper_available() -> bool:
     return os.access(HELPER, os.X_OK)
+
+
+def prefork_available() -> bool:
+    return os.access(PREFORK, os.X_OK)
+
+
+def prefork_request(argv: list[str]) -> bytes:
+    """The fork server's request: the helper's argv, each string NUL-terminated (its
+    descriptors travel beside it, SCM_RIGHTS)."""
+    return b"".join(os.fsencode(a) + b"\0" for a in argv)
 
 
 def helper_argv(req: dict[str, Any], fds: list[int]) -> list[str]:

@@ -402,12 +402,52 @@ def _preload(modules: list[str]) -> None:
 ALWAYS = ["atexit", "gc", "linecache", "runpy", "traceback", "types", "weakref"]
 
 
+PREFORK_ANSWER_S = 30.0  # a fork server's answer is one clone away; none by then is a stuck server
+
+
+def _start_prefork() -> tuple[socket.socket, int]:
+    """The image's fork server (spawn.PREFORK), started once, root, under this process's
+    seccomp filter; its socket on its fd 3. Its children are this process's own
+    (CLONE_PARENT): waited for and accounted here as a posix_spawn'd helper is. If it
+    ends, the zygote does too, so that the sandbox is replaced rather than counted
+    with a trusted task that is no longer there (cleanup.Cleaner)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.posix_spawn(
+        spawn.PREFORK,
+        [spawn.PREFORK, "--rlce-prefork-serve"],
+        os.environ,
+        file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), 3)],
+        setsid=True,
+        setsigdef=_RESET_SIGNALS,
+        setsigmask=(),
+    )
+    theirs.close()
+    ours.settimeout(PREFORK_ANSWER_S)
+    return ours, pid
+
+
+def _prefork_spawn(sock: socket.socket, argv: list[str], fds: list[int]) -> int:
+    """One exec'd process through the fork server: its pid, or the OSError it met."""
+    try:
+        socket.send_fds(sock, [spawn.prefork_request(argv)], fds)
+        answer = sock.recv(4)  # at once: the server forks and answers (a timeout: it is stuck)
+    except OSError:
+        answer = b""
+    if len(answer) != 4:  # the server is gone: the sandbox goes with it
+        os._exit(1)
+    value = int.from_bytes(answer, sys.byteorder, signed=True)
+    if value < 0:
+        raise OSError(-value, os.strerror(-value))
+    return value
+
+
 def main(
     ctl: socket.socket,
     preload: list[str],
     seccomp: bool = True,
     env: dict[str, str] | None = None,
     sessions: bool = False,
+    candidate_uid: int = -1,
 ) -> NoReturn:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     prctl(PR_SET_DUMPABLE, 0)
@@ -449,11 +489,17 @@ def main(
         poller.register(notify_fd, select.EPOLLIN)
     children: dict[int, str] = {}
     helper = spawn.helper_available()  # exec'd processes start as a posix_spawn of it (spawn.py)
+    # Two fork servers, when the image has one: the candidate's processes and everyone
+    # else's are copies of different processes, so a program that reads its own memory
+    # map learns nothing of where a test's or a judge's process has its libraries (an
+    # exec'd process has a layout of its own; a forked one its server's).
+    forkers = (_start_prefork(), _start_prefork()) if helper and spawn.prefork_available() else None
 
     def send(obj: dict[str, Any]) -> None:
         ctl.send(json.dumps(obj).encode())
 
-    send({"ready": True})
+    # the trusted tasks besides the runner and the zygote (the cleaner counts them)
+    send({"ready": True, "helper_tasks": len(forkers) if forkers else 0})
 
     while True:
         for fd, _events in poller.poll():
@@ -478,7 +524,10 @@ def main(
                     os._exit(0)
                 req = json.loads(msg)
                 try:
-                    if req["role"] == "exec" and helper:
+                    if req["role"] == "exec" and forkers:
+                        forker = forkers[0] if int(req["uid"]) == candidate_uid else forkers[1]
+                        pid = _prefork_spawn(forker[0], spawn.helper_argv(req, fds), fds)
+                    elif req["role"] == "exec" and helper:
                         pid = os.posix_spawn(
                             spawn.HELPER,
                             spawn.helper_argv(req, fds),
@@ -511,6 +560,8 @@ def main(
                 break
             if pid == 0:
                 break
+            if forkers and pid in (forkers[0][1], forkers[1][1]):  # one ended: so does the zygote (_start_prefork)
+                os._exit(1)
             job = children.pop(pid, None)
             if job is not None:
                 cpu_s = ru.ru_utime + ru.ru_stime

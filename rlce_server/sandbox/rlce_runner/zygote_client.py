@@ -30,6 +30,7 @@ class ZygoteClient:
         self.failed: dict[str, str] = {}
         self.denied: Counter[str] = Counter()  # system calls the filter refused, by name, since cleared
         self._seq = 0
+        self.helper_tasks = 0  # trusted processes the zygote keeps besides itself (its fork server)
 
     def pump(self, timeout: float) -> None:
         """Read at most one message, waiting up to ``timeout`` seconds.
@@ -101,8 +102,10 @@ class ZygoteClient:
         self.sock.settimeout(120)
         msg = self.sock.recv(65536)
         self.sock.settimeout(None)
-        if json.loads(msg or b"{}").get("ready") is not True:
+        ready = json.loads(msg or b"{}")
+        if ready.get("ready") is not True:
             raise SandboxBroken("zygote failed to start")
+        self.helper_tasks = int(ready.get("helper_tasks", 0))
 
     def kill_uid(self, uid: int, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` (SIGKILL, SIGSTOP or SIGCONT) to every process of ``uid``."""
