@@ -156,8 +156,9 @@ class Cleaner:
         self.keeper_pid = keeper_pid
         self.drop_keeper = drop_keeper
         # The runner and the zygote, two single-threaded processes, and the
-        # zygote's fork server if the image has one: with only these tasks in
-        # the cgroup no sandbox process (not even a zombie) can exist, and the
+        # zygote's two fork servers if the image has them (single-threaded,
+        # root; the zygote ends with either): with only these tasks in the
+        # cgroup no sandbox process (not even a zombie) can exist, and the
         # /proc scan is skipped. Any other count at start (an init process,
         # say) disables the shortcut.
         idle = 2 + zygote.helper_tasks

@@ -30,7 +30,7 @@ class ZygoteClient:
         self.failed: dict[str, str] = {}
         self.denied: Counter[str] = Counter()  # system calls the filter refused, by name, since cleared
         self._seq = 0
-        self.helper_tasks = 0  # trusted processes the zygote keeps besides itself (its fork server)
+        self.helper_tasks = 0  # trusted processes the zygote keeps besides itself (its fork servers)
 
     def pump(self, timeout: float) -> None:
         """Read at most one message, waiting up to ``timeout`` seconds.
