@@ -24,8 +24,8 @@
  * spawned), answers the child's pid (or -errno), and closes its copies of
  * the descriptors. The child does exactly spawn.c's set-up (the same code,
  * included below: descriptors, limits, uid, working directory, payload,
- * "ready") in a new session with every signal at its default and none
- * blocked, as the zygote's posix_spawn gives; then, when argv[0] is this
+ * "ready") in a new session, with the signal state the zygote's posix_spawn
+ * gives the helper (the server's own); then, when argv[0] is this
  * binary, it starts node in-process (node::Start, as node's own main does)
  * instead of execve. Any other program is exec'd as spawn.c would.
  *
@@ -152,16 +152,10 @@ static void start_in_process(const char *path, char **argv, char **envp) {
     exit(run_node(argc, argv));
 }
 
+/* The server's signal state is the helper's (both posix_spawn'd by the zygote with the same
+ * attributes: its ignored signals, the three it resets, no mask) and it never changes it, so
+ * the child inherits exactly what a helper would start with; only the session is new. */
 static void child(int nargs, char **args) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {0};
-        dfl.handler = (void *)SIG_DFL;
-        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-    }
     if (setsid() < 0) fail("setsid", errno);
     spawn_main(nargs, args, start_in_process);
     _exit(126);

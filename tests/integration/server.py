@@ -33,6 +33,12 @@ class ServerThread:
         self._call(self.app.start())
         return self
 
+    def sandbox(self, engine: Any, runtime: str) -> Any:
+        """This server's one sandbox container of ``runtime`` (a server of one worker)."""
+        labels = [f"rlce.server={self.settings.instance_id}", f"rlce.runtime={runtime}"]
+        [box] = engine.containers.list(filters={"label": labels}, ignore_removed=True)
+        return box
+
     @property
     def target(self) -> str:
         assert self.app is not None

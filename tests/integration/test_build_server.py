@@ -57,12 +57,6 @@ def client(java: ServerThread) -> Iterator[Client]:
         yield c
 
 
-def sandbox(engine: Any, srv: ServerThread, runtime: str = "java") -> Any:
-    labels = [f"rlce.server={srv.settings.instance_id}", f"rlce.runtime={runtime}"]
-    [box] = engine.containers.list(filters={"label": labels}, ignore_removed=True)
-    return box
-
-
 def servers(box: Any) -> list[list[int | str]]:
     code, out = box.exec_run(["python3", "-I", "-c", PROBE])
     assert code == 0, out
@@ -95,7 +89,7 @@ def test_each_side_has_a_stopped_server_of_its_own_uid_that_outlives_jobs(
     client: Client, java: ServerThread, engine: Any
 ) -> None:
     assert client.score_request(task(0)).verdict == pb.ACCEPTED
-    box = sandbox(engine, java)
+    box = java.sandbox(engine, "java")
     first = servers(box)
     assert len(first) == 2, first  # the program side's and the test side's
     ids = uids(box)
@@ -149,7 +143,7 @@ def test_an_error_inside_javac_is_a_compile_error_and_ends_that_server(
     """javac catches an Error of its own and answers as for a compile error; the server must
     not serve on in whatever state it left (a heap grown by half a gigabyte, say)."""
     assert client.score_request(canonical_with(1, f"// {secrets.token_hex(8)}")).verdict == pb.ACCEPTED
-    box = sandbox(engine, java)
+    box = java.sandbox(engine, "java")
     before = program_server(box)
     x = client.score_request(canonical_with(0, member))
     assert x.verdict == pb.COMPILE_ERROR and x.reward == 0.0
@@ -174,7 +168,7 @@ def test_a_build_that_prints_megabytes_keeps_its_diagnostics_and_its_server(
     """javac echoes each error's source line: 50 errors on a 60 KB line are 3 MB of output,
     whose end comes back as a step process's would (the runner keeps the last 16 KiB)."""
     assert client.score_request(canonical_with(1, f"// {secrets.token_hex(8)}")).verdict == pb.ACCEPTED
-    box = sandbox(engine, java)
+    box = java.sandbox(engine, "java")
     before = program_server(box)
     line = " ".join(f"int a{k} = undefinedSym{k};" for k in range(60)) + " // " + "z" * 60000
     x = client.score_request(with_program(task(0), f"class Solution {{\n{line}\n}}\n"))
@@ -190,7 +184,7 @@ def test_javascript_checks_are_served_by_one_stopped_node_of_its_own_uid(
     client: Client, java: ServerThread, engine: Any
 ) -> None:
     assert client.score_request(task(0, "js")).verdict == pb.ACCEPTED
-    box = sandbox(engine, java, "javascript")
+    box = java.sandbox(engine, "javascript")
     first = servers(box)
     assert len(first) == 1, first  # the program side only: the test build has no step
     ids = uids(box)
@@ -211,7 +205,7 @@ def test_a_javascript_check_that_quotes_a_program_of_the_largest_size_is_a_compi
     the check's answer longer than a server may give, read as our fault (red team, 2026-12-03).
     The server keeps the answer's last 64 KiB, as the Java server does."""
     assert client.score_request(task(2, "js")).verdict == pb.ACCEPTED
-    box = sandbox(engine, java, "javascript")
+    box = java.sandbox(engine, "javascript")
     first = servers(box)
     head, tail = "function add(a, b) { return a + b }; var x = 1;", " @@@;"
     program = head + " " * (Settings().max_program_bytes - len(head) - len(tail)) + tail

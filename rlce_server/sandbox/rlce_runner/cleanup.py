@@ -233,8 +233,10 @@ class Cleaner:
         if self._only_trusted():
             return []
         left = [f"process {pid} of uid {uid}" for uid, pid, _ in self._live()]
-        unseen = 0 if left else self._unseen_tasks()
-        return left or ([f"{unseen} tasks that no /proc scan shows"] if unseen > 0 else [])
+        if left:
+            return left
+        unseen = self._unseen_tasks()
+        return [f"{unseen} tasks that no /proc scan shows"] if unseen > 0 else []
 
     def leftovers(self) -> list[str]:
         files = scratch_entries(self.settings.judge_uid)
