@@ -17,17 +17,11 @@
  * everyone else's, so that a program learns from its own memory map nothing of
  * where a test's process has its libraries.
  *
- * The server reads one request per datagram: spawn.c's argv (with the n
- * descriptors' numbers as the zygote had them) and those n descriptors
- * (SCM_RIGHTS). It forks with CLONE_PARENT, so the child is the zygote's
- * own (the zygote waits for it and reads its rusage as for any process it
- * spawned), answers the child's pid (or -errno), and closes its copies of
- * the descriptors. The child does exactly spawn.c's set-up (the same code,
- * included below: descriptors, limits, uid, working directory, payload,
- * "ready") in a new session, with the signal state the zygote's posix_spawn
- * gives the helper (the server's own); then, when argv[0] is this
- * binary, it starts node in-process (node::Start, as node's own main does)
- * instead of execve. Any other program is exec'd as spawn.c would.
+ * The server is spawn/forkserver.c's (included below): one request per
+ * datagram, a CLONE_PARENT child that runs spawn.c's set-up; here, when
+ * argv[0] is this binary, that child starts node in-process (node::Start, as
+ * node's own main does) instead of execve. Any other program is exec'd as
+ * spawn.c would.
  *
  * The child is what an execve would have made it: refused over its uid's process
  * limit, dumpable, named "node"; only /proc/<pid>/cmdline still shows the server's
@@ -46,20 +40,17 @@
  * was built with).
  */
 #define _GNU_SOURCE
-#define SPAWN_NO_MAIN
-#include "spawn.c"
+#define FORKSERVER_NO_MAIN
+#include "forkserver.c"
 
 #include <dlfcn.h>
 #include <limits.h>
-#include <sched.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #ifndef LIBNODE
 #define LIBNODE "libnode.so.108"
 #endif
 #define RUNTIME "/opt/rlce/runtime"
-#define MAX_REQUEST 65536
 
 typedef int (*node_start_fn)(int, char **);
 
@@ -152,68 +143,12 @@ static void start_in_process(const char *path, char **argv, char **envp) {
     exit(run_node(argc, argv));
 }
 
-/* The server's signal state is the helper's (both posix_spawn'd by the zygote with the same
- * attributes: its ignored signals, the three it resets, no mask) and it never changes it, so
- * the child inherits exactly what a helper would start with; only the session is new. */
-static void child(int nargs, char **args) {
-    if (setsid() < 0) fail("setsid", errno);
-    spawn_main(nargs, args, start_in_process);
-    _exit(126);
-}
-
-/* One request: spawn.c's argv as NUL-terminated strings, its descriptors attached. */
-static void serve_one(int sock) {
-    static char buf[MAX_REQUEST + 1];
-    char control[CMSG_SPACE(MAX_FDS * sizeof(int))];
-    struct iovec iov = {buf, MAX_REQUEST};
-    struct msghdr msg = {0};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    if (len <= 0) _exit(0); /* the zygote is gone */
-    int fds[MAX_FDS], nfds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        int got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        for (int i = 0; i < got && nfds < MAX_FDS; i++) memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-    }
-    int answer = -EINVAL;
-    char *args[64 + MAX_FDS];
-    char numbers[MAX_FDS][16];
-    int nargs = 0;
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 && len > 0 && buf[len - 1] == 0) {
-        for (char *p = buf; p < buf + len && nargs < 63 + MAX_FDS; p += strlen(p) + 1) args[nargs++] = p;
-        args[nargs] = NULL;
-        /* spawn <n> <fd>*n ...: the numbers become this process's copies */
-        if (nargs >= 2 && atoi(args[1]) == nfds && nargs >= 2 + nfds) {
-            for (int i = 0; i < nfds; i++) {
-                snprintf(numbers[i], sizeof numbers[i], "%d", fds[i]);
-                args[2 + i] = numbers[i];
-            }
-            pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-            if (pid == 0) child(nargs, args);
-            answer = pid > 0 ? pid : -errno;
-        }
-    }
-    for (int i = 0; i < nfds; i++) close(fds[i]);
-    memset(buf, 0, (size_t)len); /* the next child's copy holds its own request only */
-    if (send(sock, &answer, sizeof answer, MSG_NOSIGNAL) != (ssize_t)sizeof answer) _exit(0);
-}
-
 int main(int argc, char **argv) {
     if (!realpath("/proc/self/exe", self_path)) {
         perror("rlce node: /proc/self/exe");
         return 126;
     }
     load_node();
-    if (argc == 2 && strcmp(argv[1], "--rlce-prefork-serve") == 0) {
-        if (geteuid() != 0) return 126; /* only the zygote's: it sets up other uids */
-        /* anything but the socket */
-        if (syscall(SYS_close_range, 4U, ~0U, 0) != 0) return 126;
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return 126; /* as the zygote: no uid reads its memory */
-        for (;;) serve_one(3);
-    }
+    if (argc == 2 && strcmp(argv[1], "--rlce-prefork-serve") == 0) return forkserver_serve(start_in_process);
     return run_node(argc, argv);
 }

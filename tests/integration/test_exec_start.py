@@ -1,7 +1,8 @@
 """How an exec'd program starts, through the real stack: the spawn helper and C++'s precompiled headers.
 
-Every compiled program, build step and compiled judge starts as a
-``posix_spawn`` of the static helper (rlce_runner/spawn.c) rather than a fork
+Every compiled program, build step and compiled judge starts as a fork of
+one of the zygote's fork servers that runs the static spawn helper's code
+(sandbox_images/spawn/{forkserver,spawn}.c) and execs it, rather than a fork
 of the Python zygote: the process it hands over must be set up exactly as
 the sandbox promises. A C++ program may be compiled after a precompiled
 header of the standard headers it opens with (sandbox_images/cpp/pchcc.py):

@@ -1,22 +1,25 @@
-"""The JavaScript image's pre-linked node through the real stack (docs/RUNTIMES.md, "Pre-linked node").
+"""The zygote's fork servers through the real stack (docs/RUNTIMES.md, "Fork servers", "Pre-linked node").
 
-Every node process of a JavaScript request (stdio program, split program and
-test, build step) is forked by the zygote's resident fork server
-(sandbox_images/javascript/prefork.c), which loaded libnode once, instead of
-an exec that links it again. What must hold: the process is set up exactly
-as an exec'd one (uid, groups, session, limits, signals, descriptors: none of
-the server's), draws its own randomness (nothing seeded in the server is
-shared), a node it starts itself (``process.execPath``) is node, the server
-outlives jobs under root and holds no sandbox uid, the program's process and
-the test's are copies of different servers (a program's memory map tells it
-nothing of the test's), and a sandbox whose server is gone is replaced rather
-than run on.
+Every exec'd process of a sandbox starts as a fork of one of two resident
+fork servers (sandbox_images/spawn/forkserver.c) that runs the spawn
+helper's set-up and execs the program; in the JavaScript image the server is
+its node (sandbox_images/javascript/prefork.c), which loaded libnode once and
+starts node in the forked child instead of exec'ing it. What must hold: the
+process is set up exactly as an exec'd one (uid, groups, session, limits,
+signals, descriptors: none of the server's; tests/integration/test_exec_start.py
+checks a C++ program's), is the zygote's own child, draws its own randomness
+(nothing seeded in the server is shared), a node it starts itself
+(``process.execPath``) is node, the servers outlive jobs under root and hold
+no sandbox uid, the program's process and the test's are copies of different
+servers (a program's memory map tells it nothing of the test's), and a
+sandbox whose server is gone is replaced rather than run on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -151,10 +154,46 @@ def test_the_program_learns_nothing_of_where_the_test_process_has_its_libraries(
     assert resp.verdict == pb.ACCEPTED, resp
 
 
-def test_the_server_is_root_and_outlives_jobs_and_a_sandbox_without_it_is_replaced(
-    client: Client, node: ServerThread, engine: Any
-) -> None:
-    box = node.sandbox(engine, "javascript")
+# A C++ program's own command line and its parent's: exec'd (its own), the zygote's child
+# (CLONE_PARENT: not the server's).
+CPP_PROBE = r"""
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+static std::string cmdline(const std::string& pid) {
+    std::string out;
+    FILE* f = std::fopen(("/proc/" + pid + "/cmdline").c_str(), "r");
+    for (int c; f && (c = std::fgetc(f)) != EOF;) out += c ? (char)c : ' ';
+    return out;
+}
+int main() { std::printf("%s\n%s\n", cmdline("self").c_str(), cmdline(std::to_string(getppid())).c_str()); }
+"""
+
+
+@pytest.fixture(scope="module")
+def cpp(engine: Any) -> Iterator[ServerThread]:
+    yield from serving(engine, runtimes=["cpp"], workers=1)
+
+
+def cpp_probe(target: str) -> list[str]:
+    req = pb.ScoreRequest(request_id="cpp-probe", language="cpp", program=CPP_PROBE, tests=[stdio("", "", name="t")])
+    req.policy.no_cache = True
+    with Client(target) as c:
+        resp = c.score_request(req)
+    assert resp.verdict == pb.WRONG_ANSWER, resp  # ran, and printed (the expected output is empty)
+    return resp.tests[0].stdout.decode().splitlines()
+
+
+def test_a_compiled_program_is_execd_by_a_child_of_the_zygote(cpp: ServerThread) -> None:
+    own, parent = cpp_probe(cpp.target)
+    assert own.split()[0].endswith("/prog") and "rlce-prefork-serve" not in own, own  # exec'd: its own image
+    assert "rlce_runner" in parent and "rlce-prefork-serve" not in parent, parent  # the zygote's child
+
+
+def servers_outlive_jobs(server: ServerThread, engine: Any, runtime: str, run: Callable[[], object]) -> None:
+    """Two single-threaded root servers, the same before and after a job; one killed takes its
+    sandbox with it, and the next job is served by a replacement's servers."""
+    box = server.sandbox(engine, runtime)
     find = [
         "sh",
         "-c",
@@ -162,14 +201,35 @@ def test_the_server_is_root_and_outlives_jobs_and_a_sandbox_without_it_is_replac
         "grep -q '^Threads:[[:space:]]*1$' $p/status && echo ${p#/proc/} $(awk '/^Uid/ {print $2}' $p/status); done",
     ]
     before = box.exec_run(find).output.decode().split()
-    probe(client, 1)
+    run()
     after = box.exec_run(find).output.decode().split()
     # two single-threaded servers (the candidate's, everyone else's), root, the same processes
     # before and after a job (their forked children, gone by now, were the only other processes
     # with their command line)
     assert len(before) == 4 and before == after and before[1] == before[3] == "0", (before, after)
     assert box.exec_run(["sh", "-c", f"kill -9 {before[2]}"]).exit_code == 0
-    # Served all the same, by a fork server: the killed server's zygote ended with it, so the
-    # sandbox that answered is a replacement, not that one run on without its server.
+    # Served all the same: the killed server's zygote ended with it, so the sandbox that
+    # answers is a replacement with servers of its own, not that one run on without its server.
+    run()
+    labels = [f"rlce.server={server.settings.instance_id}", f"rlce.runtime={runtime}"]
+    for _ in range(600):  # the broken one may still be on its way out (a bound, not a timing)
+        live = engine.containers.list(filters={"label": labels, "status": "running"}, ignore_removed=True)
+        if [b.id for b in live if b.id != box.id] and box.id not in [b.id for b in live]:
+            break
+        time.sleep(0.1)
+    [again] = [b for b in live if b.id != box.id]
+    assert len(again.exec_run(find).output.decode().split()) == 4
+
+
+def test_the_node_servers_are_root_and_outlive_jobs_and_a_sandbox_without_one_is_replaced(
+    client: Client, node: ServerThread, engine: Any
+) -> None:
+    servers_outlive_jobs(node, engine, "javascript", lambda: probe(client, 1))
     [seen] = probe(client, 1)
-    assert "--rlce-prefork-serve" in seen["self"]["cmdline"]
+    assert "--rlce-prefork-serve" in seen["self"]["cmdline"]  # a node forked by a server, not exec'd
+
+
+def test_the_servers_of_a_compiled_runtime_are_root_and_outlive_jobs_and_a_sandbox_without_one_is_replaced(
+    cpp: ServerThread, engine: Any
+) -> None:
+    servers_outlive_jobs(cpp, engine, "cpp", lambda: cpp_probe(cpp.target))

@@ -6,6 +6,8 @@ zygote starts one as a ``posix_spawn`` of the static helper ``spawn.c``
 (sandbox_images/spawn, copied to ``HELPER`` in every image), which does that set-up in C: a
 fork of the Python zygote and its set-up in Python cost ~3 ms and ~370
 copy-on-write faults per process, most of a C++ stdio test. Where an image
+has fork servers (``PREFORK``), the same C code runs in a child of a resident
+server instead, without the helper's own exec. Where an image
 has no helper, the zygote forks and the child does the same steps
 (``zygote.child_main``). Both read the payload (fd 3) in this format and
 take their limits from ``rlimits``, so they cannot drift apart.
@@ -18,9 +20,10 @@ import resource
 from typing import Any
 
 HELPER = "/usr/lib/rlce/spawn"
-# An image's resident fork server, when it has one (the JavaScript image's node,
-# sandbox_images/javascript/prefork.c): the helper's set-up in a child it forks, so
-# that a program that is that binary starts without the dynamic linking of an exec.
+# An image's resident fork server (sandbox_images/spawn/forkserver.c, in every image
+# rlce builds; in the JavaScript image its node, javascript/prefork.c): the helper's
+# set-up in a child it forks, then the exec, so that a process costs one exec, not
+# the helper's and the program's (and a node none: it starts in the forked child).
 PREFORK = "/usr/lib/rlce/prefork"
 # The names ``rlimits`` gives (spawn.c's table spells the same), as the forked path sets them.
 RLIMITS = {

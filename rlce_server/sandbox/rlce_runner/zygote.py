@@ -488,11 +488,12 @@ def main(
         notify_fd = denied.notify_fd
         poller.register(notify_fd, select.EPOLLIN)
     children: dict[int, str] = {}
-    helper = spawn.helper_available()  # exec'd processes start as a posix_spawn of it (spawn.py)
-    # Two fork servers, when the image has one: the candidate's processes and everyone
-    # else's are copies of different processes, so a program that reads its own memory
-    # map learns nothing of where a test's or a judge's process has its libraries (an
-    # exec'd process has a layout of its own; a forked one its server's).
+    helper = spawn.helper_available()  # exec'd processes run its set-up (spawn.py)
+    # Two fork servers, when the image has them (every image rlce builds): the
+    # candidate's processes and everyone else's are copies of different processes, so
+    # a JavaScript program that reads its own memory map learns nothing of where a
+    # test's node has its libraries (an exec'd process has a layout of its own; a node
+    # started in the forked child its server's).
     forkers = (_start_prefork(), _start_prefork()) if helper and spawn.prefork_available() else None
 
     def send(obj: dict[str, Any]) -> None:
