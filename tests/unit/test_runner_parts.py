@@ -129,6 +129,48 @@ def test_protocol_refuses_malformed_messages_with_the_field_named(data):
         protocol.load(protocol.Request, data)
 
 
+_LIM = {"wall_s": 1, "cpu_s": 1, "memory_mb": 1, "output_bytes": 1}
+_EXEC = {"op": "run", "kind": "exec", "program": {"build": "k", "argv": ["p"]}, "stdin": "", "limits": _LIM}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({**_EXEC, "stdin": "not base64!"}, "message.stdin: malformed base64"),
+        ({"op": "hello", "extra": 1}, "message: unknown fields ['extra'] for Hello"),
+        ({"op": "build", "key": "k"}, "message: Build.role is missing"),
+        (
+            {"op": "batch", "runs": [_EXEC, 1], "deadline_s": 1.0, "stop_after_failure": True},
+            "message.runs[1]: int fits none of ",
+        ),
+        (
+            {"op": "batch", "runs": [_EXEC, {**_EXEC, "limits": {**_LIM, "wall_s": "x"}}], "deadline_s": 1.0},
+            "message.runs[1].limits.wall_s: expected a number, got str",
+        ),
+        ({**_EXEC, "program": {"build": "k", "argv": ["p", 3]}}, "message.program.argv[1]: expected str, got int"),
+        ({"op": "run", "kind": "nope"}, "message: matches none of ["),
+    ],
+)
+def test_a_malformed_message_is_refused_at_the_field_that_is_wrong(data, message):
+    """The loaders are built once per type (protocol._loader); each still names the path to
+    the field and what is wrong with it, however deep."""
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.load(protocol.Request, data)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_dump_leaves_out_defaults_but_never_a_tag_and_shares_no_default():
+    run = protocol.ExecRun(program=protocol.Launch("k", ["p"]), stdin=b"", limits=protocol.TestLimits(1, 1, 1, 1))
+    data = protocol.dump(run)
+    assert data["op"] == "run" and data["kind"] == "exec" and data["stdin"] == ""
+    assert "files" not in data and "record" not in data  # at their defaults (a factory's, a value's)
+    with_files = protocol.dump(protocol.ExecRun(run.program, b"", run.limits, files={"a": b"x"}))
+    assert with_files["files"] == {"a": "eA=="}
+    loaded = protocol.load(protocol.Request, data)
+    loaded.files["b"] = b"y"  # the default a load fills in is the message's own
+    assert "files" not in protocol.dump(protocol.load(protocol.Request, data))
+
+
 def test_a_driver_record_encodes_as_protocol_dump_does():
     """The driver's fast path for records without a value gives exactly ``protocol.dump``'s data."""
     from rlce_server.sandbox.rlce_runner.test_driver import _record_data

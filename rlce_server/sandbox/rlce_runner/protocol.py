@@ -51,6 +51,7 @@ import struct
 import sys
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -588,23 +589,45 @@ M = TypeVar("M")
 _TAGS = ("op", "kind")  # what tells the messages of a union apart: always sent
 
 
-def _is_default(f: dataclasses.Field[Any], value: Any) -> bool:
-    if f.name in _TAGS:
-        return False
-    if f.default is not dataclasses.MISSING:
-        return bool(value == f.default)
-    if f.default_factory is not dataclasses.MISSING:
-        return bool(value == f.default_factory())
-    return False
+_NO_DEFAULT = object()
+# Per message type: (field name, the value at which it is left out, or _NO_DEFAULT).
+# Worked out once per type: the host and the runner dump and load a message per test
+# (dataclasses.fields and typing's introspection were a fifth of the host's CPU on a
+# C++ stdio stream, docs/PERFORMANCE.md).
+_DUMP_PLANS: dict[type, list[tuple[str, Any]]] = {}
+
+
+def _dump_plan(cls: type) -> list[tuple[str, Any]]:
+    plan = []
+    for f in dataclasses.fields(cls):
+        if f.name in _TAGS:
+            default: Any = _NO_DEFAULT
+        elif f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()  # compared with, never handed out
+        else:
+            default = _NO_DEFAULT
+        plan.append((f.name, default))
+    return plan
 
 
 def dump(msg: Any) -> Any:
     """A message as JSON-able data (bytes as base64 text, enums as values); fields
     at their defaults are left out (``load`` puts them back)."""
-    if dataclasses.is_dataclass(msg) and not isinstance(msg, type):
-        return {
-            f.name: dump(value) for f in dataclasses.fields(msg) if not _is_default(f, value := getattr(msg, f.name))
-        }
+    kind = type(msg)
+    if kind is str or kind is int or kind is float or kind is bool or msg is None:
+        return msg
+    plan = _DUMP_PLANS.get(kind)
+    if plan is None and dataclasses.is_dataclass(msg) and not isinstance(msg, type):
+        plan = _DUMP_PLANS[kind] = _dump_plan(kind)
+    if plan is not None:
+        out = {}
+        for name, default in plan:
+            value = getattr(msg, name)
+            if default is _NO_DEFAULT or not bool(value == default):
+                out[name] = dump(value)
+        return out
     if isinstance(msg, enum.Enum):
         return msg.value
     if isinstance(msg, bytes):
@@ -629,93 +652,169 @@ def _fail(where: str, problem: str) -> ProtocolError:
     return ProtocolError(f"{where}: {problem}")
 
 
-def _load(tp: Any, data: Any, where: str) -> Any:
+Loader = Callable[[Any, str], Any]
+# A checking loader per field type, built on first use (see _DUMP_PLANS).
+_LOADERS: dict[Any, Loader] = {}
+
+
+def _loader(tp: Any) -> Loader:
+    found = _LOADERS.get(tp)
+    if found is None:
+        found = _LOADERS[tp] = _make_loader(tp)
+    return found
+
+
+def _make_loader(tp: Any) -> Loader:
+    """What checks and converts data of type ``tp``; the checks and messages of every kind."""
     origin = typing.get_origin(tp)
     if tp is Any:
-        return data
+        return lambda data, where: data
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(tp)
-        if data is None and type(None) in options:
-            return None
+        optional = type(None) in options
         tagged = [o for o in options if dataclasses.is_dataclass(o)]
-        if tagged and isinstance(data, dict):
-            return _load_variant(tagged, data, where)
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _load(option, data, where)
-            except ProtocolError:
-                continue
-        raise _fail(where, f"{type(data).__name__} fits none of {tp}")
+        rest = [o for o in options if o is not type(None)]
+
+        def load_union(data: Any, where: str) -> Any:
+            if data is None and optional:
+                return None
+            if tagged and isinstance(data, dict):
+                return _load_variant(tagged, data, where)
+            for option in rest:
+                try:
+                    return _loader(option)(data, where)
+                except ProtocolError:
+                    continue
+            raise _fail(where, f"{type(data).__name__} fits none of {tp}")
+
+        return load_union
     if origin is Literal:
-        if data not in typing.get_args(tp):
-            raise _fail(where, f"{data!r} is not one of {typing.get_args(tp)}")
-        return data
+        allowed = typing.get_args(tp)
+
+        def load_literal(data: Any, where: str) -> Any:
+            if data not in allowed:
+                raise _fail(where, f"{data!r} is not one of {allowed}")
+            return data
+
+        return load_literal
     if origin is list:
-        if not isinstance(data, list):
-            raise _fail(where, "expected a list")
-        (item,) = typing.get_args(tp)
-        return [_load(item, x, f"{where}[{i}]") for i, x in enumerate(data)]
+        (item_type,) = typing.get_args(tp)
+
+        def load_list(data: Any, where: str) -> Any:
+            if not isinstance(data, list):
+                raise _fail(where, "expected a list")
+            item = _loader(item_type)
+            return [item(x, f"{where}[{i}]") for i, x in enumerate(data)]
+
+        return load_list
     if origin is dict:
-        if not isinstance(data, dict):
-            raise _fail(where, "expected an object")
-        _, value = typing.get_args(tp)
-        return {str(k): _load(value, v, f"{where}.{k}") for k, v in data.items()}
+        _, value_type = typing.get_args(tp)
+
+        def load_dict(data: Any, where: str) -> Any:
+            if not isinstance(data, dict):
+                raise _fail(where, "expected an object")
+            value = _loader(value_type)
+            return {str(k): value(v, f"{where}.{k}") for k, v in data.items()}
+
+        return load_dict
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(data)
-        except ValueError:
-            raise _fail(where, f"{data!r} is not a {tp.__name__}") from None
+        enum_type = tp
+
+        def load_enum(data: Any, where: str) -> Any:
+            try:
+                return enum_type(data)
+            except ValueError:
+                raise _fail(where, f"{data!r} is not a {enum_type.__name__}") from None
+
+        return load_enum
     if dataclasses.is_dataclass(tp):
-        return _load_dataclass(tp, data, where)
+        return lambda data, where: _load_dataclass(tp, data, where)
     if tp is bytes:
-        if not isinstance(data, str):
-            raise _fail(where, "expected base64 text")
-        try:
-            return base64.b64decode(data, validate=True)
-        except ValueError:
-            raise _fail(where, "malformed base64") from None
+
+        def load_bytes(data: Any, where: str) -> Any:
+            if not isinstance(data, str):
+                raise _fail(where, "expected base64 text")
+            try:
+                return base64.b64decode(data, validate=True)
+            except ValueError:
+                raise _fail(where, "malformed base64") from None
+
+        return load_bytes
     if tp is float:
-        if type(data) not in (int, float):
-            raise _fail(where, f"expected a number, got {type(data).__name__}")
-        return float(data)
+
+        def load_float(data: Any, where: str) -> Any:
+            if type(data) not in (int, float):
+                raise _fail(where, f"expected a number, got {type(data).__name__}")
+            return float(data)
+
+        return load_float
     if tp in (int, str, bool):
-        if type(data) is not tp:
-            raise _fail(where, f"expected {tp.__name__}, got {type(data).__name__}")
-        return data
-    raise _fail(where, f"unsupported field type {tp}")
+        exact = tp
+
+        def load_exact(data: Any, where: str) -> Any:
+            if type(data) is not exact:
+                raise _fail(where, f"expected {exact.__name__}, got {type(data).__name__}")
+            return data
+
+        return load_exact
+
+    def unsupported(data: Any, where: str) -> Any:
+        raise _fail(where, f"unsupported field type {tp}")
+
+    return unsupported
+
+
+# Per union of message types: each type with its tags' allowed values and defaults.
+_VARIANTS: dict[tuple[Any, ...], list[tuple[Any, list[tuple[str, tuple[Any, ...], Any]]]]] = {}
 
 
 def _load_variant(options: list[Any], data: dict[str, Any], where: str) -> Any:
     """One of several message types, told apart by their Literal ``op``/``kind`` fields."""
-    for cls in options:
-        hints = _hints(cls)
-        tags = {name: typing.get_args(hints[name]) for name in ("op", "kind") if name in hints}
-        if all(typing.get_origin(hints[n]) is Literal for n in tags) and all(
-            data.get(n, cls.__dataclass_fields__[n].default) in values for n, values in tags.items()
-        ):
+    key = tuple(options)
+    plans = _VARIANTS.get(key)
+    if plans is None:
+        plans = []
+        for cls in options:
+            hints = _hints(cls)
+            names = [n for n in _TAGS if n in hints]
+            if all(typing.get_origin(hints[n]) is Literal for n in names):
+                tags = [(n, typing.get_args(hints[n]), cls.__dataclass_fields__[n].default) for n in names]
+                plans.append((cls, tags))
+        _VARIANTS[key] = plans
+    for cls, tags in plans:
+        if all(data.get(n, default) in values for n, values, default in tags):
             return _load_dataclass(cls, data, where)
     raise _fail(where, f"matches none of {[c.__name__ for c in options]}")
+
+
+# Per message type: its field names, and each field's (name, loader, required).
+_FIELD_PLANS: dict[type, tuple[frozenset[str], list[tuple[str, Loader, bool]]]] = {}
 
 
 def _load_dataclass(cls: Any, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise _fail(where, f"expected an object for {cls.__name__}")
-    hints = _hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(data) - known
-    if unknown:
-        raise _fail(where, f"unknown fields {sorted(unknown)} for {cls.__name__}")
+    plan = _FIELD_PLANS.get(cls)
+    if plan is None:
+        hints = _hints(cls)
+        fields = dataclasses.fields(cls)
+        required = [f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING for f in fields]
+        plan = _FIELD_PLANS[cls] = (
+            frozenset(f.name for f in fields),
+            [(f.name, _loader(hints[f.name]), r) for f, r in zip(fields, required, strict=True)],
+        )
+    known, loaders = plan
+    if not known.issuperset(data):
+        raise _fail(where, f"unknown fields {sorted(set(data) - known)} for {cls.__name__}")
     values = {}
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            values[f.name] = _load(hints[f.name], data[f.name], f"{where}.{f.name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise _fail(where, f"{cls.__name__}.{f.name} is missing")
+    for name, load_field, required_field in loaders:
+        if name in data:
+            values[name] = load_field(data[name], f"{where}.{name}")
+        elif required_field:
+            raise _fail(where, f"{cls.__name__}.{name} is missing")
     return cls(**values)
 
 
 def load(cls: type[M] | Any, data: Any, where: str = "message") -> M:
     """``data`` as a ``cls`` (a message type or a union of them); ProtocolError if it is not one."""
-    return _load(cls, data, where)  # type: ignore[no-any-return]
+    return _loader(cls)(data, where)  # type: ignore[no-any-return]
