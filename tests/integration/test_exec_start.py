@@ -73,6 +73,11 @@ int main() {
     char line[256];
     while (st && fgets(line, sizeof line, st))
         if (strncmp(line, "SigIgn:", 7) == 0) printf("sigign %s", line + 8);
+        else if (strncmp(line, "Seccomp:", 8) == 0) printf("seccomp %s", line + 9);
+        else if (strncmp(line, "Seccomp_filters:", 16) == 0) printf("seccomp_filters %s", line + 17);
+        else if (strncmp(line, "NoNewPrivs:", 11) == 0) printf("nonewprivs %s", line + 12);
+        else if (strncmp(line, "CapEff:", 7) == 0) printf("capeff %s", line + 8);
+        else if (strncmp(line, "CapPrm:", 7) == 0) printf("capprm %s", line + 8);
     char cwd[4096];
     printf("cwd_ok %d\n", getcwd(cwd, sizeof cwd) != nullptr);
     printf("env_path %d\n", getenv("PATH") != nullptr);
@@ -112,6 +117,11 @@ def test_an_exec_process_starts_as_the_sandbox_promises(client: Client) -> None:
     # never glibc's internal 32 and 33, which posix_spawn leaves ignored (red team)
     assert int(seen["sigign"].strip(), 16) == (1 << 12) | (1 << 24), seen["sigign"]
     assert seen["cwd_ok"] == "1" and seen["env_path"] == "1"
+    # filtered (mode 2) by the engine's profile and the zygote's own filter on top (a fork
+    # server started before the zygote installed it would give its processes one), no privileges
+    assert seen["seccomp"].strip() == "2" and int(seen["seccomp_filters"]) >= 2, seen
+    assert seen["nonewprivs"].strip() == "1", seen
+    assert int(seen["capeff"], 16) == 0 and int(seen["capprm"], 16) == 0, seen
 
 
 def test_a_program_that_defines_a_macro_first_is_compiled_as_written(client: Client) -> None:

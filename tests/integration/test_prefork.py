@@ -18,7 +18,6 @@ sandbox whose server is gone is replaced rather than run on.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -200,25 +199,39 @@ def servers_outlive_jobs(server: ServerThread, engine: Any, runtime: str, run: C
         "for p in /proc/[0-9]*; do [ $p != /proc/$$ ] && grep -qa rlce-prefork-serve $p/cmdline 2>/dev/null && "
         "grep -q '^Threads:[[:space:]]*1$' $p/status && echo ${p#/proc/} $(awk '/^Uid/ {print $2}' $p/status); done",
     ]
-    before = box.exec_run(find).output.decode().split()
+    before = servers(box, find)
+    woken = switches(box, before[0])
     run()
-    after = box.exec_run(find).output.decode().split()
+    after = servers(box, find)
     # two single-threaded servers (the candidate's, everyone else's), root, the same processes
     # before and after a job (their forked children, gone by now, were the only other processes
     # with their command line)
     assert len(before) == 4 and before == after and before[1] == before[3] == "0", (before, after)
+    # and the candidate's process came from its server (the first started): it woke for the
+    # request (one that slept through the job would mean the program was started some other way)
+    assert switches(box, before[0]) > woken, woken
     assert box.exec_run(["sh", "-c", f"kill -9 {before[2]}"]).exit_code == 0
     # Served all the same: the killed server's zygote ended with it, so the sandbox that
     # answers is a replacement with servers of its own, not that one run on without its server.
     run()
+    # the replacement that just served (a server of one worker: the only other one running)
     labels = [f"rlce.server={server.settings.instance_id}", f"rlce.runtime={runtime}"]
-    for _ in range(600):  # the broken one may still be on its way out (a bound, not a timing)
-        live = engine.containers.list(filters={"label": labels, "status": "running"}, ignore_removed=True)
-        if [b.id for b in live if b.id != box.id] and box.id not in [b.id for b in live]:
-            break
-        time.sleep(0.1)
+    live = engine.containers.list(filters={"label": labels, "status": "running"}, ignore_removed=True)
     [again] = [b for b in live if b.id != box.id]
-    assert len(again.exec_run(find).output.decode().split()) == 4
+    assert len(servers(again, find)) == 4
+
+
+def servers(box: Any, find: list[str]) -> list[str]:
+    """The fork servers' pids and uids, in the order they started: pid, uid, pid, uid."""
+    found = box.exec_run(find).output.decode().split()
+    pairs = sorted(zip(found[::2], found[1::2], strict=True), key=lambda pair: int(pair[0]))
+    return [x for pair in pairs for x in pair]
+
+
+def switches(box: Any, pid: str) -> int:
+    """How often a process of the container went to sleep waiting (its voluntary context switches)."""
+    status = box.exec_run(["cat", f"/proc/{pid}/status"]).output.decode()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("voluntary_ctxt_switches")))
 
 
 def test_the_node_servers_are_root_and_outlive_jobs_and_a_sandbox_without_one_is_replaced(

@@ -36,7 +36,11 @@ KNOWN_FAILURES = {
 # Canonical solutions whose verdict is chance: Go/95's loop stops after the
 # map's second key, and Go randomises map order (it passes about 3 runs in 4,
 # in the old in-process design and the split one alike).
-UNDECIDED = {"Go/95"}
+# JavaScript/32's test draws 100 random polynomials per run, and the canonical
+# bisection leaves |poly(x)| above the test's 1e-4 for about 1 in 200,000 of them
+# on the image's node 18 (one in 200,000 measured with Math.random; none in
+# 200,000 on node 20): about one run in 2,000 fails, in rlce or bare.
+UNDECIDED = {"Go/95", "JavaScript/32"}
 STDIO_SUM = {
     "cpp": "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << std::endl; }\n",
     "java": (
