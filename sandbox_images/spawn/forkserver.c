@@ -102,10 +102,7 @@ static void serve_one(int sock) {
 /* The server's loop on fd 3, for the zygote only (root: it sets up other uids). */
 static int forkserver_serve(in_process_fn in_process) {
     if (geteuid() != 0) return 126;
-    /* anything but the socket (one by one where the kernel or a seccomp profile refuses
-     * close_range: a server that cannot start would take every sandbox with it) */
-    if (syscall(SYS_close_range, 4U, ~0U, 0) != 0)
-        for (long fd = 4, top = sysconf(_SC_OPEN_MAX); fd < (top > 0 ? top : 65536); fd++) close((int)fd);
+    if (close_from(4) != 0) return 126; /* anything but the socket */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return 126; /* as the zygote: no uid reads its memory */
     served_in_process = in_process;
     for (;;) serve_one(3);

@@ -30,6 +30,7 @@
  * inherited; nothing here is reachable by the program before it runs.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -128,6 +129,22 @@ static char *resolve(const char *name) {
     return NULL;
 }
 
+/* Every descriptor from low up closed: close_range, or one by one as /proc/self/fd lists them
+ * where the kernel or a seccomp profile refuses it (the fork server's start, spawn_main). */
+static int close_from(int low) {
+    if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0) return 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int open_fds[1024], k = 0, self = dirfd(d);
+    for (struct dirent *e; (e = readdir(d)) && k < 1024;) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd >= low && fd != self) open_fds[k++] = fd;
+    }
+    closedir(d);
+    for (int i = 0; i < k; i++) close(open_fds[i]);
+    return k == 1024 ? close_from(low) : 0; /* more than one pass could list */
+}
+
 /* What may start the process instead of execve (prefork.c: node, already loaded):
  * returns only when it does not take this path. */
 typedef void (*in_process_fn)(const char *path, char **argv, char **envp);
@@ -150,7 +167,7 @@ static int spawn_main(int argc, char **argv, in_process_fn in_process) {
     }
     for (int i = 0; i < n; i++)
         if (dup2(high[i], i) < 0) fail("descriptors", errno);
-    if (syscall(SYS_close_range, (unsigned)n, ~0U, 0) != 0) fail("close_range", errno);
+    if (close_from((int)n) != 0) fail("closing descriptors", errno);
 
     /* 2. */
     int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);

@@ -619,24 +619,24 @@ def dump(msg: Any) -> Any:
     if kind is str or kind is int or kind is float or kind is bool or msg is None:
         return msg
     plan = _DUMP_PLANS.get(kind)
-    if plan is None and dataclasses.is_dataclass(msg) and not isinstance(msg, type):
+    if plan is None:
+        if isinstance(msg, enum.Enum):
+            return msg.value
+        if isinstance(msg, bytes):
+            return base64.b64encode(msg).decode("ascii")
+        if isinstance(msg, list | tuple):
+            return [dump(x) for x in msg]
+        if isinstance(msg, dict):
+            return {str(k): dump(v) for k, v in msg.items()}
+        if not dataclasses.is_dataclass(msg) or isinstance(msg, type):
+            return msg
         plan = _DUMP_PLANS[kind] = _dump_plan(kind)
-    if plan is not None:
-        out = {}
-        for name, default in plan:
-            value = getattr(msg, name)
-            if default is _NO_DEFAULT or not bool(value == default):
-                out[name] = dump(value)
-        return out
-    if isinstance(msg, enum.Enum):
-        return msg.value
-    if isinstance(msg, bytes):
-        return base64.b64encode(msg).decode("ascii")
-    if isinstance(msg, list | tuple):
-        return [dump(x) for x in msg]
-    if isinstance(msg, dict):
-        return {str(k): dump(v) for k, v in msg.items()}
-    return msg
+    out = {}
+    for name, default in plan:
+        value = getattr(msg, name)
+        if default is _NO_DEFAULT or not bool(value == default):
+            out[name] = dump(value)
+    return out
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -672,14 +672,18 @@ def _make_loader(tp: Any) -> Loader:
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(tp)
         optional = type(None) in options
-        tagged = [o for o in options if dataclasses.is_dataclass(o)]
+        tagged: list[Any] = [o for o in options if dataclasses.is_dataclass(o)]
         rest = [o for o in options if o is not type(None)]
+        variants = _variants(tagged)
 
         def load_union(data: Any, where: str) -> Any:
             if data is None and optional:
                 return None
             if tagged and isinstance(data, dict):
-                return _load_variant(tagged, data, where)
+                for cls, tags in variants:
+                    if all(data.get(n, default) in values for n, values, default in tags):
+                        return _load_dataclass(cls, data, where)
+                raise _fail(where, f"matches none of {[c.__name__ for c in tagged]}")
             for option in rest:
                 try:
                     return _loader(option)(data, where)
@@ -764,27 +768,16 @@ def _make_loader(tp: Any) -> Loader:
     return unsupported
 
 
-# Per union of message types: each type with its tags' allowed values and defaults.
-_VARIANTS: dict[tuple[Any, ...], list[tuple[Any, list[tuple[str, tuple[Any, ...], Any]]]]] = {}
-
-
-def _load_variant(options: list[Any], data: dict[str, Any], where: str) -> Any:
-    """One of several message types, told apart by their Literal ``op``/``kind`` fields."""
-    key = tuple(options)
-    plans = _VARIANTS.get(key)
-    if plans is None:
-        plans = []
-        for cls in options:
-            hints = _hints(cls)
-            names = [n for n in _TAGS if n in hints]
-            if all(typing.get_origin(hints[n]) is Literal for n in names):
-                tags = [(n, typing.get_args(hints[n]), cls.__dataclass_fields__[n].default) for n in names]
-                plans.append((cls, tags))
-        _VARIANTS[key] = plans
-    for cls, tags in plans:
-        if all(data.get(n, default) in values for n, values, default in tags):
-            return _load_dataclass(cls, data, where)
-    raise _fail(where, f"matches none of {[c.__name__ for c in options]}")
+def _variants(options: list[Any]) -> list[tuple[Any, list[tuple[str, tuple[Any, ...], Any]]]]:
+    """The message types of a union, each with its Literal ``op``/``kind`` fields' allowed
+    values and defaults: what tells them apart (a type whose tags are not Literal never matches)."""
+    out = []
+    for cls in options:
+        hints = _hints(cls)
+        names = [n for n in _TAGS if n in hints]
+        if all(typing.get_origin(hints[n]) is Literal for n in names):
+            out.append((cls, [(n, typing.get_args(hints[n]), cls.__dataclass_fields__[n].default) for n in names]))
+    return out
 
 
 # Per message type: its field names, and each field's (name, loader, required).
