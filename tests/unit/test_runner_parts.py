@@ -460,3 +460,69 @@ def test_tasks_the_proc_scan_cannot_show_are_killed_by_uid_on_the_kernels_count(
     monkeypatch.setattr(Zygote, "kill_uid", lambda self, uid: killed.append(uid))  # they survive
     with pytest.raises(SandboxBroken, match="2 tasks that no /proc scan shows survive SIGKILL"):
         c.stop_uids()
+
+
+def test_a_kept_counter_file_reads_afresh_and_never_a_later_process_with_the_same_pid():
+    """KeptFile: each read is the file's text now; one of /proc/<pid> keeps to its process,
+    so an ended one reads None (never a later process's figures)."""
+    import subprocess
+
+    from rlce_server.sandbox.rlce_runner.accounting import Counters, KeptFile, first_int
+
+    child = subprocess.Popen(["sleep", "60"])
+    kept = KeptFile(f"/proc/{child.pid}/stat")
+    assert kept.read() is not None and kept.read().startswith(b"%d (sleep)" % child.pid)
+    child.kill()
+    child.wait()
+    assert kept.read() is None
+    kept.close()
+    assert KeptFile("/nonexistent/counter").read() is None and first_int(None) is None
+    mine = KeptFile("/proc/self/schedstat")
+    before = first_int(mine.read())
+    sum(i * i for i in range(300_000))  # some CPU of this (single) thread
+    assert before is not None and first_int(mine.read()) > before
+    counters = Counters(os.getpid())
+    assert counters.zygote_ns(os.getpid()) is not None
+
+
+def test_the_pump_feeds_and_drains_every_pipe_and_ends_on_its_conditions():
+    """Pipes.pump on poll(2): a reader sees its end of file, a writer whose reader is gone is
+    done, a capped stream past its cap is OUTPUT_LIMIT, and the deadline is TIMEOUT."""
+    import time
+
+    from rlce_server.sandbox.rlce_runner.pipes import Pipes
+
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    z = ZygoteClient(mine)
+    pipes = Pipes()
+    to_cat = pipes.to_child(b"x" * 200_000)  # more than a pipe holds: fed as it is read
+    from_cat = pipes.from_child("stdout", 1 << 20)
+    gone = pipes.to_child(b"nobody reads this")
+    cat = os.fork()
+    if cat == 0:  # a child that copies its input to its output (cat without an exec)
+        os.dup2(to_cat, 0)
+        os.dup2(from_cat, 1)
+        os.closerange(3, 1 << 16)  # (the runner's ends too: else its input never ends)
+        while chunk := os.read(0, 65536):
+            os.write(1, chunk)
+        os._exit(0)
+    pipes.close_child_ends()  # (the unread pipe's read end goes too: its writer meets EPIPE)
+    del gone
+    out = pipes.streams["stdout"]
+    done = pipes.pump(z, time.monotonic() + 60, lambda: not out.open, {"stdout"})
+    os.waitpid(cat, 0)
+    assert done.name == "EXITED" and out.total == 200_000 and not pipes.writers
+    pipes.close()
+
+    pipes = Pipes()
+    w = pipes.from_child("stdout", 10)
+    os.write(w, b"y" * 11)
+    assert pipes.pump(z, time.monotonic() + 60, lambda: False, {"stdout"}).name == "OUTPUT_LIMIT"
+    assert pipes.pump(z, time.monotonic() + 0.05, lambda: False, set()).name == "TIMEOUT"
+    pipes.close()
+    theirs.send(json.dumps({"exited": "p9", "status": 0, "cpu_s": 0.0, "maxrss_kb": 1}).encode())
+    pipes = Pipes()
+    assert pipes.pump(z, time.monotonic() + 60, lambda: "p9" in z.exited, set()).name == "EXITED"
+    pipes.close()
+    mine.close()
+    theirs.close()

@@ -10,7 +10,7 @@ the zygote, and the test side (the Python test driver, or a compiled test's
 process), read from /proc. One sandbox runs one test at a time, so nothing
 else is in that difference.
 
-Read-only files, cgroup v2 or v1, a handful of reads per test.
+Read-only files, cgroup v2 or v1, kept open: a handful of ``pread`` calls per test.
 """
 
 from __future__ import annotations
@@ -25,39 +25,87 @@ _V2 = ("/sys/fs/cgroup/cpu.stat", "/sys/fs/cgroup/memory.current")
 _V1 = ("/sys/fs/cgroup/cpuacct/cpuacct.usage", "/sys/fs/cgroup/memory/memory.usage_in_bytes")
 
 
-def _read_int(path: str) -> int | None:
+class KeptFile:
+    """A counter file opened once and read again with one ``pread`` at offset 0.
+
+    The kernel makes such a file's text afresh at each read from the start, so a
+    reading is one system call, where ``open()`` is six or seven (open, fstat,
+    ioctl, lseek, read, read, close) and Python's file objects around them: these
+    files are read several times per test. ``read`` gives None if the file could
+    not be opened or read (a process of ``/proc/<pid>`` that has ended reads as an
+    error: the descriptor keeps to the process it was opened for, never a later one
+    with the same pid). The runner opens these after it forked the zygote, and every
+    child the zygote makes closes what it was not given, so no sandbox process
+    holds one.
+    """
+
+    def __init__(self, path: str) -> None:
+        try:
+            self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self.fd = -1
+
+    def read(self) -> bytes | None:
+        if self.fd < 0:
+            return None
+        try:
+            return os.pread(self.fd, 4096, 0)
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def first_int(data: bytes | None) -> int | None:
+    """The first number of a counter file's text (None if there is none)."""
     try:
-        with open(path, "rb") as fh:
-            return int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
+        return int(data.split()[0]) if data is not None else None
+    except (ValueError, IndexError):
         return None
 
 
-def _cpu_v2() -> int | None:
-    try:
-        with open(_V2[0], "rb") as fh:
-            for line in fh:
-                key, _, value = line.partition(b" ")
-                if key == b"usage_usec":
-                    return int(value) * 1000
-    except (OSError, ValueError):
-        return None
+def _cpu_v2(data: bytes | None) -> int | None:
+    """``usage_usec`` of a cgroup v2 ``cpu.stat``, in ns."""
+    for line in (data or b"").splitlines():
+        key, _, value = line.partition(b" ")
+        if key == b"usage_usec":
+            try:
+                return int(value) * 1000
+            except ValueError:
+                return None
     return None
 
 
 class Counters:
-    """The container's own CPU (ns) and memory (bytes) counters, cgroup v2 or v1."""
+    """The container's own CPU (ns) and memory (bytes) counters, cgroup v2 or v1, and the
+    zygote's CPU: the files kept open (``KeptFile``)."""
 
-    def __init__(self) -> None:
-        self.v2 = _cpu_v2() is not None and _read_int(_V2[1]) is not None
-        self.memory_path = _V2[1] if self.v2 else _V1[1]
+    def __init__(self, zygote_pid: int | None = None) -> None:
+        cpu, memory = KeptFile(_V2[0]), KeptFile(_V2[1])
+        self.v2 = _cpu_v2(cpu.read()) is not None and first_int(memory.read()) is not None
+        if not self.v2:
+            cpu.close()
+            memory.close()
+            cpu, memory = KeptFile(_V1[0]), KeptFile(_V1[1])
+        self._cpu, self._memory = cpu, memory
+        self._zygote = KeptFile(f"/proc/{zygote_pid}/schedstat") if zygote_pid is not None else None
 
     def cpu_ns(self) -> int:
-        found = _cpu_v2() if self.v2 else _read_int(_V1[0])
+        data = self._cpu.read()
+        found = _cpu_v2(data) if self.v2 else first_int(data)
         return found or 0
 
     def memory_bytes(self) -> int:
-        return _read_int(self.memory_path) or 0
+        return first_int(self._memory.read()) or 0
+
+    def zygote_ns(self, pid: int) -> int | None:
+        """The zygote's CPU (it is single-threaded), from the file kept open for it."""
+        if self._zygote is None:
+            return thread_cpu_ns(pid)
+        return first_int(self._zygote.read())
 
 
 def thread_cpu_ns(pid: int) -> int | None:
@@ -145,7 +193,7 @@ class Meter:
         self.cpu0 = counters.cpu_ns()
         self.mem0 = counters.memory_bytes()
         self.own0 = time.process_time_ns()
-        self.zygote0 = thread_cpu_ns(zygote_pid) or 0
+        self.zygote0 = counters.zygote_ns(zygote_pid) or 0
         self.cpu_ns = 0
         self.memory = 0
         self.peak = 0
@@ -179,7 +227,7 @@ class Meter:
     def sample(self) -> None:
         theirs = self.counters.cpu_ns() - self.cpu0
         ours = time.process_time_ns() - self.own0
-        ours += (thread_cpu_ns(self.zygote_pid) or self.zygote0) - self.zygote0
+        ours += (self.counters.zygote_ns(self.zygote_pid) or self.zygote0) - self.zygote0
         ours += self.trusted_ended_ns
         grown = 0
         for pid, (start, how) in self.trusted.items():

@@ -15,40 +15,40 @@ import time
 from collections.abc import Callable
 
 from . import proctree
+from .accounting import KeptFile, first_int
 from .artifacts import files_as
 from .protocol import Removed, ResetReply
 from .settings import JUDGE_DIR, KILL_WAIT_S, SCRATCH_DIRS, SandboxSettings
 from .zygote_client import SandboxBroken, ZygoteClient
 
 
+@functools.cache
+def _pids_file() -> KeptFile:
+    """The pids cgroup's count (v1, else v2), opened on first use and kept (``KeptFile``)."""
+    kept = KeptFile("/sys/fs/cgroup/pids/pids.current")
+    if kept.fd < 0:
+        kept = KeptFile("/sys/fs/cgroup/pids.current")
+    return kept
+
+
 def tasks_in_container() -> int | None:
-    """Tasks in this container's pids cgroup (one file read), None if unknown."""
-    for path in ("/sys/fs/cgroup/pids/pids.current", "/sys/fs/cgroup/pids.current"):
-        try:
-            with open(path) as fh:
-                return int(fh.read())
-        except (OSError, ValueError):
-            continue
-    return None
+    """Tasks in this container's pids cgroup (one read), None if unknown."""
+    return first_int(_pids_file().read())
 
 
 @functools.cache
-def _oom_file() -> str:
-    """The OOM counter file this cgroup version has (v2, else v1): looked for once."""
+def _oom_file() -> KeptFile:
+    """The OOM counter file this cgroup version has (v2, else v1): opened once and kept."""
     v2 = "/sys/fs/cgroup/memory.events"
-    return v2 if os.path.exists(v2) else "/sys/fs/cgroup/memory/memory.oom_control"
+    return KeptFile(v2 if os.path.exists(v2) else "/sys/fs/cgroup/memory/memory.oom_control")
 
 
 def oom_kills() -> int:
     """The container's OOM-kill count (cgroup v2 or v1)."""
-    try:
-        with open(_oom_file()) as fh:
-            for line in fh:
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-    except OSError:
-        pass
+    for line in (_oom_file().read() or b"").splitlines():
+        key, _, value = line.partition(b" ")
+        if key == b"oom_kill":
+            return first_int(value) or 0
     return 0
 
 

@@ -10,10 +10,12 @@ trusted test's output, read only for its message, keeps just its tail (see
 
 from __future__ import annotations
 
+import math
 import os
-import selectors
+import select
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .protocol import Outcome, ProcessFacts
 from .zygote_client import ZygoteClient
@@ -155,47 +157,53 @@ class Pipes:
         or ``watch()`` (called every ``every_s``) names a limit. A callable ``deadline`` is
         asked again each round (one that moves with what a judge has used)."""
         deadline_now = deadline if callable(deadline) else (lambda: deadline)
-        sel = selectors.DefaultSelector()
+        # poll(2), not a selector: registering is bookkeeping in this process and each wait
+        # is one system call (epoll would take a descriptor and a call per registration per
+        # test). Hang-up and error come whether asked for or not: a reader then reads its
+        # end of file, a writer its broken pipe.
+        poller = select.poll()
         writers = self.writers
+        by_fd: dict[int, tuple[str, Any]] = {}
         for fd in writers:
-            sel.register(fd, selectors.EVENT_WRITE, ("w", fd))
+            poller.register(fd, select.POLLOUT)
+            by_fd[fd] = ("w", fd)
         for name, s in self.streams.items():
             if s.open:
-                sel.register(s.fd, selectors.EVENT_READ, ("r", name))
-        sel.register(zygote.sock, selectors.EVENT_READ, ("z", None))
+                poller.register(s.fd, select.POLLIN)
+                by_fd[s.fd] = ("r", name)
+        zfd = zygote.sock.fileno()
+        poller.register(zfd, select.POLLIN)
+        by_fd[zfd] = ("z", None)
         next_watch = time.monotonic() + every_s
-        try:
-            while True:
-                if finished():
-                    return Outcome.EXITED
-                now = time.monotonic()
-                left = deadline_now() - now
-                if left <= 0:
-                    return Outcome.TIMEOUT
-                if watch is not None:
-                    if now >= next_watch:
-                        hit = watch()
-                        if hit is not None:
-                            return hit
-                        next_watch = now + every_s
-                    left = min(left, max(next_watch - now, 0.0))
-                for key, _ in sel.select(left):
-                    kind, ref = key.data
-                    if kind == "z":
-                        zygote.pump(0)
-                    elif kind == "w":
-                        if self.write_some(ref):
-                            sel.unregister(ref)
-                            os.close(ref)
-                            del writers[ref]
-                    else:
-                        s = self.streams[ref]
-                        if not s.read_some():
-                            sel.unregister(s.fd)
-                        elif ref in capped and s.total > s.cap:
-                            return Outcome.OUTPUT_LIMIT
-        finally:
-            sel.close()
+        while True:
+            if finished():
+                return Outcome.EXITED
+            now = time.monotonic()
+            left = deadline_now() - now
+            if left <= 0:
+                return Outcome.TIMEOUT
+            if watch is not None:
+                if now >= next_watch:
+                    hit = watch()
+                    if hit is not None:
+                        return hit
+                    next_watch = now + every_s
+                left = min(left, max(next_watch - now, 0.0))
+            for fd, _events in poller.poll(math.ceil(left * 1000)):
+                kind, ref = by_fd[fd]
+                if kind == "z":
+                    zygote.pump(0)
+                elif kind == "w":
+                    if self.write_some(ref):
+                        poller.unregister(ref)
+                        os.close(ref)
+                        del writers[ref]
+                else:
+                    s = self.streams[ref]
+                    if not s.read_some():
+                        poller.unregister(s.fd)
+                    elif ref in capped and s.total > s.cap:
+                        return Outcome.OUTPUT_LIMIT
 
     def process_facts(self, status: int, rusage: dict[str, float], out: str | None, err: str) -> ProcessFacts:
         """A process's end and the streams it wrote (its cap + 1 kept, to tell overflow);

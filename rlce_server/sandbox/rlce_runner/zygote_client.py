@@ -8,7 +8,9 @@ and resource usage). Nothing here blocks past a deadline it was given.
 from __future__ import annotations
 
 import json
+import math
 import os
+import select
 import signal
 import socket
 import time
@@ -31,21 +33,27 @@ class ZygoteClient:
         self.denied: Counter[str] = Counter()  # system calls the filter refused, by name, since cleared
         self._seq = 0
         self.helper_tasks = 0  # trusted processes the zygote keeps besides itself (its fork servers)
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
 
     def pump(self, timeout: float) -> None:
         """Read at most one message, waiting up to ``timeout`` seconds.
 
         The wait is clamped to at least a millisecond: a deadline computed a
-        moment ago may already have passed, and a zero or negative socket
-        timeout would raise instead of waiting.
+        moment ago may already have passed. A message already there is read
+        at once, in one system call.
         """
-        self.sock.settimeout(max(timeout, 0.001))
         try:
-            msg = self.sock.recv(65536)
-        except (TimeoutError, BlockingIOError):
-            return
-        finally:
-            self.sock.settimeout(None)
+            msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            # nothing yet: wait (the socket itself stays blocking for everyone else,
+            # so no timeout is set on it and taken off again around each read)
+            if not self._poll.poll(math.ceil(max(timeout, 0.001) * 1000)):
+                return
+            try:
+                msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
         if not msg:
             raise SandboxBroken("zygote died")
         obj = json.loads(msg)
