@@ -77,6 +77,9 @@ class Stream:
         return bytes(self.data)
 
 
+_POLL_MAX_MS = 1 << 30  # poll(2) takes an int of ms: a far deadline is waited for in parts
+
+
 def _pipe() -> tuple[int, int]:
     return os.pipe2(os.O_CLOEXEC)
 
@@ -189,7 +192,7 @@ class Pipes:
                         return hit
                     next_watch = now + every_s
                 left = min(left, max(next_watch - now, 0.0))
-            for fd, _events in poller.poll(math.ceil(left * 1000)):
+            for fd, _events in poller.poll(min(math.ceil(left * 1000), _POLL_MAX_MS)):
                 kind, ref = by_fd[fd]
                 if kind == "z":
                     zygote.pump(0)

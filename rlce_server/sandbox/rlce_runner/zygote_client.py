@@ -48,7 +48,7 @@ class ZygoteClient:
         except BlockingIOError:
             # nothing yet: wait (the socket itself stays blocking for everyone else,
             # so no timeout is set on it and taken off again around each read)
-            if not self._poll.poll(math.ceil(max(timeout, 0.001) * 1000)):
+            if not self._poll.poll(min(math.ceil(max(timeout, 0.001) * 1000), 1 << 30)):
                 return
             try:
                 msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
