@@ -526,3 +526,52 @@ def test_the_pump_feeds_and_drains_every_pipe_and_ends_on_its_conditions():
     pipes.close()
     mine.close()
     theirs.close()
+
+
+def test_counters_fail_closed_and_a_missing_counter_file_is_tried_again(tmp_path, monkeypatch):
+    """Without the container's CPU or memory counter no limit over the job holds: the sandbox is
+    broken (ours), never a reading of 0. A cgroup file that could not be opened is opened again
+    at the next read; a /proc/<pid> one never is (a later process may have the pid)."""
+    from rlce_server.sandbox.rlce_runner import accounting
+
+    missing = str(tmp_path / "counter")
+    monkeypatch.setattr(accounting, "_V2", (missing, missing))
+    monkeypatch.setattr(accounting, "_V1", (missing, missing))
+    counters = accounting.Counters()
+    with pytest.raises(SandboxBroken, match="CPU counter"):
+        counters.cpu_ns()
+    with pytest.raises(SandboxBroken, match="memory counter"):
+        counters.memory_bytes()
+    later, fixed = accounting.KeptFile(missing), accounting.KeptFile(missing, reopen=False)
+    assert later.read() is None and fixed.read() is None
+    (tmp_path / "counter").write_text("12345\n")
+    assert accounting.first_int(later.read()) == 12345 and fixed.read() is None
+    assert counters.cpu_ns() == 12345 and counters.memory_bytes() == 12345
+
+
+def test_a_descriptor_closed_under_the_pump_and_a_reset_zygote_socket_break_the_sandbox():
+    import time
+
+    from rlce_server.sandbox.rlce_runner.pipes import Pipes
+
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    z = ZygoteClient(mine)
+    pipes = Pipes()
+    w = pipes.from_child("stdout", 10)
+    fd = pipes.streams["stdout"].fd
+    closed = []
+
+    def finished() -> bool:  # a bug of ours: the watched descriptor closed mid-pump
+        if not closed:
+            os.close(fd)
+            closed.append(fd)
+        return False
+
+    with pytest.raises(SandboxBroken, match="closed while the pump watched it"):
+        pipes.pump(z, time.monotonic() + 5, finished, set())
+    os.close(w)
+    mine.send(b"{}")  # unread by a zygote that then dies: the socket is reset, not just closed
+    theirs.close()
+    with pytest.raises(SandboxBroken, match="zygote died"):
+        z.pump(1)
+    mine.close()

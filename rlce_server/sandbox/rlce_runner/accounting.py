@@ -19,6 +19,7 @@ import os
 import time
 
 from . import proctree
+from .zygote_client import SandboxBroken
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _V2 = ("/sys/fs/cgroup/cpu.stat", "/sys/fs/cgroup/memory.current")
@@ -31,21 +32,31 @@ class KeptFile:
     The kernel makes such a file's text afresh at each read from the start, so a
     reading is one system call, where ``open()`` is six or seven (open, fstat,
     ioctl, lseek, read, read, close) and Python's file objects around them: these
-    files are read several times per test. ``read`` gives None if the file could
-    not be opened or read (a process of ``/proc/<pid>`` that has ended reads as an
-    error: the descriptor keeps to the process it was opened for, never a later one
-    with the same pid). The runner opens these after it forked the zygote, and every
-    child the zygote makes closes what it was not given, so no sandbox process
-    holds one.
+    files are read several times per test. ``read`` gives None if the file cannot
+    be opened or read. A file that could not be opened is tried again at the next
+    read (as a fresh ``open()`` each time was), unless ``reopen`` is False: a
+    ``/proc/<pid>`` file, whose descriptor keeps to the process it was opened for
+    (it reads as an error once that process has ended), must never be opened
+    again for a later process with the same pid. The runner opens these after it
+    forked the zygote, and every child the zygote makes closes what it was not
+    given, so no sandbox process holds one.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, reopen: bool = True) -> None:
+        self.path = path
+        self.reopen = reopen
+        self.fd = -1
+        self._open()
+
+    def _open(self) -> None:
         try:
-            self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             self.fd = -1
 
     def read(self) -> bytes | None:
+        if self.fd < 0 and self.reopen:
+            self._open()
         if self.fd < 0:
             return None
         try:
@@ -91,15 +102,20 @@ class Counters:
             memory.close()
             cpu, memory = KeptFile(_V1[0]), KeptFile(_V1[1])
         self._cpu, self._memory = cpu, memory
-        self._zygote = KeptFile(f"/proc/{zygote_pid}/schedstat") if zygote_pid is not None else None
+        self._zygote = KeptFile(f"/proc/{zygote_pid}/schedstat", reopen=False) if zygote_pid is not None else None
 
     def cpu_ns(self) -> int:
         data = self._cpu.read()
         found = _cpu_v2(data) if self.v2 else first_int(data)
-        return found or 0
+        if found is None:  # no limit over the job can be kept without it: ours, fail closed
+            raise SandboxBroken(f"the container's CPU counter cannot be read ({self._cpu.path})")
+        return found
 
     def memory_bytes(self) -> int:
-        return first_int(self._memory.read()) or 0
+        found = first_int(self._memory.read())
+        if found is None:
+            raise SandboxBroken(f"the container's memory counter cannot be read ({self._memory.path})")
+        return found
 
     def zygote_ns(self, pid: int) -> int | None:
         """The zygote's CPU (it is single-threaded), from the file kept open for it."""

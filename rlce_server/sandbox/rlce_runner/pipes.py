@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .protocol import Outcome, ProcessFacts
-from .zygote_client import ZygoteClient
+from .zygote_client import SandboxBroken, ZygoteClient
 
 
 class Stream:
@@ -192,7 +192,9 @@ class Pipes:
                         return hit
                     next_watch = now + every_s
                 left = min(left, max(next_watch - now, 0.0))
-            for fd, _events in poller.poll(min(math.ceil(left * 1000), _POLL_MAX_MS)):
+            for fd, events in poller.poll(min(math.ceil(left * 1000), _POLL_MAX_MS)):
+                if events & select.POLLNVAL:  # closed while watched: our bug, never waited out
+                    raise SandboxBroken(f"descriptor {fd} closed while the pump watched it")
                 kind, ref = by_fd[fd]
                 if kind == "z":
                     zygote.pump(0)

@@ -44,16 +44,19 @@ class ZygoteClient:
         at once, in one system call.
         """
         try:
-            msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            # nothing yet: wait (the socket itself stays blocking for everyone else,
-            # so no timeout is set on it and taken off again around each read)
-            if not self._poll.poll(min(math.ceil(max(timeout, 0.001) * 1000), 1 << 30)):
-                return
             try:
                 msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
             except BlockingIOError:
-                return
+                # nothing yet: wait (the socket itself stays blocking for everyone else,
+                # so no timeout is set on it and taken off again around each read)
+                if not self._poll.poll(min(math.ceil(max(timeout, 0.001) * 1000), 1 << 30)):
+                    return
+                try:
+                    msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    return
+        except OSError as exc:  # (a zygote that died with messages unread resets the socket)
+            raise SandboxBroken(f"zygote died: {exc}") from None
         if not msg:
             raise SandboxBroken("zygote died")
         obj = json.loads(msg)
