@@ -228,6 +228,15 @@ def test_a_cells_processes_end_with_it(c: Client, live: ServerThread, engine: An
         assert s.exec("p.poll() is not None").result == "True"  # it is gone (and reaped)
 
 
+def test_a_session_sandbox_keeps_no_fork_servers(c: Client, live: ServerThread, engine: Any) -> None:
+    """Sessions exec nothing through the zygote: fork servers (the image has them) would idle there."""
+    with c.session("python") as s:
+        assert s.exec("1 + 1").result == "2"
+        procs = inside(sandbox_of(engine, live), PROCESSES)
+        assert [p for p in procs if p[2] == "python3" and p[1] == 0], procs  # (the read works: runner, zygote)
+        assert not [p for p in procs if p[2] == "prefork"], procs
+
+
 def test_forks_evolve_apart(c: Client) -> None:
     with c.session("python") as a:
         a.exec("x = [1]\nopen('f.txt', 'w').write('A')")

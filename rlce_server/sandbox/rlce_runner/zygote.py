@@ -494,7 +494,9 @@ def main(
     # a JavaScript program that reads its own memory map learns nothing of where a
     # test's node has its libraries (an exec'd process has a layout of its own; a node
     # started in the forked child its server's).
-    forkers = (_start_prefork(), _start_prefork()) if helper and spawn.prefork_available() else None
+    # A session sandbox execs nothing through the zygote (its cells are forks of their
+    # states), so it starts none: two idle processes there.
+    forkers = (_start_prefork(), _start_prefork()) if helper and spawn.prefork_available() and not sessions else None
 
     def send(obj: dict[str, Any]) -> None:
         ctl.send(json.dumps(obj).encode())
