@@ -69,6 +69,16 @@ class KeptFile:
             os.close(self.fd)
             self.fd = -1
 
+    @classmethod
+    def first_of(cls, *paths: str) -> KeptFile:
+        """The first of a counter's places (cgroup v2's, v1's) that opens; else the last, tried
+        again at each read."""
+        for path in paths[:-1]:
+            kept = cls(path)
+            if kept.fd >= 0:
+                return kept
+        return cls(paths[-1])
+
 
 def first_int(data: bytes | None) -> int | None:
     """The first number of a counter file's text (None if there is none)."""
@@ -94,7 +104,7 @@ class Counters:
     """The container's own CPU (ns) and memory (bytes) counters, cgroup v2 or v1, and the
     zygote's CPU: the files kept open (``KeptFile``)."""
 
-    def __init__(self, zygote_pid: int | None = None) -> None:
+    def __init__(self, zygote_pid: int) -> None:
         cpu, memory = KeptFile(_V2[0]), KeptFile(_V2[1])
         self.v2 = _cpu_v2(cpu.read()) is not None and first_int(memory.read()) is not None
         if not self.v2:
@@ -102,7 +112,7 @@ class Counters:
             memory.close()
             cpu, memory = KeptFile(_V1[0]), KeptFile(_V1[1])
         self._cpu, self._memory = cpu, memory
-        self._zygote = KeptFile(f"/proc/{zygote_pid}/schedstat", reopen=False) if zygote_pid is not None else None
+        self._zygote = KeptFile(f"/proc/{zygote_pid}/schedstat", reopen=False)
 
     def cpu_ns(self) -> int:
         data = self._cpu.read()
@@ -117,10 +127,8 @@ class Counters:
             raise SandboxBroken(f"the container's memory counter cannot be read ({self._memory.path})")
         return found
 
-    def zygote_ns(self, pid: int) -> int | None:
-        """The zygote's CPU (it is single-threaded), from the file kept open for it."""
-        if self._zygote is None:
-            return thread_cpu_ns(pid)
+    def zygote_ns(self) -> int | None:
+        """The zygote's CPU (it is single-threaded); None once it has ended."""
         return first_int(self._zygote.read())
 
 
@@ -199,9 +207,8 @@ class Meter:
     runs (for the limits) and once at the end (for the report).
     """
 
-    def __init__(self, counters: Counters, zygote_pid: int) -> None:
+    def __init__(self, counters: Counters) -> None:
         self.counters = counters
-        self.zygote_pid = zygote_pid
         self.trusted: dict[int, tuple[int, str]] = {}  # pid -> (its CPU ns when trusted, how it is read)
         self.trusted_last: dict[int, int] = {}  # pid -> its CPU ns when last read (kept once it is gone)
         self.trusted_rss: dict[int, int] = {}
@@ -209,7 +216,7 @@ class Meter:
         self.cpu0 = counters.cpu_ns()
         self.mem0 = counters.memory_bytes()
         self.own0 = time.process_time_ns()
-        self.zygote0 = counters.zygote_ns(zygote_pid) or 0
+        self.zygote0 = counters.zygote_ns() or 0
         self.cpu_ns = 0
         self.memory = 0
         self.peak = 0
@@ -243,7 +250,7 @@ class Meter:
     def sample(self) -> None:
         theirs = self.counters.cpu_ns() - self.cpu0
         ours = time.process_time_ns() - self.own0
-        ours += (self.counters.zygote_ns(self.zygote_pid) or self.zygote0) - self.zygote0
+        ours += (self.counters.zygote_ns() or self.zygote0) - self.zygote0
         ours += self.trusted_ended_ns
         grown = 0
         for pid, (start, how) in self.trusted.items():

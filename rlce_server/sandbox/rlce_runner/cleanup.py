@@ -25,10 +25,7 @@ from .zygote_client import SandboxBroken, ZygoteClient
 @functools.cache
 def _pids_file() -> KeptFile:
     """The pids cgroup's count (v1, else v2), opened on first use and kept (``KeptFile``)."""
-    kept = KeptFile("/sys/fs/cgroup/pids/pids.current")
-    if kept.fd < 0:
-        kept = KeptFile("/sys/fs/cgroup/pids.current")
-    return kept
+    return KeptFile.first_of("/sys/fs/cgroup/pids/pids.current", "/sys/fs/cgroup/pids.current")
 
 
 def tasks_in_container() -> int | None:
@@ -39,8 +36,7 @@ def tasks_in_container() -> int | None:
 @functools.cache
 def _oom_file() -> KeptFile:
     """The OOM counter file this cgroup version has (v2, else v1): opened once and kept."""
-    v2 = "/sys/fs/cgroup/memory.events"
-    return KeptFile(v2 if os.path.exists(v2) else "/sys/fs/cgroup/memory/memory.oom_control")
+    return KeptFile.first_of("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 
 
 def oom_kills() -> int:

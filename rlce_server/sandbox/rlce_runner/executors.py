@@ -74,7 +74,6 @@ class Parts:
     store: artifacts.ArtifactStore
     driver: DriverProcess
     counters: Counters
-    zygote_pid: int
     judges: Judges = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,7 +92,7 @@ class Parts:
     def meter(self) -> Meter:
         """A new test's meter; the zygote's count of denied calls starts again with it."""
         self.zygote.denied.clear()
-        return Meter(self.counters, self.zygote_pid)
+        return Meter(self.counters)
 
     @staticmethod
     def watch(meter: Meter, limits: TestLimits) -> Callable[[], Outcome | None]:

@@ -10,7 +10,6 @@ trusted test's output, read only for its message, keeps just its tail (see
 
 from __future__ import annotations
 
-import math
 import os
 import select
 import time
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .protocol import Outcome, ProcessFacts
-from .zygote_client import SandboxBroken, ZygoteClient
+from .zygote_client import SandboxBroken, ZygoteClient, poll_ms
 
 
 class Stream:
@@ -75,9 +74,6 @@ class Stream:
     @property
     def bytes(self) -> bytes:
         return bytes(self.data)
-
-
-_POLL_MAX_MS = 1 << 30  # poll(2) takes an int of ms: a far deadline is waited for in parts
 
 
 def _pipe() -> tuple[int, int]:
@@ -192,7 +188,7 @@ class Pipes:
                         return hit
                     next_watch = now + every_s
                 left = min(left, max(next_watch - now, 0.0))
-            for fd, events in poller.poll(min(math.ceil(left * 1000), _POLL_MAX_MS)):
+            for fd, events in poller.poll(poll_ms(left)):
                 if events & select.POLLNVAL:  # closed while watched: our bug, never waited out
                     raise SandboxBroken(f"descriptor {fd} closed while the pump watched it")
                 kind, ref = by_fd[fd]

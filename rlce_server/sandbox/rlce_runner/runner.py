@@ -56,7 +56,7 @@ class Runner:
         servers = BuildServers(zygote, settings)
         self.cleaner = Cleaner(zygote, settings, self.driver.pid, self.driver.drop, store.leftovers, servers.tasks)
         self.builder = Builder(zygote, settings, self.cleaner, store, servers)
-        self.parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(zygote_pid), zygote_pid)
+        self.parts = Parts(zygote, settings, self.cleaner, store, self.driver, Counters(zygote_pid))
         self.executors = executors(self.parts)
 
     def handle(self, request: protocol.Request) -> protocol.Reply:

@@ -20,6 +20,12 @@ from typing import Any
 from .settings import KILL_WAIT_S, SCRATCH_DIRS
 
 
+def poll_ms(seconds: float) -> int:
+    """A wait for poll(2): whole milliseconds, rounded up, and at most what its int holds (a far
+    deadline is waited for in parts)."""
+    return min(math.ceil(seconds * 1000), 1 << 30)
+
+
 class SandboxBroken(RuntimeError):
     """Our machinery failed; the host must replace this sandbox."""
 
@@ -49,7 +55,7 @@ class ZygoteClient:
             except BlockingIOError:
                 # nothing yet: wait (the socket itself stays blocking for everyone else,
                 # so no timeout is set on it and taken off again around each read)
-                if not self._poll.poll(min(math.ceil(max(timeout, 0.001) * 1000), 1 << 30)):
+                if not self._poll.poll(poll_ms(max(timeout, 0.001))):
                     return
                 try:
                     msg = self.sock.recv(65536, socket.MSG_DONTWAIT)
