@@ -149,7 +149,10 @@ static int close_from(int low) {
  * returns only when it does not take this path. */
 typedef void (*in_process_fn)(const char *path, char **argv, char **envp);
 
-static int spawn_main(int argc, char **argv, in_process_fn in_process) {
+/* Steps 1-4 of the set-up (a process the zygote forks goes on in Python from here:
+ * forkloop.c). Returns the descriptor count; the address-space limit asked for (-1:
+ * none) is left to the caller, to be set once set-up is done. */
+static int spawn_setup(int argc, char **argv, long long *address_space_out) {
     if (argc < 2) fail("usage: spawn <n> <fd>... <uid> <gid> <cwd> [<limit>=<value>]...", 0);
     long long n = number(argv[1], "fd count");
     if (n < 5 || n > MAX_FDS || argc < 2 + n + 3) fail("arguments", EINVAL);
@@ -203,6 +206,13 @@ static int spawn_main(int argc, char **argv, in_process_fn in_process) {
 
     /* 4. */
     if (chdir(cwd) != 0) fail(cwd, errno);
+    *address_space_out = address_space;
+    return (int)n;
+}
+
+__attribute__((unused)) static int spawn_main(int argc, char **argv, in_process_fn in_process) {
+    long long address_space;
+    int n = spawn_setup(argc, argv, &address_space);
 
     /* 5. payload: "<argc>\0" then argc strings, then "KEY=VALUE" strings, each NUL-terminated */
     size_t len;

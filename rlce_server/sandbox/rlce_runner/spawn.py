@@ -88,13 +88,22 @@ def prefork_request(argv: list[str]) -> bytes:
     return b"".join(os.fsencode(a) + b"\0" for a in argv)
 
 
+def setup_args(req: dict[str, Any]) -> list[str]:
+    """``<uid> <gid> <cwd> [<limit>=<value>]... [subreaper=1]``: spawn.c's set-up after the
+    descriptors (the helper's argv, and the first line of a request to the zygote's C loop)."""
+    limits = req.get("limits", {})
+    cwd = req.get("cwd", "/")
+    if not cwd or any(c.isspace() for c in cwd):  # (the runner's own directories: never)
+        raise ValueError(f"a working directory with white space: {cwd!r}")
+    args = [str(int(req["uid"])), str(int(req["gid"])), cwd]
+    args += [f"{name}={value}" for name, value in rlimits(limits)]
+    if limits.get("address_space_bytes"):  # an exec'd program starts from nothing (zygote._limit_address_space)
+        args.append(f"as={int(limits['address_space_bytes'])}")
+    if req.get("subreaper"):  # a judge (zygote.child_main does the same on the fork path)
+        args.append("subreaper=1")
+    return args
+
+
 def helper_argv(req: dict[str, Any], fds: list[int]) -> list[str]:
     """``spawn <n> <fd>... <uid> <gid> <cwd> [<limit>=<value>]... [subreaper=1]`` (spawn.c)."""
-    limits = req.get("limits", {})
-    argv = [HELPER, str(len(fds)), *map(str, fds), str(int(req["uid"])), str(int(req["gid"])), req.get("cwd", "/")]
-    argv += [f"{name}={value}" for name, value in rlimits(limits)]
-    if limits.get("address_space_bytes"):  # an exec'd program starts from nothing (zygote._limit_address_space)
-        argv.append(f"as={int(limits['address_space_bytes'])}")
-    if req.get("subreaper"):  # a judge (zygote.child_main does the same on the fork path)
-        argv.append("subreaper=1")
-    return argv
+    return [HELPER, str(len(fds)), *map(str, fds), *setup_args(req)]

@@ -28,9 +28,10 @@ import signal
 import socket
 import stat as stat_mod
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
-from . import spawn
+from . import forkloop, spawn
 from .frames import read_all
 
 # Plain ints for a child's signal reset: ``signal.signal`` wraps every call in
@@ -70,8 +71,8 @@ def _apply_limits(limits: dict[str, Any]) -> None:
         _setlim(spawn.RLIMITS[name], value)
 
 
-def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
-    """The per-process address-space backstop, set last, once set-up is done.
+def _limit_address_space(budget: int, forked: bool) -> None:
+    """The per-process address-space backstop (-1: none), set last, once set-up is done.
 
     A process that goes on from the zygote's image (a forked script, program
     server or driver) already maps the warm interpreter, so its budget comes on
@@ -79,8 +80,7 @@ def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
     set-up itself can never fail for want of address space, however small the
     request's memory limit: that would look like our fault.
     """
-    budget = limits.get("address_space_bytes")
-    if not budget:
+    if budget <= 0:
         return
     base = 0
     if forked:  # a raw read: a file object costs the child a few dozen page faults
@@ -89,7 +89,7 @@ def _limit_address_space(limits: dict[str, Any], forked: bool) -> None:
             base = int(os.read(fd, 256).split()[0]) * resource.getpagesize()
         finally:
             os.close(fd)
-    _setlim(resource.RLIMIT_AS, base + int(budget))
+    _setlim(resource.RLIMIT_AS, base + budget)
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
@@ -306,15 +306,22 @@ def remove_owned(paths: list[str], uid: int) -> int:
     return failed
 
 
+def _reset_signals() -> None:
+    _signal.set_wakeup_fd(-1)
+    for sig in _RESET_SIGNALS:
+        _signal.signal(sig, _SIG_DFL)
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, ())  # (SIGCHLD is blocked in a zygote with the C loop)
+
+
 def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
-    """Set up one sandboxed process; runs as root until _drop_privileges."""
+    """Set up one sandboxed process; runs as root until _drop_privileges.
+
+    The Python loop's way (``os.fork``); the C loop runs the same steps in C
+    (spawn.c's ``spawn_setup``) and goes on in ``_forked_child``."""
     try:
-        _signal.set_wakeup_fd(-1)
-        for sig in _RESET_SIGNALS:
-            _signal.signal(sig, _SIG_DFL)
+        _reset_signals()
         os.setsid()
         _arrange_fds(fds)
-        role = req["role"]
         try:  # raw descriptors: a text file object costs the child a few dozen page faults
             fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
             try:
@@ -327,10 +334,41 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
         _apply_limits(req.get("limits", {}))
         _drop_privileges(int(req["uid"]), int(req["gid"]))
         os.chdir(req.get("cwd", "/"))  # as the child's uid: a build directory is the candidate's, 0700
+        if req.get("subreaper"):
+            # a judge: what it starts stays below it, orphaned or not, so its CPU is the jury's
+            # (a judge is trusted as its process tree), never the program's; kept across execve
+            prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except BaseException as exc:  # set-up failed before any candidate code ran
+        _setup_failed(exc)
+    budget = req.get("limits", {}).get("address_space_bytes")
+    _after_setup(req["role"], lambda: req, int(budget) if budget else -1, len(fds))
+
+
+def _forked_child(role: bytes, payload: str) -> NoReturn:
+    """A child the C loop forked and set up (forkloop.c: descriptors, limits, uid, cwd,
+    its payload read, "ready" written, the address-space backstop). Its signal state is
+    already a new process's (see ``main``)."""
+    try:
+        _run_role(role.decode(), payload)
+    except BaseException as exc:
+        _setup_failed(exc)
+
+
+def _setup_failed(exc: BaseException) -> NoReturn:
+    try:
+        os.write(2, f"rlce sandbox set-up failed: {exc!r}\n".encode())
+    except OSError:
+        pass
+    os._exit(126)
+
+
+def _after_setup(role: str, req: Callable[[], dict[str, Any]], address_space: int, nfds: int) -> NoReturn:
+    """The rest of a child's set-up, as its uid in its working directory, and its role."""
+    try:
         if role == "kill":
-            _kill_uid(int(req.get("signal", signal.SIGKILL)))
+            _kill_uid(int(req().get("signal", signal.SIGKILL)))
         if role == "wipe":
-            _wipe(list(req.get("paths", [])))
+            _wipe(list(req().get("paths", [])))
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.
         payload = read_all(3).decode("utf-8", "surrogateescape")
         os.close(3)
@@ -342,7 +380,7 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
                 raise FileNotFoundError(f"{argv[0]} is not installed in this image")
             path: str = found
             exec_env = {**os.environ, **env}
-        extras = len(fds) - 5
+        extras = nfds - 5
         for i in range(extras):
             os.dup2(5 + i, 20 + i, inheritable=False)
             os.close(5 + i)
@@ -353,39 +391,36 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
             # an exec'd program keeps them (its harness reads fd 3, writes fd 4)
             os.dup2(20 + i, 3 + i, inheritable=role == "exec")
             os.close(20 + i)
-        _limit_address_space(req.get("limits", {}), forked=role != "exec")
-        if req.get("subreaper"):
-            # a judge: what it starts stays below it, orphaned or not, so its CPU is the jury's
-            # (a judge is trusted as its process tree), never the program's; kept across execve
-            prctl(PR_SET_CHILD_SUBREAPER, 1)
-        if role == "script":
-            _run_script(payload)
-        if role == "pyjudge":
-            from .pyjudge import run_judge
-
-            spec = json.loads(payload)
-            run_judge(str(spec["script"]), [str(a) for a in spec["args"]])
-        if role == "program":
-            from .program_server import serve
-
-            serve(payload)
-        if role == "driver":
-            from .test_driver import serve as serve_tests
-
-            serve_tests()
-        if role == "session":  # a live session's first state (its control socket is fd 3)
-            from .session_process import serve as serve_session
-
-            serve_session(payload, 3)
+        _limit_address_space(address_space, forked=role != "exec")
         if role == "exec":
             os.execve(path, argv, exec_env)
+        _run_role(role, payload)
     except BaseException as exc:  # set-up failed before any candidate code ran
-        try:
-            os.write(2, f"rlce sandbox set-up failed: {exc!r}\n".encode())
-        except OSError:
-            pass
-        os._exit(126)
-    os._exit(127)
+        _setup_failed(exc)
+
+
+def _run_role(role: str, payload: str) -> NoReturn:
+    """A set-up process of the zygote's image goes on as its role (after "ready")."""
+    if role == "script":
+        _run_script(payload)
+    if role == "pyjudge":
+        from .pyjudge import run_judge
+
+        spec = json.loads(payload)
+        run_judge(str(spec["script"]), [str(a) for a in spec["args"]])
+    if role == "program":
+        from .program_server import serve
+
+        serve(payload)
+    if role == "driver":
+        from .test_driver import serve as serve_tests
+
+        serve_tests()
+    if role == "session":  # a live session's first state (its control socket is fd 3)
+        from .session_process import serve as serve_session
+
+        serve_session(payload, 3)
+    raise ValueError(f"no such role: {role}")
 
 
 def _preload(modules: list[str]) -> None:
@@ -472,21 +507,21 @@ def main(
 
         denied = install(sessions=sessions)
     _flush_std_streams()
-    gc.collect()
-    gc.freeze()  # keep the children's copy-on-write pages shared
-    rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wfd)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    # epoll itself rather than a selector: after each fork every page the zygote
-    # writes is a copy-on-write fault, and the selector's keys and lists touch more.
-    poller = select.epoll()
-    ctl_fd = ctl.fileno()
-    poller.register(ctl_fd, select.EPOLLIN)
-    poller.register(rfd, select.EPOLLIN)
-    notify_fd = -1
-    if denied is not None and denied.notify_fd is not None:
-        notify_fd = denied.notify_fd
-        poller.register(notify_fd, select.EPOLLIN)
+    c_loop = forkloop.available()
+    rfd = -1
+    if c_loop:
+        # The C loop learns of SIGCHLD from a signalfd (the signal blocked here, and unblocked
+        # in each child by the loop), so no Python handler or wakeup fd exists for a child to
+        # inherit, and the runner's SIGTERM and Python's SIGINT handlers are gone too: a child
+        # has no Python signal state to reset.
+        for sig in _RESET_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    else:
+        rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wfd)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+    notify_fd = denied.notify_fd if denied is not None and denied.notify_fd is not None else -1
     children: dict[int, str] = {}
     helper = spawn.helper_available()  # exec'd processes run its set-up (spawn.py)
     # Two fork servers, when the image has them (every image rlce builds): the
@@ -497,20 +532,82 @@ def main(
     # A session sandbox execs nothing through the zygote (its cells are forks of their
     # states), so it starts none: two idle processes there.
     forkers = (_start_prefork(), _start_prefork()) if helper and spawn.prefork_available() and not sessions else None
+    forker_pids = (forkers[0][1], forkers[1][1]) if forkers else (-1, -1)
+    loop = None
+    if c_loop:
+        socks = (forkers[0][0].fileno(), forkers[1][0].fileno()) if forkers else (-1, -1)
+        loop = forkloop.ForkLoop(
+            ctl.fileno(), notify_fd, forker_pids, socks, candidate_uid, MAX_MSG, MAX_FDS, _forked_child
+        )
+    gc.collect()
+    gc.freeze()  # keep the children's copy-on-write pages shared
 
     def send(obj: dict[str, Any]) -> None:
         ctl.send(json.dumps(obj).encode())
 
+    def answer_denied() -> None:
+        assert denied is not None
+        name = denied.answer()
+        if name is not None:  # told before the call returns, so before the caller's exit
+            send({"denied": name})
+
+    def serve_here(msg: bytes, fds: list[int]) -> None:
+        """One request served by Python in the zygote (every request without the C loop)."""
+        req = json.loads(msg.partition(b"\n")[2])
+        try:
+            if req["role"] == "exec" and forkers:
+                forker = forkers[0] if int(req["uid"]) == candidate_uid else forkers[1]
+                pid = _prefork_spawn(forker[0], spawn.helper_argv(req, fds), fds)
+            elif req["role"] == "exec" and helper:
+                pid = os.posix_spawn(
+                    spawn.HELPER,
+                    spawn.helper_argv(req, fds),
+                    os.environ,
+                    setsid=True,
+                    setsigdef=_RESET_SIGNALS,
+                    setsigmask=(),
+                )
+            else:
+                pid = os.fork()
+        except OSError as exc:  # EAGAIN under the pids limit: the runner retries
+            for fd in fds:
+                os.close(fd)
+            send({"spawn_failed": req["id"], "error": str(exc)})
+            return
+        if pid == 0:
+            child_main(req, fds)
+        for fd in fds:
+            os.close(fd)
+        job = req["id"]
+        if loop is not None:
+            loop.track(pid, job)
+        else:
+            children[pid] = job
+        # Formatted by hand, not by json.dumps: after each fork every page the
+        # zygote writes is a copy-on-write fault, and the encoder's
+        # objects touch dozens of them (ids are the runner's own "p<n>").
+        ctl.send(b'{"spawned":"%s","pid":%d}' % (job.encode(), pid))
+
     # the trusted tasks besides the runner and the zygote (the cleaner counts them)
     send({"ready": True, "helper_tasks": len(forkers) if forkers else 0})
 
+    while loop is not None:
+        served = loop.serve()
+        if served.kind == forkloop.DENIED:
+            answer_denied()
+        else:
+            serve_here(served.message, served.fds)
+
+    # Without the C loop (an image that lacks it): the same loop in Python.
+    poller = select.epoll()
+    poller.register(ctl.fileno(), select.EPOLLIN)
+    poller.register(rfd, select.EPOLLIN)
+    if notify_fd >= 0:
+        poller.register(notify_fd, select.EPOLLIN)
     while True:
         for fd, _events in poller.poll():
             if fd == notify_fd:
-                assert denied is not None
-                name = denied.answer()
-                if name is not None:  # told before the call returns, so before the caller's exit
-                    send({"denied": name})
+                answer_denied()
                 continue
             if fd == rfd:
                 try:
@@ -525,37 +622,7 @@ def main(
                     os._exit(0)
                 if not msg:
                     os._exit(0)
-                req = json.loads(msg)
-                try:
-                    if req["role"] == "exec" and forkers:
-                        forker = forkers[0] if int(req["uid"]) == candidate_uid else forkers[1]
-                        pid = _prefork_spawn(forker[0], spawn.helper_argv(req, fds), fds)
-                    elif req["role"] == "exec" and helper:
-                        pid = os.posix_spawn(
-                            spawn.HELPER,
-                            spawn.helper_argv(req, fds),
-                            os.environ,
-                            setsid=True,
-                            setsigdef=_RESET_SIGNALS,
-                            setsigmask=(),
-                        )
-                    else:
-                        pid = os.fork()
-                except OSError as exc:  # EAGAIN under the pids limit: the runner retries
-                    for fd in fds:
-                        os.close(fd)
-                    send({"spawn_failed": req["id"], "error": str(exc)})
-                    continue
-                if pid == 0:
-                    child_main(req, fds)
-                for fd in fds:
-                    os.close(fd)
-                job = req["id"]
-                children[pid] = job
-                # Formatted by hand, not by json.dumps: after each fork every page the
-                # zygote writes is a copy-on-write fault, and the encoder's
-                # objects touch dozens of them (ids are the runner's own "p<n>").
-                ctl.send(b'{"spawned":"%s","pid":%d}' % (job.encode(), pid))
+                serve_here(msg, fds)
         while True:
             try:
                 pid, status, ru = os.wait4(-1, os.WNOHANG)
@@ -563,7 +630,7 @@ def main(
                 break
             if pid == 0:
                 break
-            if forkers and pid in (forkers[0][1], forkers[1][1]):  # one ended: so does the zygote (_start_prefork)
+            if pid in forker_pids:  # one ended: so does the zygote (_start_prefork)
                 os._exit(1)
             job = children.pop(pid, None)
             if job is not None:

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from . import spawn
 from .settings import KILL_WAIT_S, SCRATCH_DIRS
 
 
@@ -80,7 +81,9 @@ class ZygoteClient:
         self._seq += 1
         pid_id = f"p{self._seq}"
         req = {"id": pid_id, "role": role, "uid": uid, "gid": uid, **extra}
-        socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+        # "<role> <id> <set-up>" first: what the zygote's C loop reads (forkloop.c)
+        head = " ".join([role, pid_id, *spawn.setup_args(req)]).encode() + b"\n"
+        socket.send_fds(self.sock, [head + json.dumps(req).encode()], fds)
         return pid_id
 
     def spawn(self, role: str, uid: int, fds: list[int], **extra: Any) -> str:
