@@ -71,7 +71,3 @@ class ForkLoop:
         """Report this process's exit too (one the zygote started in Python)."""
         if self._track(pid, job.encode()) != 0:
             raise OSError(f"the zygote's loop cannot track process {pid}")
-
-
-def available() -> bool:
-    return os.access(LIBRARY, os.R_OK)

@@ -22,13 +22,11 @@ import importlib
 import json
 import os
 import resource
-import select
 import shutil
 import signal
 import socket
 import stat as stat_mod
 import sys
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 from . import forkloop, spawn
@@ -316,8 +314,9 @@ def _reset_signals() -> None:
 def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
     """Set up one sandboxed process; runs as root until _drop_privileges.
 
-    The Python loop's way (``os.fork``); the C loop runs the same steps in C
-    (spawn.c's ``spawn_setup``) and goes on in ``_forked_child``."""
+    The kill and wipe helpers' way (``os.fork`` in the zygote's Python); every
+    other forked process runs the same steps in the C loop (spawn.c's
+    ``spawn_setup``) and goes on in ``_forked_child``."""
     try:
         _reset_signals()
         os.setsid()
@@ -341,7 +340,7 @@ def child_main(req: dict[str, Any], fds: list[int]) -> NoReturn:
     except BaseException as exc:  # set-up failed before any candidate code ran
         _setup_failed(exc)
     budget = req.get("limits", {}).get("address_space_bytes")
-    _after_setup(req["role"], lambda: req, int(budget) if budget else -1, len(fds))
+    _after_setup(req, int(budget) if budget else -1, len(fds))
 
 
 def _forked_child(role: bytes, payload: str) -> NoReturn:
@@ -362,13 +361,14 @@ def _setup_failed(exc: BaseException) -> NoReturn:
     os._exit(126)
 
 
-def _after_setup(role: str, req: Callable[[], dict[str, Any]], address_space: int, nfds: int) -> NoReturn:
+def _after_setup(req: dict[str, Any], address_space: int, nfds: int) -> NoReturn:
     """The rest of a child's set-up, as its uid in its working directory, and its role."""
+    role = req["role"]
     try:
         if role == "kill":
-            _kill_uid(int(req().get("signal", signal.SIGKILL)))
+            _kill_uid(int(req.get("signal", signal.SIGKILL)))
         if role == "wipe":
-            _wipe(list(req().get("paths", [])))
+            _wipe(list(req.get("paths", [])))
         # fd 3 carries the boot payload, fd 4 is the "ready" pipe, extras follow.
         payload = read_all(3).decode("utf-8", "surrogateescape")
         os.close(3)
@@ -507,22 +507,14 @@ def main(
 
         denied = install(sessions=sessions)
     _flush_std_streams()
-    c_loop = forkloop.available()
-    rfd = -1
-    if c_loop:
-        # The C loop learns of SIGCHLD from a signalfd (the signal blocked here, and unblocked
-        # in each child by the loop), so no Python handler or wakeup fd exists for a child to
-        # inherit, and the runner's SIGTERM and Python's SIGINT handlers are gone too: a child
-        # has no Python signal state to reset.
-        for sig in _RESET_SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-    else:
-        rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        signal.set_wakeup_fd(wfd)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
+    # The C loop learns of SIGCHLD from a signalfd (the signal blocked here, and unblocked in
+    # each child by the loop), so no Python handler or wakeup fd exists for a child to
+    # inherit, and the runner's SIGTERM and Python's SIGINT handlers are gone too: a child has
+    # no Python signal state to reset.
+    for sig in _RESET_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     notify_fd = denied.notify_fd if denied is not None and denied.notify_fd is not None else -1
-    children: dict[int, str] = {}
     helper = spawn.helper_available()  # exec'd processes run its set-up (spawn.py)
     # Two fork servers, when the image has them (every image rlce builds): the
     # candidate's processes and everyone else's are copies of different processes, so
@@ -533,12 +525,11 @@ def main(
     # states), so it starts none: two idle processes there.
     forkers = (_start_prefork(), _start_prefork()) if helper and spawn.prefork_available() and not sessions else None
     forker_pids = (forkers[0][1], forkers[1][1]) if forkers else (-1, -1)
-    loop = None
-    if c_loop:
-        socks = (forkers[0][0].fileno(), forkers[1][0].fileno()) if forkers else (-1, -1)
-        loop = forkloop.ForkLoop(
-            ctl.fileno(), notify_fd, forker_pids, socks, candidate_uid, MAX_MSG, MAX_FDS, _forked_child
-        )
+    socks = (forkers[0][0].fileno(), forkers[1][0].fileno()) if forkers else (-1, -1)
+    # (every image rlce builds has the library: a zygote without it fails to start)
+    loop = forkloop.ForkLoop(
+        ctl.fileno(), notify_fd, forker_pids, socks, candidate_uid, MAX_MSG, MAX_FDS, _forked_child
+    )
     gc.collect()
     gc.freeze()  # keep the children's copy-on-write pages shared
 
@@ -552,7 +543,7 @@ def main(
             send({"denied": name})
 
     def serve_here(msg: bytes, fds: list[int]) -> None:
-        """One request served by Python in the zygote (every request without the C loop)."""
+        """One request the C loop left to Python (kill and wipe; an exec without fork servers)."""
         req = json.loads(msg.partition(b"\n")[2])
         try:
             if req["role"] == "exec" and forkers:
@@ -579,10 +570,7 @@ def main(
         for fd in fds:
             os.close(fd)
         job = req["id"]
-        if loop is not None:
-            loop.track(pid, job)
-        else:
-            children[pid] = job
+        loop.track(pid, job)
         # Formatted by hand, not by json.dumps: after each fork every page the
         # zygote writes is a copy-on-write fault, and the encoder's
         # objects touch dozens of them (ids are the runner's own "p<n>").
@@ -591,51 +579,9 @@ def main(
     # the trusted tasks besides the runner and the zygote (the cleaner counts them)
     send({"ready": True, "helper_tasks": len(forkers) if forkers else 0})
 
-    while loop is not None:
+    while True:
         served = loop.serve()
         if served.kind == forkloop.DENIED:
             answer_denied()
         else:
             serve_here(served.message, served.fds)
-
-    # Without the C loop (an image that lacks it): the same loop in Python.
-    poller = select.epoll()
-    poller.register(ctl.fileno(), select.EPOLLIN)
-    poller.register(rfd, select.EPOLLIN)
-    if notify_fd >= 0:
-        poller.register(notify_fd, select.EPOLLIN)
-    while True:
-        for fd, _events in poller.poll():
-            if fd == notify_fd:
-                answer_denied()
-                continue
-            if fd == rfd:
-                try:
-                    while os.read(rfd, 4096):
-                        pass
-                except BlockingIOError:
-                    pass
-            else:
-                try:
-                    msg, fds, _flags, _addr = socket.recv_fds(ctl, MAX_MSG, MAX_FDS)
-                except OSError:
-                    os._exit(0)
-                if not msg:
-                    os._exit(0)
-                serve_here(msg, fds)
-        while True:
-            try:
-                pid, status, ru = os.wait4(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            if pid in forker_pids:  # one ended: so does the zygote (_start_prefork)
-                os._exit(1)
-            job = children.pop(pid, None)
-            if job is not None:
-                cpu_s = ru.ru_utime + ru.ru_stime
-                ctl.send(
-                    b'{"exited":"%s","pid":%d,"status":%d,"cpu_s":%r,"maxrss_kb":%d}'
-                    % (job.encode(), pid, status, cpu_s, ru.ru_maxrss)
-                )
