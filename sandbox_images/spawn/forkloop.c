@@ -15,7 +15,9 @@
  *   from the request's first line, "<role> <id> <uid> <gid> <cwd>
  *   [<limit>=<value>]... [subreaper=1]" (zygote_client.request), and goes on
  *   in the Python callable it was given (zygote._forked_child, which never
- *   returns), called from here rather than through ctypes' return path;
+ *   returns), called from here rather than through ctypes' return path,
+ *   once it has read its payload, written "ready" and set its address-space
+ *   backstop, all in C;
  * - an exec: through a fork server, as zygote._prefork_spawn does;
  * - every exit: SIGCHLD is blocked in the zygote and read here from a
  *   signalfd; every child is reaped and those it knows (forked or exec'd
@@ -28,8 +30,11 @@
  *
  *   kind 1  with a request for Python to serve there (kill and wipe, which
  *           have no descriptors; an exec in an image without fork servers;
- *           a first line it cannot read);
+ *           a role or a first line it does not know);
  *   kind 2  when the seccomp listener has a denied call.
+ *
+ * Each pass serves the exits, at most one request and at most one denied
+ * call, so neither can keep the other waiting.
  *
  * It runs only the zygote's own trusted code: nothing here reads a program's
  * output, and nothing of it runs in a child after the child's set-up.
@@ -139,6 +144,7 @@ static void reap(void) {
                          kids[i].job, pid, status, cpu, ru.ru_maxrss);
         kids[i].pid = 0;
         say(out, n);
+        explicit_bzero(out, sizeof out);
     }
 }
 
@@ -325,11 +331,105 @@ static int exec_through_forker(const char *args, const int *fds, int nfds) {
             continue;
         if (n != (ssize_t)sizeof answer)
             _exit(1);
+        explicit_bzero(req, sizeof req); /* (the stack a later child's copy may still hold) */
         return answer;
     }
 }
 
-int rlce_forkloop_serve(char *buf, int cap, int *fds, int *nfds, int *kind, void *child) {
+/* Roles of the zygote's image the loop forks and sets up (zygote._run_role); any other
+ * request with descriptors is left to Python, which knows every role. */
+static int forked_role(const char *role) {
+    static const char *const known[] = {"script", "program", "driver", "pyjudge", "session"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(role, known[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* {"spawned"}, or {"spawn_failed"} with the error as Python words an OSError. */
+static void report_spawn(const char *job, int err, pid_t pid) {
+    char out[256];
+    int n = err ? snprintf(out, sizeof out, "{\"spawn_failed\":\"%s\",\"error\":\"[Errno %d] %s\"}", job, err, strerror(err))
+                : snprintf(out, sizeof out, "{\"spawned\":\"%s\",\"pid\":%d}", job, pid);
+    say(out, n);
+    explicit_bzero(out, sizeof out);
+}
+
+/* One request from the runner: -1 when served here, else its length (Python's to serve:
+ * kind 1). */
+static int serve_request(char *buf, int cap, int *fds, int *nfds, int max_fds, void *child) {
+    char control[CMSG_SPACE(sizeof(int) * MSG_FDS)];
+    struct iovec io = {.iov_base = buf, .iov_len = (size_t)cap};
+    struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n = recvmsg(ctl, &m, 0);
+    if (n < 0 && errno == EINTR)
+        return -1;
+    if (n <= 0)
+        _exit(0);
+    *nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (*nfds < max_fds)
+                fds[(*nfds)++] = fd;
+            else
+                close(fd); /* (more than a request ever has: as recv_fds would not have kept them) */
+        }
+    }
+    char role[16], job[JOB_MAX];
+    int exec = 0;
+    /* kill and wipe (no descriptors) are rare: Python's, as is an exec without fork servers */
+    if (!header(buf, (int)n, role, job) || *nfds < 5 || !((exec = strcmp(role, "exec") == 0) ? forker_sock[0] >= 0 : forked_role(role)))
+        return (int)n;
+    int slot = slot_of(0);
+    if (slot < 0) {
+        close_all(fds, *nfds);
+        memset(buf, 0, (size_t)n);
+        char out[128];
+        say(out, snprintf(out, sizeof out, "{\"spawn_failed\":\"%s\",\"error\":\"too many processes\"}", job));
+        return -1;
+    }
+    pid_t pid;
+    int err = 0;
+    if (exec) {
+        char *nl = memchr(buf, '\n', (size_t)n);
+        *nl = 0;
+        const char *args = buf + strlen(role) + 1 + strlen(job);
+        pid = *args == ' ' ? exec_through_forker(args + 1, fds, *nfds) : -EINVAL;
+        if (pid < 0)
+            err = -pid;
+    } else {
+        PyOS_BeforeFork();
+        pid = fork();
+        err = pid < 0 ? errno : 0;
+        if (pid == 0) {
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL); /* a new process's mask: nothing blocked */
+            PyOS_AfterFork_Child();
+            in_child(child, buf, n, fds, *nfds);
+        }
+        PyOS_AfterFork_Parent();
+    }
+    close_all(fds, *nfds);
+    memset(buf, 0, (size_t)n); /* so that the next child's copy holds its own request only */
+    if (!err) {
+        kids[slot].pid = pid;
+        memcpy(kids[slot].job, job, JOB_MAX);
+    }
+    /* EAGAIN under the pids limit: the runner retries */
+    report_spawn(job, err, pid);
+    return -1;
+}
+
+/* Fair to both: each pass serves the exits, at most one request and then at most one denied
+ * call, so that a program making denied calls without end never keeps the runner's requests
+ * (its own kill among them) waiting, nor the other way round. */
+int rlce_forkloop_serve(char *buf, int cap, int *fds, int *nfds, int max_fds, int *kind, void *child) {
     struct pollfd p[3];
     int np = 0;
     p[np++] = (struct pollfd){.fd = ctl, .events = POLLIN};
@@ -343,83 +443,21 @@ int rlce_forkloop_serve(char *buf, int cap, int *fds, int *nfds, int *kind, void
                 continue;
             _exit(1);
         }
-        if (np == 3 && p[2].revents) { /* before anything else: the caller waits in its system call */
-            *kind = 2;
-            return 0;
-        }
+        int denied = np == 3 && p[2].revents;
         if (p[1].revents) {
             drain(wake);
             reap();
         }
-        if (!p[0].revents)
-            continue;
-        char control[CMSG_SPACE(sizeof(int) * MSG_FDS)];
-        struct iovec io = {.iov_base = buf, .iov_len = (size_t)cap};
-        struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-        ssize_t n = recvmsg(ctl, &m, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            _exit(0);
-        *nfds = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            for (int i = 0; i < k && *nfds < MSG_FDS; i++)
-                memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        }
-        char role[16], job[JOB_MAX];
-        /* kill and wipe (no descriptors) are rare: Python's, as is an exec without fork servers */
-        int exec = 0;
-        if (!header(buf, (int)n, role, job) || *nfds < 5 || (exec = strcmp(role, "exec") == 0, exec && forker_sock[0] < 0)) {
-            *kind = 1;
-            return (int)n;
-        }
-        int slot = slot_of(0);
-        char out[256];
-        if (slot < 0) {
-            close_all(fds, *nfds);
-            say(out, snprintf(out, sizeof out, "{\"spawn_failed\":\"%s\",\"error\":\"too many processes\"}", job));
-            continue;
-        }
-        if (exec) {
-            char *nl = memchr(buf, '\n', (size_t)n);
-            *nl = 0;
-            const char *args = buf + strlen(role) + 1 + strlen(job);
-            int pid = *args == ' ' ? exec_through_forker(args + 1, fds, *nfds) : -EINVAL;
-            close_all(fds, *nfds);
-            memset(buf, 0, (size_t)n);
-            if (pid < 0) { /* EAGAIN under the pids limit: the runner retries */
-                say(out, snprintf(out, sizeof out, "{\"spawn_failed\":\"%s\",\"error\":\"[Errno %d] %s\"}", job, -pid,
-                                  strerror(-pid)));
-                continue;
+        if (p[0].revents) {
+            int n = serve_request(buf, cap, fds, nfds, max_fds, child);
+            if (n >= 0) {
+                *kind = 1; /* (a denied call waiting is answered at the next pass: poll says so again) */
+                return n;
             }
-            kids[slot].pid = pid;
-            memcpy(kids[slot].job, job, JOB_MAX);
-            say(out, snprintf(out, sizeof out, "{\"spawned\":\"%s\",\"pid\":%d}", job, pid));
-            continue;
         }
-        PyOS_BeforeFork();
-        pid_t pid = fork();
-        int err = errno;
-        if (pid == 0) {
-            sigset_t none;
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, NULL); /* a new process's mask: nothing blocked */
-            PyOS_AfterFork_Child();
-            in_child(child, buf, n, fds, *nfds);
+        if (denied) {
+            *kind = 2;
+            return 0;
         }
-        PyOS_AfterFork_Parent();
-        close_all(fds, *nfds);
-        memset(buf, 0, (size_t)n); /* so that the next child's copy holds its own request only */
-        if (pid < 0) { /* EAGAIN under the pids limit: the runner retries */
-            say(out, snprintf(out, sizeof out, "{\"spawn_failed\":\"%s\",\"error\":\"[Errno %d] %s\"}", job, err,
-                              strerror(err)));
-            continue;
-        }
-        kids[slot].pid = pid;
-        memcpy(kids[slot].job, job, JOB_MAX);
-        say(out, snprintf(out, sizeof out, "{\"spawned\":\"%s\",\"pid\":%d}", job, pid));
     }
 }

@@ -127,3 +127,28 @@ def test_exits_kills_and_the_python_side_still_answer(client: Client) -> None:
     resp = client.score_request(denied)
     assert resp.verdict == pb.RUNTIME_ERROR and "tee x1" in resp.tests[0].message, resp
     assert client.score_request(ok).verdict == pb.ACCEPTED  # and the sandbox serves on
+
+
+# 33 threads making a denied call without end: the zygote's listener always has one waiting.
+FLOOD = r"""
+#include <thread>
+#include <vector>
+#include <unistd.h>
+#include <sys/syscall.h>
+static void spin() { for (;;) syscall(SYS_tee, 0, 1, 1, 0); }
+int main() { std::vector<std::thread> t; for (int i = 0; i < 32; i++) t.emplace_back(spin); spin(); }
+"""
+
+
+def test_a_flood_of_denied_calls_never_keeps_the_runner_waiting(polyglot: ServerThread) -> None:
+    """Each pass of the loop serves one request and one denied call (red team: a loop that
+    always answered the listener first never read the runner's kill): the program is stopped
+    at its wall-clock limit, its calls counted, and the sandbox serves the next job."""
+    flood = request("cpp", FLOOD, [stdio("", "ok\n")], no_cache=True)
+    flood.limits.wall_time_limit_s = 1
+    ok = request("cpp", '#include <cstdio>\nint main() { std::puts("ok"); }\n', [stdio("", "ok\n")], no_cache=True)
+    with Client(polyglot.target) as c:
+        for _ in range(2):
+            resp = c.score_request(flood)
+            assert resp.verdict == pb.TIME_LIMIT_EXCEEDED and "tee x" in resp.tests[0].message, resp
+        assert c.score_request(ok).verdict == pb.ACCEPTED

@@ -2,12 +2,12 @@
 
 Why: after each fork every page the zygote writes is a copy-on-write fault,
 and its Python loop wrote ~120 pages per fork (~250 faults per Python test).
-The C loop serves the requests it can (a fork for every role but "exec") and
-reaps and reports every exit without returning to Python; a forked child goes
-on in the callable it is given, and the loop returns in the zygote only for
-the rare things Python serves there (an exec through a fork server, a denied
-call). Loaded with ``PyDLL``: the loop holds the GIL and forks as ``os.fork``
-does.
+The C loop forks and sets up the zygote's own roles, execs through the fork
+servers, and reaps and reports every exit without returning to Python; a
+forked child goes on in the callable it is given, and the loop returns in the
+zygote only for the rare things Python serves there (kill and wipe, a denied
+call), one request and one denied call per pass. Loaded with ``PyDLL``: the
+loop holds the GIL and forks as ``os.fork`` does.
 """
 
 from __future__ import annotations
@@ -63,9 +63,17 @@ class ForkLoop:
     def serve(self) -> Served:
         self._nfds.value = 0
         n = self._serve(
-            self._buf, self._cap, self._fds, ctypes.byref(self._nfds), ctypes.byref(self._kind), self._child
+            self._buf,
+            self._cap,
+            self._fds,
+            ctypes.byref(self._nfds),
+            len(self._fds),
+            ctypes.byref(self._kind),
+            self._child,
         )
-        return Served(self._kind.value, self._buf.raw[:n], list(self._fds[: self._nfds.value]))
+        served = Served(self._kind.value, self._buf.raw[:n], list(self._fds[: self._nfds.value]))
+        ctypes.memset(self._buf, 0, n)  # (a later child's copy of this process holds its own request only)
+        return served
 
     def track(self, pid: int, job: str) -> None:
         """Report this process's exit too (one the zygote started in Python)."""

@@ -585,3 +585,4 @@ def main(
             answer_denied()
         else:
             serve_here(served.message, served.fds)
+        del served  # (nothing of one request stays in the zygote for the next child's copy)
